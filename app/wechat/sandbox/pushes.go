@@ -100,10 +100,14 @@ func (s *Sandbox) deliverLocked(p *push) {
 		s.queued = append(s.queued, p)
 		return
 	}
-	s.pending.Add(1)
+	s.inflight++
 	go func() {
-		defer s.pending.Done()
 		s.deliver(s.runCtx, p)
+		s.mu.Lock()
+		if s.inflight--; s.inflight == 0 {
+			s.idle.Broadcast()
+		}
+		s.mu.Unlock()
 	}()
 }
 
@@ -197,4 +201,10 @@ func (s *Sandbox) Pushes() []PushRecord {
 
 // WaitPushes blocks until every push started so far has finished delivering
 // (delivered or out of attempts). Pushes made before Start are not waited for.
-func (s *Sandbox) WaitPushes() { s.pending.Wait() }
+func (s *Sandbox) WaitPushes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.inflight > 0 {
+		s.idle.Wait()
+	}
+}

@@ -153,14 +153,15 @@ type Sandbox struct {
 	pushLog    []PushRecord
 	nextPushID int
 
-	wake    chan struct{}
-	pending sync.WaitGroup // push deliveries in flight
-	stop    context.CancelFunc
-	started bool
-	closed  bool
-	queued  []*push // pushes made before Start
-	runCtx  context.Context
-	loopWG  sync.WaitGroup
+	wake     chan struct{}
+	inflight int        // push deliveries running, under mu
+	idle     *sync.Cond // signalled when inflight drops to 0
+	stop     context.CancelFunc
+	started  bool
+	closed   bool
+	queued   []*push // pushes made before Start
+	runCtx   context.Context
+	loopWG   sync.WaitGroup
 }
 
 // New builds a Sandbox. Call Start to begin ticket pushes and deliveries.
@@ -190,6 +191,7 @@ func New(opts Options) (*Sandbox, error) {
 		calls:     map[string]int{},
 		wake:      make(chan struct{}, 1),
 	}
+	s.idle = sync.NewCond(&s.mu)
 	s.faults.init()
 	s.quota.init()
 	s.seedDrafts()
@@ -234,7 +236,7 @@ func (s *Sandbox) Close() error {
 		stop()
 	}
 	s.loopWG.Wait()
-	s.pending.Wait()
+	s.WaitPushes()
 	return nil
 }
 
