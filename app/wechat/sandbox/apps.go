@@ -99,6 +99,7 @@ type app struct {
 	testers  map[string]string // wechatid → userstr
 	privacy  map[int]*privacySetting
 	undoDays map[string]int
+	options  map[string]string // authorizer options (location_report …)
 }
 
 func (a *app) hasPerm(id int) bool { return slices.Contains(a.perms, id) }
@@ -124,6 +125,7 @@ func (s *Sandbox) newAppLocked(spec AppSpec) *app {
 		testers:   map[string]string{},
 		privacy:   map[int]*privacySetting{},
 		undoDays:  map[string]int{},
+		options:   map[string]string{},
 	}
 	if a.nickname == "" {
 		a.nickname = fmt.Sprintf("测试小店%d", n)

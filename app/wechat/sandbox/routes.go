@@ -22,6 +22,10 @@ func (s *Sandbox) buildRoutes() {
 		comp("api_authorizer_token", s.apiAuthorizerToken),
 		comp("api_get_authorizer_info", s.apiGetAuthorizerInfo),
 		comp("api_get_authorizer_list", s.apiGetAuthorizerList),
+		comp("api_get_authorizer_option", s.apiGetAuthorizerOptionLegacy),
+		comp("api_set_authorizer_option", s.apiSetAuthorizerOptionLegacy),
+		{name: "get_authorizer_option", path: "/cgi-bin/component/get_authorizer_option", cred: credAuthorizer, h: s.apiGetAuthorizerOption},
+		{name: "set_authorizer_option", path: "/cgi-bin/component/set_authorizer_option", cred: credAuthorizer, h: s.apiSetAuthorizerOption},
 		{name: "clear_quota", path: "/cgi-bin/clear_quota", cred: credAnyToken, h: s.apiClearQuota},
 		{name: "quota_get", path: "/cgi-bin/openapi/quota/get", cred: credAnyToken, h: s.apiQuotaGet},
 
