@@ -3,7 +3,22 @@
 // authorization pages, signed and encrypted pushes, token lifetimes, the
 // code audit process, and fault injection. It is a plain http.Handler whose
 // paths mirror WeChat's hosts (api.weixin.qq.com, mp.weixin.qq.com,
-// open.weixin.qq.com) relative to its root.
+// open.weixin.qq.com) relative to its root, so a client pointed at
+// PublicBase for all three hosts works unchanged:
+//
+//	sb, _ := sandbox.New(sandbox.Options{PublicBase: "http://localhost:8080/sandbox", …})
+//	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
+//	sb.Start(ctx)
+//	defer sb.Close()
+//
+// API names used by CallCount, InjectError, SetFailureRate and
+// Options.DailyQuotas are the last path segment ("api_component_token",
+// "commit", "get_code_privacy_info"), except "quota_get" for
+// /cgi-bin/openapi/quota/get; full paths are accepted too.
+//
+// Time comes from Options.Clock; tests use a FakeClock and Advance it.
+// Where the protocol doc marks behaviour unconfirmed, Options make it
+// adjustable.
 package sandbox
 
 import (
