@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/web"
+)
+
+func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: minifleet backup PATH")
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "backup written to", args[0])
+	return nil
+}
+
+func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create-admin" {
+		return errors.New("usage: minifleet user create-admin -email E -name N [-password P]")
+	}
+	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	email := fs.String("email", "", "the admin's e-mail (login)")
+	name := fs.String("name", "Admin", "display name")
+	password := fs.String("password", "", "password; generated and printed when empty")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	generated := *password == ""
+	if generated {
+		b := make([]byte, 12)
+		rand.Read(b)
+		*password = base64.RawURLEncoding.EncodeToString(b)
+	}
+	u, err := createStaff(ctx, st, model.NormalizeEmail(*email), *name, *password, model.StaffAdmin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created admin %s (id %d)\n", u.Email, u.ID)
+	if generated {
+		fmt.Fprintf(stdout, "password: %s\n", *password)
+	}
+	return nil
+}
+
+// createStaff validates and creates a platform user.
+func createStaff(ctx context.Context, st *store.Store, email, name, password string, role model.StaffRole) (model.User, error) {
+	if k := model.ValidateEmail(email); k != "" {
+		return model.User{}, fmt.Errorf("-email: %q is not a valid address", email)
+	}
+	if k := model.ValidatePassword(password); k != "" {
+		return model.User{}, fmt.Errorf("-password: at least %d characters", model.MinPasswordLen)
+	}
+	hash, err := web.DefaultHasher.Hash(password)
+	if err != nil {
+		return model.User{}, err
+	}
+	u, err := st.CreateUser(ctx, model.SystemActor, model.User{Email: email, Name: name, PasswordHash: hash, StaffRole: role})
+	if err != nil && model.ErrorCode(err) == model.CodeInvalid {
+		return u, fmt.Errorf("-email: %s is already registered", email)
+	}
+	return u, err
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/minifleet/minifleet/app/model"
+)
+
+// Action names in the activity log (also translation keys "activity.<action>").
+const (
+	ActSignup         = "signup"
+	ActLogin          = "login"
+	ActLoginFailed    = "login_failed"
+	ActLogout         = "logout"
+	ActPasswordChange = "password_changed"
+	ActInviteCreate   = "invite_created"
+	ActInviteRevoke   = "invite_revoked"
+	ActInviteAccept   = "invite_accepted"
+	ActRoleChange     = "role_changed"
+	ActMemberRemove   = "member_removed"
+	ActTenantSuspend  = "tenant_suspended"
+	ActTenantResume   = "tenant_reactivated"
+	ActTenantRename   = "tenant_renamed"
+	ActStaffCreate    = "staff_created"
+)
+
+// Activity appends one row outside any other change (e.g. a failed login).
+func (s *Store) Activity(ctx context.Context, a model.Actor, tenantID int64, action, object, detail string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.logTx(ctx, tx, a, tenantID, action, object, detail) })
+}
+
+// logTx appends one row inside the transaction that makes the change.
+func (s *Store) logTx(ctx context.Context, tx *sql.Tx, a model.Actor, tenantID int64, action, object, detail string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO activity (at, tenant_id, actor_id, actor, action, object, detail, ip) VALUES (?,?,?,?,?,?,?,?)`,
+		s.now(), nullID(tenantID), nullID(a.UserID), a.Label, action, object, detail, a.IP)
+	return err
+}
+
+// LogTx lets other packages append activity inside their own store transactions.
+func (s *Store) LogTx(ctx context.Context, tx *sql.Tx, a model.Actor, tenantID int64, action, object, detail string) error {
+	return s.logTx(ctx, tx, a, tenantID, action, object, detail)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// ActivityFilter selects activity rows. TenantID 0 means every tenant (staff only).
+type ActivityFilter struct {
+	TenantID int64
+	Action   string
+	Query    string // matches actor, object or detail
+	Since    time.Time
+	Until    time.Time
+	BeforeID int64 // keyset pagination
+	Limit    int
+}
+
+// ListActivity returns rows newest first.
+func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]model.Activity, error) {
+	var where []string
+	var args []any
+	if f.TenantID != 0 {
+		where, args = append(where, "tenant_id = ?"), append(args, f.TenantID)
+	}
+	if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		p := "%" + likeEscape(q) + "%"
+		where = append(where, `(actor LIKE ? ESCAPE '\' OR object LIKE ? ESCAPE '\' OR detail LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, f.Since.Unix())
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "at < ?"), append(args, f.Until.Unix())
+	}
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	q := `SELECT id, at, COALESCE(tenant_id,0), COALESCE(actor_id,0), actor, action, object, detail, ip FROM activity`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.Activity
+	for rows.Next() {
+		var a model.Activity
+		var at int64
+		if err := rows.Scan(&a.ID, &at, &a.TenantID, &a.ActorID, &a.Actor, &a.Action, &a.Object, &a.Detail, &a.IP); err != nil {
+			return nil, err
+		}
+		a.At = unix(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

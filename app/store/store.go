@@ -1,0 +1,167 @@
+// Package store holds all of Minifleet's SQL. Tenant-owned methods take the
+// tenant id, so a wrong authorization policy alone cannot leak another
+// tenant's rows. "Not found" is a coded error, never nil, nil.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/db"
+)
+
+// Per-connection settings go in the DSN, since PRAGMA through a pool reaches one connection only:
+// WAL lets readers run beside the writer; foreign keys are off by default in SQLite;
+// busy_timeout waits for locks instead of failing; synchronous=NORMAL is durable with WAL
+// except for the last transactions on power loss.
+const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+
+// Store is the database: one writer connection and a reader pool.
+type Store struct {
+	W    *sql.DB // the single writer; transactions take the write lock up front (BEGIN IMMEDIATE)
+	R    *sql.DB // readers, query_only
+	Path string
+	Box  *Box // encrypts secrets at rest
+	Now  func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and applies migrations.
+func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	box, err := NewBox(secretKey)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	s := &Store{W: w, R: r, Path: path, Box: box, Now: time.Now}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error { return errors.Join(s.R.Close(), s.W.Close()) }
+
+func (s *Store) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(db.Migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectSQLite3, s.W, sub)
+}
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Ready checks that the database answers and no migration is pending.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.R.PingContext(ctx); err != nil {
+		return err
+	}
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return errors.New("migrations pending")
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the live database to path (VACUUM INTO).
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup: %s already exists", path)
+	}
+	_, err := s.W.ExecContext(ctx, `VACUUM INTO ?`, path)
+	return err
+}
+
+// tx runs fn in one write transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx exposes a write transaction to other store-using packages through callbacks on *Tx.
+func (s *Store) now() int64 { return s.Now().Unix() }
+
+func unix(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(v, 0)
+}
+
+func nullUnix(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.Unix(v.Int64, 0)
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// likeEscape escapes % and _ for a LIKE pattern using '\' as the escape character.
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.NotFound(what)
+	}
+	return err
+}

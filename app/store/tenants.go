@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"github.com/minifleet/minifleet/app/model"
+)
+
+func (s *Store) insertTenant(ctx context.Context, tx *sql.Tx, name string) (model.Tenant, error) {
+	now := s.now()
+	name = strings.TrimSpace(name)
+	res, err := tx.ExecContext(ctx, `INSERT INTO tenants (name, status, created_at, updated_at) VALUES (?, 'active', ?, ?)`, name, now, now)
+	if err != nil {
+		return model.Tenant{}, err
+	}
+	id, err := res.LastInsertId()
+	return model.Tenant{ID: id, Name: name, Status: model.TenantActive, CreatedAt: unix(now), UpdatedAt: unix(now)}, err
+}
+
+// CreateTenant creates a tenant with ownerID as its owner (used by staff tools and tests).
+func (s *Store) CreateTenant(ctx context.Context, a model.Actor, name string, ownerID int64) (model.Tenant, error) {
+	var t model.Tenant
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if t, err = s.insertTenant(ctx, tx, name); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?,?,?,?)`, t.ID, ownerID, model.RoleOwner, s.now()); err != nil {
+			return err
+		}
+		return s.logTx(ctx, tx, a, t.ID, ActSignup, t.Name, "")
+	})
+	return t, err
+}
+
+// Tenant loads one tenant.
+func (s *Store) Tenant(ctx context.Context, id int64) (model.Tenant, error) {
+	var t model.Tenant
+	var status string
+	var created, updated int64
+	err := s.R.QueryRowContext(ctx, `SELECT id, name, status, created_at, updated_at, (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) FROM tenants WHERE id = ?`, id).
+		Scan(&t.ID, &t.Name, &status, &created, &updated, &t.Members)
+	t.Status, t.CreatedAt, t.UpdatedAt = model.TenantStatus(status), unix(created), unix(updated)
+	return t, notFound(err, "tenant")
+}
+
+// TenantFilter selects tenants for the staff list.
+type TenantFilter struct {
+	Query  string // name, id, or a member's e-mail
+	Status model.TenantStatus
+	Offset int
+	Limit  int
+}
+
+// ListTenants returns one page of tenants, newest first, and the total that match.
+func (s *Store) ListTenants(ctx context.Context, f TenantFilter) ([]model.Tenant, int, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "t.status = ?"), append(args, string(f.Status))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		p := "%" + likeEscape(q) + "%"
+		cond := `(t.name LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = t.id AND u.email LIKE ? ESCAPE '\')`
+		args = append(args, p, p)
+		if id, err := strconv.ParseInt(q, 10, 64); err == nil {
+			cond += ` OR t.id = ?`
+			args = append(args, id)
+		}
+		where = append(where, cond+")")
+	}
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants t`+w, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	rows, err := s.R.QueryContext(ctx, `SELECT t.id, t.name, t.status, t.created_at, t.updated_at,
+		(SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id)
+		FROM tenants t`+w+` ORDER BY t.id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []model.Tenant
+	for rows.Next() {
+		var t model.Tenant
+		var status string
+		var created, updated int64
+		if err := rows.Scan(&t.ID, &t.Name, &status, &created, &updated, &t.Members); err != nil {
+			return nil, 0, err
+		}
+		t.Status, t.CreatedAt, t.UpdatedAt = model.TenantStatus(status), unix(created), unix(updated)
+		out = append(out, t)
+	}
+	return out, total, rows.Err()
+}
+
+// SetTenantStatus suspends or reactivates a tenant; nothing is deleted.
+func (s *Store) SetTenantStatus(ctx context.Context, a model.Actor, tenantID int64, status model.TenantStatus, reason string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var cur, name string
+		if err := tx.QueryRowContext(ctx, `SELECT status, name FROM tenants WHERE id = ?`, tenantID).Scan(&cur, &name); err != nil {
+			return notFound(err, "tenant")
+		}
+		if cur == string(status) {
+			return model.Errorf(model.CodeConflict, "tenant.status_unchanged")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?`, string(status), s.now(), tenantID); err != nil {
+			return err
+		}
+		act := ActTenantSuspend
+		if status == model.TenantActive {
+			act = ActTenantResume
+		}
+		return s.logTx(ctx, tx, a, tenantID, act, name, reason)
+	})
+}
+
+// RenameTenant changes a tenant's display name.
+func (s *Store) RenameTenant(ctx context.Context, a model.Actor, tenantID int64, name string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, updated_at = ? WHERE id = ?`, strings.TrimSpace(name), s.now(), tenantID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return model.NotFound("tenant")
+		}
+		return s.logTx(ctx, tx, a, tenantID, ActTenantRename, name, "")
+	})
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/views"
+)
+
+// timeZones offered on the account page (any IANA name is accepted).
+var timeZones = []string{"Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC"}
+
+func (s *Server) home(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u == nil {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	ms, err := s.Store.MembershipsOfUser(c.UserContext(), u.ID)
+	if err != nil {
+		return err
+	}
+	if len(ms) > 0 {
+		return c.Redirect("/t/"+strconv.FormatInt(ms[0].TenantID, 10), fiber.StatusSeeOther)
+	}
+	if u.IsStaff() {
+		return c.Redirect("/staff/tenants", fiber.StatusSeeOther)
+	}
+	return s.render(c, views.HomePage(s.page(c, "home.title", "")))
+}
+
+// switchTenant sends the user to another of their tenants (a GET: it only redirects).
+func (s *Server) switchTenant(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Query("tenant"), 10, 64)
+	if err != nil {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	return c.Redirect("/t/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+}
+
+func (s *Server) setLang(c *fiber.Ctx) error {
+	lang := c.FormValue("lang")
+	valid := false
+	for _, l := range i18n.Languages {
+		valid = valid || l == lang
+	}
+	if !valid {
+		return model.FieldError("lang", "form.invalid_choice")
+	}
+	s.sessions.Put(c.UserContext(), sessLang, lang)
+	if u := currentUser(c); u != nil {
+		if err := s.Store.SetPreferences(c.UserContext(), u.ID, lang, u.TimeZone); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+}
+
+func (s *Server) accountPage(c *fiber.Ctx) error {
+	u := currentUser(c)
+	prefs := views.NewForm()
+	prefs.Values["locale"], prefs.Values["time_zone"] = u.Locale, u.TimeZone
+	if u.TimeZone == "" {
+		prefs.Values["time_zone"] = s.Config.TimeZone
+	}
+	return s.render(c, views.AccountPage(s.page(c, "account.title", "account.help"), views.NewForm(), prefs, timeZones))
+}
+
+func (s *Server) changePassword(c *fiber.Ctx) error {
+	u := currentUser(c)
+	pw := views.NewForm()
+	ok, err := s.Hasher.Verify(u.PasswordHash, c.FormValue("current"))
+	if err != nil || !ok {
+		pw.Errors["current"] = "account.wrong_password"
+	}
+	if k := model.ValidatePassword(c.FormValue("password")); k != "" {
+		pw.Errors["password"] = k
+	}
+	if !pw.HasErrors() {
+		hash, err := s.Hasher.Hash(c.FormValue("password"))
+		if err != nil {
+			return err
+		}
+		if err := s.Store.SetPassword(c.UserContext(), actor(c), u.ID, hash); err != nil {
+			return err
+		}
+		// Keep this session but give it a new token.
+		if err := s.sessions.RenewToken(c.UserContext()); err != nil {
+			return err
+		}
+		return s.redirectFlash(c, "/account", "account.password_changed")
+	}
+	prefs := views.NewForm()
+	prefs.Values["locale"], prefs.Values["time_zone"] = u.Locale, u.TimeZone
+	c.Status(fiber.StatusUnprocessableEntity)
+	return s.render(c, views.AccountPage(s.page(c, "account.title", "account.help"), pw, prefs, timeZones))
+}
+
+func (s *Server) savePreferences(c *fiber.Ctx) error {
+	u := currentUser(c)
+	f := views.NewForm()
+	locale, tz := c.FormValue("locale"), c.FormValue("time_zone")
+	f.Values["locale"], f.Values["time_zone"] = locale, tz
+	if locale != "" && locale != "zh-CN" && locale != "en" {
+		f.Errors["locale"] = "form.invalid_choice"
+	}
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
+		f.Errors["time_zone"] = "form.invalid_choice"
+	}
+	if f.HasErrors() {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return s.render(c, views.AccountPage(s.page(c, "account.title", "account.help"), views.NewForm(), f, timeZones))
+	}
+	if err := s.Store.SetPreferences(c.UserContext(), u.ID, locale, tz); err != nil {
+		return err
+	}
+	s.sessions.Remove(c.UserContext(), sessLang)
+	return s.redirectFlash(c, "/account", "account.saved")
+}
+
+// redirectFlash redirects after a successful POST and shows key on the next
+// page. The key travels in the URL, not the session, so GETs never write.
+func (s *Server) redirectFlash(c *fiber.Ctx, to, key string) error {
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	return c.Redirect(to+sep+"flash="+key, fiber.StatusSeeOther)
+}

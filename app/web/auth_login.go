@@ -1,0 +1,112 @@
+package web
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/views"
+)
+
+// Login throttling: after this many failures in the window, further attempts
+// are refused until the oldest failure leaves the window.
+const (
+	throttleWindow     = 15 * time.Minute
+	maxFailuresAccount = 5
+	maxFailuresIP      = 30
+)
+
+func (s *Server) loginForm(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	}
+	f := views.NewForm()
+	f.Values["next"] = safeNext(c.Query("next"))
+	return s.render(c, views.LoginPage(s.page(c, "login.title", ""), f))
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	f := views.NewForm()
+	email := model.NormalizeEmail(c.FormValue("email"))
+	f.Values["email"], f.Values["next"] = email, safeNext(c.FormValue("next"))
+	password := c.FormValue("password")
+	if email == "" {
+		f.Errors["email"] = "form.required"
+	}
+	if password == "" {
+		f.Errors["password"] = "form.required"
+	}
+	if f.HasErrors() {
+		return s.loginFailed(c, f)
+	}
+	acctKey, ipKey := "acct:"+email, "ip:"+c.IP()
+	for _, k := range []struct {
+		key string
+		max int
+	}{{acctKey, maxFailuresAccount}, {ipKey, maxFailuresIP}} {
+		n, oldest, err := s.Store.LoginFailures(ctx, k.key, s.Now().Add(-throttleWindow))
+		if err != nil {
+			return err
+		}
+		if n >= k.max {
+			wait := oldest.Add(throttleWindow).Sub(s.Now())
+			f.Summary, f.Data = "login.throttled", map[string]any{"Minutes": int(wait.Minutes()) + 1}
+			c.Status(fiber.StatusTooManyRequests)
+			return s.render(c, views.LoginPage(s.page(c, "login.title", ""), f))
+		}
+	}
+	u, err := s.Store.UserByEmail(ctx, email)
+	if err != nil && !model.IsNotFound(err) {
+		return err
+	}
+	hash := dummyHash
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	ok, verr := s.Hasher.Verify(hash, password)
+	if verr != nil || !ok || err != nil {
+		if err := s.Store.RecordLoginFailure(ctx, acctKey, ipKey); err != nil {
+			return err
+		}
+		var tenant int64
+		_ = s.Store.Activity(ctx, model.Actor{Label: email, IP: c.IP()}, tenant, store.ActLoginFailed, email, "")
+		f.Summary = "login.bad_credentials"
+		return s.loginFailed(c, f)
+	}
+	// A fresh token on every login defeats session fixation.
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessUserID, u.ID)
+	if err := s.Store.ClearLoginFailures(ctx, acctKey); err != nil {
+		return err
+	}
+	_ = s.Store.Activity(ctx, model.Actor{UserID: u.ID, Label: u.Email, IP: c.IP()}, 0, store.ActLogin, u.Email, "")
+	return c.Redirect(f.Values["next"], fiber.StatusSeeOther)
+}
+
+func (s *Server) loginFailed(c *fiber.Ctx, f views.Form) error {
+	c.Status(fiber.StatusUnprocessableEntity)
+	return s.render(c, views.LoginPage(s.page(c, "login.title", ""), f))
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if err := s.sessions.Destroy(c.UserContext()); err != nil {
+		return err
+	}
+	_ = s.Store.Activity(c.UserContext(), model.Actor{UserID: u.ID, Label: u.Email, IP: c.IP()}, 0, store.ActLogout, u.Email, "")
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/views"
+)
+
+// render writes a templ component straight into the response (no net/http adaptor).
+func (s *Server) render(c *fiber.Ctx, comp templ.Component) error {
+	c.Type("html", "utf-8")
+	return comp.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// page fills the layout's props for the current request.
+func (s *Server) page(c *fiber.Ctx, title, help string) views.Page {
+	p := views.Page{Title: title, Help: help, Lang: i18n.From(c.UserContext()).Lang, Path: c.OriginalURL(), Now: s.Now(), Sandbox: !s.Config.Live()}
+	if k := c.Query("flash"); flashKeys[k] {
+		p.Flash = k
+	}
+	if tok, ok := c.Locals("csrf").(string); ok {
+		p.CSRF = tok
+	}
+	u := currentUser(c)
+	if u == nil {
+		return p
+	}
+	p.User = u
+	p.Tenant = currentTenant(c)
+	if ms, err := s.Store.MembershipsOfUser(c.UserContext(), u.ID); err == nil {
+		p.Memberships = ms
+	}
+	p.Nav = s.nav(c, p)
+	return p
+}
+
+// nav lists only what the user's roles allow.
+func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
+	u, path := p.User, c.Path()
+	var items []views.NavItem
+	add := func(section, label, href, testID string) {
+		items = append(items, views.NavItem{Section: section, Label: label, Href: href, Active: path == href, TestID: testID})
+	}
+	if t := p.Tenant; t != nil {
+		d := authz.TenantDomain(t.ID)
+		base := "/t/" + strconv.FormatInt(t.ID, 10)
+		add("nav.tenant", "nav.overview", base, "nav-overview")
+		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "members", Act: "read"}) {
+			add("nav.tenant", "nav.members", base+"/members", "nav-members")
+		}
+		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "activity", Act: "read"}) {
+			add("nav.tenant", "nav.activity", base+"/activity", "nav-activity")
+		}
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "tenants", Act: "read"}) {
+		add("nav.staff", "nav.tenants", "/staff/tenants", "nav-staff-tenants")
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "activity", Act: "read"}) {
+		add("nav.staff", "nav.staff_activity", "/staff/activity", "nav-staff-activity")
+	}
+	add("nav.you", "nav.account", "/account", "nav-account")
+	return items
+}
+
+func suspendedPage(s *Server, c *fiber.Ctx) templ.Component {
+	return views.SuspendedPage(s.page(c, "tenant.suspended_title", ""))
+}
+
+// statusOf maps a coded error to an HTTP status.
+func statusOf(err error) int {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return fe.Code
+	}
+	var fields model.FieldErrors
+	if errors.As(err, &fields) {
+		return fiber.StatusUnprocessableEntity
+	}
+	switch model.ErrorCode(err) {
+	case model.CodeInvalid:
+		return fiber.StatusUnprocessableEntity
+	case model.CodeNotFound:
+		return fiber.StatusNotFound
+	case model.CodeConflict:
+		return fiber.StatusConflict
+	case model.CodeForbidden:
+		return fiber.StatusForbidden
+	case model.CodeThrottled:
+		return fiber.StatusTooManyRequests
+	}
+	return fiber.StatusInternalServerError
+}
+
+// messageOf is the localized text shown for err.
+func messageOf(c *fiber.Ctx, err error, status int) string {
+	var e *model.Error
+	if errors.As(err, &e) && status < 500 {
+		return i18n.T(c.UserContext(), e.Key, e.Data)
+	}
+	switch status {
+	case fiber.StatusNotFound:
+		return i18n.T(c.UserContext(), "error.not_found")
+	case fiber.StatusForbidden:
+		return i18n.T(c.UserContext(), "error.forbidden")
+	case fiber.StatusRequestEntityTooLarge:
+		return i18n.T(c.UserContext(), "error.too_large")
+	case fiber.StatusMethodNotAllowed:
+		return i18n.T(c.UserContext(), "error.method")
+	}
+	if status < 500 {
+		return i18n.T(c.UserContext(), "error.bad_request")
+	}
+	return i18n.T(c.UserContext(), "error.internal")
+}
+
+// renderErrors turns handler errors into localized pages, or into a toast
+// fragment for HTMX requests (which would otherwise show nothing).
+func (s *Server) renderErrors(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil {
+		return nil
+	}
+	status := statusOf(err)
+	if status >= 500 {
+		s.Log.Error("handler error", "path", c.Path(), "err", err, "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+	}
+	msg := messageOf(c, err, status)
+	c.Status(status)
+	if isHTMX(c) {
+		c.Set("HX-Reswap", "none")
+		return s.render(c, views.Toast("error", msg))
+	}
+	return s.render(c, views.ErrorPage(s.page(c, "error.title", ""), status, msg))
+}
+
+// fallbackErrorHandler catches errors raised before renderErrors runs (body
+// too large, CSRF on a route without a session, panics): plain localized text.
+func (s *Server) fallbackErrorHandler(c *fiber.Ctx, err error) error {
+	status := statusOf(err)
+	c.Status(status)
+	if s.I18n != nil && i18n.From(c.UserContext()) == nil {
+		c.SetUserContext(i18n.With(c.UserContext(), s.I18n.Localizer(s.I18n.Match("", c.Get(fiber.HeaderAcceptLanguage)), s.Config.Location())))
+	}
+	c.Type("txt", "utf-8")
+	return c.SendString(messageOf(c, err, status))
+}

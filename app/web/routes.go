@@ -1,0 +1,112 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/static"
+)
+
+// Scope says who may reach a route before its permission is checked.
+type Scope int
+
+const (
+	Public   Scope = iota // anyone; must be listed in publicRoutes
+	User                  // any signed-in user (permission: self)
+	Tenant                // a member of the tenant in :tid, with Perm in that tenant's domain
+	Platform              // staff, with Perm in the platform domain
+)
+
+// PermSelf is the permission of routes about the signed-in user's own account.
+var PermSelf = authz.Perm{Obj: "self", Act: "any"}
+
+// Route is one row of the route table.
+type Route struct {
+	Method  string
+	Path    string
+	Scope   Scope
+	Perm    authz.Perm
+	Handler fiber.Handler
+}
+
+// publicRoutes is the explicit list of routes reachable without signing in.
+var publicRoutes = map[string]bool{
+	"GET /healthz":          true,
+	"GET /readyz":           true,
+	"GET /login":            true,
+	"POST /login":           true,
+	"GET /signup":           true,
+	"POST /signup":          true,
+	"POST /lang":            true,
+	"GET /invite/:token":    true,
+	"POST /invite/:token":   true,
+	"GET /":                 true, // redirects by who is asking
+}
+
+// Routes is the one route table.
+func (s *Server) Routes() []Route {
+	p := func(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
+	return []Route{
+		{"GET", "/healthz", Public, authz.Perm{}, s.healthz},
+		{"GET", "/readyz", Public, authz.Perm{}, s.readyz},
+		{"GET", "/", Public, authz.Perm{}, s.home},
+		{"GET", "/login", Public, authz.Perm{}, s.loginForm},
+		{"POST", "/login", Public, authz.Perm{}, s.login},
+		{"GET", "/signup", Public, authz.Perm{}, s.signupForm},
+		{"POST", "/signup", Public, authz.Perm{}, s.signup},
+		{"POST", "/lang", Public, authz.Perm{}, s.setLang},
+		{"GET", "/invite/:token", Public, authz.Perm{}, s.inviteForm},
+		{"POST", "/invite/:token", Public, authz.Perm{}, s.inviteAccept},
+
+		{"POST", "/logout", User, PermSelf, s.logout},
+		{"GET", "/switch", User, PermSelf, s.switchTenant},
+		{"GET", "/account", User, PermSelf, s.accountPage},
+		{"POST", "/account/password", User, PermSelf, s.changePassword},
+		{"POST", "/account/preferences", User, PermSelf, s.savePreferences},
+
+		{"GET", "/t/:tid", Tenant, p("tenant", "read"), s.tenantHome},
+		{"GET", "/t/:tid/members", Tenant, p("members", "read"), s.membersPage},
+		{"POST", "/t/:tid/members/:uid/role", Tenant, p("members", "write"), s.memberRole},
+		{"POST", "/t/:tid/members/:uid/remove", Tenant, p("members", "write"), s.memberRemove},
+		{"POST", "/t/:tid/invites", Tenant, p("members", "write"), s.inviteCreate},
+		{"POST", "/t/:tid/invites/:iid/revoke", Tenant, p("members", "write"), s.inviteRevoke},
+		{"GET", "/t/:tid/activity", Tenant, p("activity", "read"), s.tenantActivity},
+		{"GET", "/t/:tid/activity.csv", Tenant, p("activity", "read"), s.tenantActivityCSV},
+
+		{"GET", "/staff/tenants", Platform, p("tenants", "read"), s.staffTenants},
+		{"GET", "/staff/tenants/:tid", Platform, p("tenants", "read"), s.staffTenant},
+		{"POST", "/staff/tenants/:tid/status", Platform, p("tenants", "write"), s.staffTenantStatus},
+		{"GET", "/staff/activity", Platform, p("activity", "read"), s.staffActivity},
+		{"GET", "/staff/activity.csv", Platform, p("activity", "read"), s.staffActivityCSV},
+	}
+}
+
+func (s *Server) routes(app *fiber.App) {
+	s.globalMiddleware(app)
+	// Static assets are public and need no session.
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
+	if s.Sandbox != nil {
+		// The emulator stands in for WeChat's hosts; it is public like they are
+		// and absent in live mode.
+		app.Use("/sandbox", adaptor.HTTPHandler(http.StripPrefix("/sandbox", s.Sandbox)))
+	}
+	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, s.csrfMiddleware())
+	for _, r := range s.Routes() {
+		h := []fiber.Handler{}
+		switch r.Scope {
+		case User:
+			h = append(h, s.requireUser)
+		case Tenant:
+			h = append(h, s.requireUser, s.requireTenant(r.Perm))
+		case Platform:
+			h = append(h, s.requireUser, s.requirePlatform(r.Perm))
+		}
+		app.Add(r.Method, r.Path, append(h, r.Handler)...)
+	}
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+

@@ -1,0 +1,88 @@
+// Package web is Minifleet's only Fiber importer: the route table, middleware,
+// one small file per action, rendering and error mapping.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/config"
+	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/store"
+)
+
+// Deps is what the web layer needs; main builds it.
+type Deps struct {
+	Config config.Config
+	Store  *store.Store
+	Authz  *authz.Authorizer
+	I18n   *i18n.Bundle
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Sandbox is the WeChat emulator's handler, mounted under /sandbox in sandbox mode (nil in live mode).
+	Sandbox http.Handler
+	// Hasher hashes passwords; tests may pass a cheaper one.
+	Hasher *PasswordHasher
+}
+
+// Server holds the dependencies every handler uses.
+type Server struct {
+	Deps
+	sessions *scs.SessionManager
+	stop     chan struct{} // closed at shutdown so long-lived streams end
+}
+
+// New builds the Fiber app with every route registered.
+func New(d Deps) (*fiber.App, *Server) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Hasher == nil {
+		d.Hasher = DefaultHasher
+	}
+	sm := scs.New()
+	sm.Store = sqlite3store.NewWithCleanupInterval(d.Store.W, 30*time.Minute)
+	sm.Lifetime = 12 * time.Hour
+	sm.Cookie.Name = "sid"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = d.Config.SecureCookies()
+	sm.HashTokenInStore = true // the database holds hashes of session tokens, not the tokens
+	s := &Server{Deps: d, sessions: sm, stop: make(chan struct{})}
+
+	app := fiber.New(fiber.Config{
+		AppName:               "minifleet",
+		BodyLimit:             d.Config.MaxBodySize,
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.fallbackErrorHandler,
+		// WriteTimeout stays 0: fasthttp would cut SSE streams at that deadline.
+	})
+	s.routes(app)
+	return app, s
+}
+
+// Shutdown ends long-lived streams so the HTTP server can stop.
+func (s *Server) Shutdown() { close(s.stop) }
+
+// ctxKey types for values stored in the request's user context.
+type ctxKey int
+
+const (
+	keyUser ctxKey = iota
+)
+
+func withValue(c *fiber.Ctx, k ctxKey, v any) {
+	c.SetUserContext(context.WithValue(c.UserContext(), k, v))
+}

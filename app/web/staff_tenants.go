@@ -1,0 +1,125 @@
+package web
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/views"
+)
+
+const tenantsPage = 25
+
+func (s *Server) staffTenants(c *fiber.Ctx) error {
+	offset, _ := strconv.Atoi(c.Query("offset"))
+	offset = max(offset, 0)
+	status := model.TenantStatus(c.Query("status"))
+	if status != model.TenantActive && status != model.TenantSuspended {
+		status = ""
+	}
+	q := strings.TrimSpace(c.Query("q"))
+	ts, total, err := s.Store.ListTenants(c.UserContext(), store.TenantFilter{Query: q, Status: status, Offset: offset, Limit: tenantsPage})
+	if err != nil {
+		return err
+	}
+	v := views.TenantsView{Tenants: ts, Query: q, Status: string(status), Pager: views.Pager{Total: total, Offset: offset, Limit: tenantsPage}}
+	link := func(off int) string {
+		u := url.Values{}
+		if q != "" {
+			u.Set("q", q)
+		}
+		if status != "" {
+			u.Set("status", string(status))
+		}
+		if off > 0 {
+			u.Set("offset", strconv.Itoa(off))
+		}
+		return "/staff/tenants?" + u.Encode()
+	}
+	if offset > 0 {
+		v.Pager.Prev = link(max(offset-tenantsPage, 0))
+	}
+	if offset+tenantsPage < total {
+		v.Pager.Next = link(offset + tenantsPage)
+	}
+	return s.render(c, views.TenantsPage(s.page(c, "tenants.title", "tenants.help"), v))
+}
+
+func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailView, error) {
+	tid, err := parseID(c, "tid")
+	if err != nil {
+		return views.TenantDetailView{}, err
+	}
+	t, err := s.Store.Tenant(c.UserContext(), tid)
+	if err != nil {
+		return views.TenantDetailView{}, err
+	}
+	v := views.TenantDetailView{Tenant: t, CanWrite: s.can(c, authz.Perm{Obj: "tenants", Act: "write"}), Form: f}
+	if v.Members, err = s.Store.Members(c.UserContext(), tid); err != nil {
+		return v, err
+	}
+	v.Activity, err = s.activityView(c, "/staff/activity", store.ActivityFilter{TenantID: tid, Limit: 20})
+	v.Activity.NextURL = ""
+	return v, err
+}
+
+func (s *Server) staffTenant(c *fiber.Ctx) error {
+	v, err := s.tenantDetail(c, views.NewForm())
+	if err != nil {
+		return err
+	}
+	p := s.page(c, "tenants.detail", "")
+	return s.render(c, views.TenantDetailPage(p, v))
+}
+
+// staffTenantStatus suspends (with a reason) or reactivates a tenant.
+func (s *Server) staffTenantStatus(c *fiber.Ctx) error {
+	tid, err := parseID(c, "tid")
+	if err != nil {
+		return err
+	}
+	f := views.NewForm()
+	status := model.TenantStatus(c.FormValue("status"))
+	reason := strings.TrimSpace(c.FormValue("reason"))
+	f.Values["reason"] = reason
+	switch {
+	case status != model.TenantActive && status != model.TenantSuspended:
+		f.Summary = "form.invalid_choice"
+	case status == model.TenantSuspended && reason == "":
+		f.Errors["reason"] = "form.required"
+	case len([]rune(reason)) > 200:
+		f.Errors["reason"] = "form.too_long"
+	}
+	if !f.HasErrors() {
+		err = s.Store.SetTenantStatus(c.UserContext(), actor(c), tid, status, reason)
+		if err != nil && !formError(f, err) {
+			return err
+		}
+	}
+	if !f.HasErrors() && !isHTMX(c) {
+		return s.redirectFlash(c, "/staff/tenants/"+itoa(tid), "tenant.status_saved")
+	}
+	v, err := s.tenantDetail(c, f)
+	if err != nil {
+		return err
+	}
+	if f.HasErrors() {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	p := s.page(c, "tenants.detail", "")
+	if isHTMX(c) {
+		if err := s.render(c, views.TenantStatusBox(p, v)); err != nil {
+			return err
+		}
+		if !f.HasErrors() {
+			return s.render(c, views.Toast("success", msgT(c, "tenant.status_saved")))
+		}
+		return nil
+	}
+	return s.render(c, views.TenantDetailPage(p, v))
+}

@@ -1,0 +1,68 @@
+// Minifleet's only first-party script. Everything works without it; it makes
+// HTMX failures visible and adds small conveniences. No inline scripts (CSP).
+(function () {
+  "use strict";
+
+  function toast(message, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (kind || "info");
+    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, kind === "error" ? 8000 : 4000);
+  }
+  window.minifleetToast = toast;
+
+  // The server answers HTMX errors with fragments meant to be shown (403, 404,
+  // 422 forms, 500); htmx 2 drops 4xx/5xx bodies unless told otherwise.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) {
+      htmx.config.responseHandling = [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "[45]..", swap: true, error: false },
+      ];
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast(document.body.dataset.msgNetwork || "Network error", "error");
+  });
+  // Toasts from the server: HX-Trigger: {"toast": {"message": "...", "kind": "success"}}
+  document.addEventListener("toast", function (e) {
+    var d = e.detail || {};
+    toast(d.message || d.value, d.kind);
+  });
+  document.addEventListener("sse:open", function (e) { setLive(e.target, true); });
+  document.addEventListener("sse:error", function (e) { setLive(e.target, false); });
+  function setLive(_, on) {
+    var dot = document.getElementById("live-indicator");
+    if (dot) dot.classList.toggle("is-live", on);
+  }
+
+  document.addEventListener("click", function (e) {
+    // Copy buttons: <button data-copy="#id">
+    var btn = e.target.closest("[data-copy]");
+    if (btn) {
+      var src = document.querySelector(btn.getAttribute("data-copy"));
+      var text = src ? (src.value || src.textContent) : "";
+      navigator.clipboard.writeText(text.trim()).then(function () {
+        toast(btn.dataset.copied || "Copied", "success");
+      });
+      e.preventDefault();
+      return;
+    }
+    // Confirm dialogs that name the object: <button data-confirm="Suspend 某某?">
+    var c = e.target.closest("[data-confirm]");
+    if (c && !window.confirm(c.getAttribute("data-confirm"))) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Language switcher and filters auto-submit without inline handlers.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("[data-autosubmit]")) e.target.form.requestSubmit();
+  });
+})();
