@@ -267,12 +267,16 @@ func dedupeKey(kind string, parts ...string) string {
 	for i, p := range parts {
 		esc[i] = url.PathEscape(p)
 	}
-	key := url.PathEscape(kind) + ":" + strings.Join(esc, "|")
+	prefix := url.PathEscape(kind)
+	key := prefix + ":" + strings.Join(esc, "|")
 	if len(key) <= maxDedupeKey {
 		return key
 	}
+	if len(prefix) > 64 {
+		prefix = prefix[:64]
+	}
 	sum := sha256.Sum256([]byte(key))
-	return url.PathEscape(kind) + ":sha256:" + hex.EncodeToString(sum[:])
+	return prefix + ":sha256:" + hex.EncodeToString(sum[:])
 }
 
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
