@@ -19,7 +19,7 @@ type CommitRequest struct {
 	TemplateID int64 `json:"template_id"`
 	// ExtJSON is the rendered ext.json as a JSON *string* (§8); sending an
 	// object gives 47001, so it stays a string here.
-	ExtJSON     string `json:"ext_json"`
+	ExtJSON     string `json:"ext_json,omitempty"`
 	UserVersion string `json:"user_version"`
 	UserDesc    string `json:"user_desc"`
 }

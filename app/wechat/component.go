@@ -162,8 +162,8 @@ func (c *Client) RefreshAuthorizerToken(ctx context.Context, authorizerAppID, re
 	return &out, nil
 }
 
-// IDName is WeChat's {"id": N} wrapper (service_type_info, verify_type_info).
-type IDName struct {
+// TypeInfo is WeChat's {"id": N} wrapper (service_type_info, verify_type_info).
+type TypeInfo struct {
 	ID int `json:"id"`
 }
 
@@ -192,8 +192,8 @@ type MiniProgramInfo struct {
 type AuthorizerInfo struct {
 	NickName        string           `json:"nick_name"`
 	HeadImg         string           `json:"head_img"`
-	ServiceTypeInfo IDName           `json:"service_type_info"`
-	VerifyTypeInfo  IDName           `json:"verify_type_info"`
+	ServiceTypeInfo TypeInfo           `json:"service_type_info"`
+	VerifyTypeInfo  TypeInfo           `json:"verify_type_info"`
 	UserName        string           `json:"user_name"` // original id, gh_…
 	Alias           string           `json:"alias"`
 	QRCodeURL       string           `json:"qrcode_url"`
@@ -222,13 +222,17 @@ type AuthorizerDetails struct {
 // AuthorizerInfo fetches an authorizer's account details and grants.
 // Endpoint: POST /cgi-bin/component/api_get_authorizer_info.
 func (c *Client) AuthorizerInfo(ctx context.Context, authorizerAppID string) (*AuthorizerDetails, error) {
+	const api = "/cgi-bin/component/api_get_authorizer_info"
 	var out AuthorizerDetails
-	err := c.call(ctx, post("/cgi-bin/component/api_get_authorizer_info", authComponent, "", struct {
+	err := c.call(ctx, post(api, authComponent, "", struct {
 		ComponentAppID  string `json:"component_appid"`
 		AuthorizerAppID string `json:"authorizer_appid"`
 	}{c.ComponentAppID, authorizerAppID}), &out)
 	if err != nil {
 		return nil, err
+	}
+	if out.AuthorizationInfo.AuthorizerAppID == "" {
+		return nil, missing(api, "authorization_info.authorizer_appid")
 	}
 	return &out, nil
 }
