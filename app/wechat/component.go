@@ -192,8 +192,8 @@ type MiniProgramInfo struct {
 type AuthorizerInfo struct {
 	NickName        string           `json:"nick_name"`
 	HeadImg         string           `json:"head_img"`
-	ServiceTypeInfo TypeInfo           `json:"service_type_info"`
-	VerifyTypeInfo  TypeInfo           `json:"verify_type_info"`
+	ServiceTypeInfo TypeInfo         `json:"service_type_info"`
+	VerifyTypeInfo  TypeInfo         `json:"verify_type_info"`
 	UserName        string           `json:"user_name"` // original id, gh_…
 	Alias           string           `json:"alias"`
 	QRCodeURL       string           `json:"qrcode_url"`
