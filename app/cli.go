@@ -18,6 +18,17 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) != 1 {
 		return errors.New("usage: minifleet backup PATH")
 	}
+	return withStore(ctx, getenv, func(st *store.Store) error {
+		if err := st.Backup(ctx, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "backup written to", args[0])
+		return nil
+	})
+}
+
+// withStore opens the configured database for a one-off command.
+func withStore(ctx context.Context, getenv func(string) string, fn func(*store.Store) error) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -27,11 +38,7 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer st.Close()
-	if err := st.Backup(ctx, args[0]); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "backup written to", args[0])
-	return nil
+	return fn(st)
 }
 
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -46,30 +53,23 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	generated := *password == ""
 	if generated {
 		b := make([]byte, 12)
 		rand.Read(b)
 		*password = base64.RawURLEncoding.EncodeToString(b)
 	}
-	u, err := createStaff(ctx, st, model.NormalizeEmail(*email), *name, *password, model.StaffAdmin)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created admin %s (id %d)\n", u.Email, u.ID)
-	if generated {
-		fmt.Fprintf(stdout, "password: %s\n", *password)
-	}
-	return nil
+	return withStore(ctx, getenv, func(st *store.Store) error {
+		u, err := createStaff(ctx, st, model.NormalizeEmail(*email), *name, *password, model.StaffAdmin)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created admin %s (id %d)\n", u.Email, u.ID)
+		if generated {
+			fmt.Fprintf(stdout, "password: %s\n", *password)
+		}
+		return nil
+	})
 }
 
 // createStaff validates and creates a platform user.

@@ -71,11 +71,28 @@ func (s *Store) AllRoleAssignments(ctx context.Context, fn func(userID, tenantID
 	return rows.Err()
 }
 
-// otherOwners counts owners of tenantID other than userID, inside tx.
-func otherOwners(ctx context.Context, tx *sql.Tx, tenantID, userID int64) (int, error) {
+// memberTx reads a member's role and e-mail inside tx.
+func memberTx(ctx context.Context, tx *sql.Tx, tenantID, userID int64) (role, email string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = ? AND m.user_id = ?`, tenantID, userID).Scan(&role, &email)
+	return role, email, notFound(err, "member")
+}
+
+// keepAnOwner refuses to take the owner role from userID when no other owner
+// would remain. It runs inside the write transaction, so two owners demoting
+// each other at once cannot both succeed.
+func keepAnOwner(ctx context.Context, tx *sql.Tx, tenantID, userID int64, cur string) error {
+	if cur != string(model.RoleOwner) {
+		return nil
+	}
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE tenant_id = ? AND role = 'owner' AND user_id != ?`, tenantID, userID).Scan(&n)
-	return n, err
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return model.Errorf(model.CodeConflict, "members.last_owner")
+	}
+	return nil
 }
 
 // SetMemberRole changes a member's role; the last owner cannot be demoted.
@@ -84,22 +101,15 @@ func (s *Store) SetMemberRole(ctx context.Context, a model.Actor, tenantID, user
 		return model.FieldError("role", "form.role_invalid")
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var cur, email string
-		err := tx.QueryRowContext(ctx, `SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = ? AND m.user_id = ?`, tenantID, userID).Scan(&cur, &email)
+		cur, email, err := memberTx(ctx, tx, tenantID, userID)
 		if err != nil {
-			return notFound(err, "member")
+			return err
 		}
 		if cur == string(role) {
 			return nil
 		}
-		if cur == string(model.RoleOwner) {
-			n, err := otherOwners(ctx, tx, tenantID, userID)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return model.Errorf(model.CodeConflict, "members.last_owner")
-			}
+		if err := keepAnOwner(ctx, tx, tenantID, userID, cur); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?`, string(role), tenantID, userID); err != nil {
 			return err
@@ -111,19 +121,12 @@ func (s *Store) SetMemberRole(ctx context.Context, a model.Actor, tenantID, user
 // RemoveMember removes a member; the last owner cannot be removed.
 func (s *Store) RemoveMember(ctx context.Context, a model.Actor, tenantID, userID int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var cur, email string
-		err := tx.QueryRowContext(ctx, `SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = ? AND m.user_id = ?`, tenantID, userID).Scan(&cur, &email)
+		cur, email, err := memberTx(ctx, tx, tenantID, userID)
 		if err != nil {
-			return notFound(err, "member")
+			return err
 		}
-		if cur == string(model.RoleOwner) {
-			n, err := otherOwners(ctx, tx, tenantID, userID)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return model.Errorf(model.CodeConflict, "members.last_owner")
-			}
+		if err := keepAnOwner(ctx, tx, tenantID, userID, cur); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?`, tenantID, userID); err != nil {
 			return err
