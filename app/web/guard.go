@@ -21,11 +21,16 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet {
 		next = "/"
 	}
+	to := "/login?next=" + urlQueryEscape(next)
+	if c.Cookies(s.sessions.Cookie.Name) != "" {
+		// A session cookie that no longer finds a user: the session expired.
+		to += "&flash=login.session_expired"
+	}
 	if c.Get("HX-Request") == "true" {
-		c.Set("HX-Redirect", "/login?next="+urlQueryEscape(next))
+		c.Set("HX-Redirect", to)
 		return c.SendStatus(fiber.StatusUnauthorized)
 	}
-	return c.Redirect("/login?next="+urlQueryEscape(next), fiber.StatusSeeOther)
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
 // requireTenant admits members of :tid holding perm there. Non-members get
