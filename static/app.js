@@ -18,6 +18,9 @@
   // The server answers HTMX errors with fragments meant to be shown (403, 404,
   // 422 forms, 500); htmx 2 drops 4xx/5xx bodies unless told otherwise.
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(function (el) {
+      setTimeout(function () { el.remove(); }, 5000);
+    });
     if (window.htmx) {
       htmx.config.responseHandling = [
         { code: "204", swap: false },
