@@ -10,17 +10,24 @@
     el.className = "toast toast-" + (kind || "info");
     el.setAttribute("role", kind === "error" ? "alert" : "status");
     el.textContent = message;
-    box.appendChild(el);
-    setTimeout(function () { el.remove(); }, kind === "error" ? 8000 : 4000);
+    box.appendChild(el); // the observer below fades it
   }
   window.minifleetToast = toast;
 
   // The server answers HTMX errors with fragments meant to be shown (403, 404,
   // 422 forms, 500); htmx 2 drops 4xx/5xx bodies unless told otherwise.
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("#toasts .toast").forEach(function (el) {
-      setTimeout(function () { el.remove(); }, 5000);
-    });
+    // Every toast fades, whether rendered with the page or swapped in by htmx.
+    var box = document.getElementById("toasts");
+    function fade(el) {
+      if (el.nodeType === 1) setTimeout(function () { el.remove(); }, el.classList.contains("toast-error") ? 8000 : 5000);
+    }
+    if (box) {
+      box.querySelectorAll(".toast").forEach(fade);
+      new MutationObserver(function (records) {
+        records.forEach(function (r) { r.addedNodes.forEach(fade); });
+      }).observe(box, { childList: true });
+    }
     if (window.htmx) {
       htmx.config.responseHandling = [
         { code: "204", swap: false },
