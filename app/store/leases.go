@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Lease is a named lock with an expiry, shared by every process on the database.
+type Lease struct {
+	Name      string
+	Holder    string
+	ExpiresAt time.Time
+}
+
+// AcquireLease takes or renews the lease name for holder until now+ttl. It
+// succeeds when the lease is free, expired, or already held by holder.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	res, err := s.W.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+		name, holder, now.Add(ttl).Unix(), now.Unix())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseLease gives the lease up if holder still has it.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := s.W.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
+	return err
+}
+
+// LeaseInfo reads a lease.
+func (s *Store) LeaseInfo(ctx context.Context, name string) (Lease, error) {
+	l := Lease{Name: name}
+	var exp int64
+	err := s.R.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &exp)
+	l.ExpiresAt = unix(exp)
+	return l, notFound(err, "lease")
+}

@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+)
+
+// Push outcomes.
+const (
+	PushApplied  = "applied"  // its state change is done
+	PushQueued   = "queued"   // a job follows it up
+	PushRecorded = "recorded" // kept; nothing (yet) applies it
+	PushStale    = "stale"    // older than what we hold; kept, not applied
+)
+
+// Push routes.
+const (
+	RouteComponent = "component"
+	RouteApp       = "app"
+)
+
+// Push is a recorded push from WeChat. XML has secret values masked.
+type Push struct {
+	ID         int64
+	Route      string
+	Kind       string
+	AppID      string
+	DedupeKey  string
+	CreateTime int64
+	ReceivedAt time.Time
+	XML        string
+	Outcome    string
+	Duplicates int
+	LastSeenAt time.Time
+}
+
+// NewPush is a verified, decrypted push to record.
+type NewPush struct {
+	Route      string
+	Kind       string
+	AppID      string
+	DedupeKey  string
+	CreateTime int64
+	ReceivedAt time.Time
+	XML        string // masked
+	FullXML    string // as decrypted; stored sealed
+}
+
+func pushAD(dedupeKey string) string { return "push:" + dedupeKey }
+
+// PushTx is the transaction recording a push; its cheap state changes and
+// follow-up jobs commit with the record or not at all.
+type PushTx struct {
+	s   *Store
+	tx  *sql.Tx
+	ctx context.Context
+	// Push is the row being recorded (ID set).
+	Push Push
+}
+
+// SaveTicket keeps a component_verify_ticket if it is the newest by CreateTime.
+func (p *PushTx) SaveTicket(componentAppID, ticket string, createTime int64) (bool, error) {
+	return p.s.saveTicketTx(p.ctx, p.tx, componentAppID, ticket, createTime, p.Push.ReceivedAt)
+}
+
+// Enqueue adds a job in the same transaction.
+func (p *PushTx) Enqueue(j NewJob) (int64, bool, error) { return p.s.enqueueTx(p.ctx, p.tx, j) }
+
+// NoteAuthEvent records an authorization event's CreateTime for appID and
+// reports whether it is the newest (out-of-order pushes are not applied).
+func (p *PushTx) NoteAuthEvent(appID string, createTime int64) (bool, error) {
+	return p.s.noteAuthEventTx(p.ctx, p.tx, appID, createTime)
+}
+
+// RecordPush stores a push once, by dedupe key, and runs apply in the same
+// transaction to make its cheap state change and enqueue its follow-ups;
+// apply returns the outcome. For a duplicate, apply does not run, the
+// retry is counted and dup is true. An error from apply stores nothing.
+func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) (string, error)) (p Push, dup bool, err error) {
+	received := in.ReceivedAt.Unix()
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+			in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, s.Box.Seal(in.FullXML, pushAD(in.DedupeKey)), received)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			dup = true
+			if _, err := tx.ExecContext(ctx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE dedupe_key = ?`, received, in.DedupeKey); err != nil {
+				return err
+			}
+			p, err = scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, in.DedupeKey))
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		p = Push{ID: id, Route: in.Route, Kind: in.Kind, AppID: in.AppID, DedupeKey: in.DedupeKey, CreateTime: in.CreateTime,
+			ReceivedAt: unix(received), XML: in.XML, Outcome: PushRecorded, LastSeenAt: unix(received)}
+		if apply == nil {
+			return nil
+		}
+		ptx := &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
+		outcome, err := apply(ptx)
+		if err != nil {
+			return err
+		}
+		if outcome != "" && outcome != PushRecorded {
+			p.Outcome = outcome
+			_, err = tx.ExecContext(ctx, `UPDATE wechat_pushes SET outcome = ? WHERE id = ?`, outcome, id)
+		}
+		return err
+	})
+	return p, dup, err
+}
+
+const pushCols = `id, route, kind, appid, dedupe_key, create_time, received_at, xml, outcome, duplicates, last_seen_at`
+
+func scanPush(row interface{ Scan(...any) error }) (Push, error) {
+	var p Push
+	var recv, seen int64
+	err := row.Scan(&p.ID, &p.Route, &p.Kind, &p.AppID, &p.DedupeKey, &p.CreateTime, &recv, &p.XML, &p.Outcome, &p.Duplicates, &seen)
+	p.ReceivedAt, p.LastSeenAt = unix(recv), unix(seen)
+	return p, err
+}
+
+// PushByID loads one push.
+func (s *Store) PushByID(ctx context.Context, id int64) (Push, error) {
+	p, err := scanPush(s.R.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id = ?`, id))
+	return p, notFound(err, "push")
+}
+
+// PushByDedupeKey loads a push by its stored dedupe key.
+func (s *Store) PushByDedupeKey(ctx context.Context, key string) (Push, error) {
+	p, err := scanPush(s.R.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, key))
+	return p, notFound(err, "push")
+}
+
+// PushFullXML opens the push exactly as decrypted (secrets included), for
+// the jobs that follow it up.
+func (s *Store) PushFullXML(ctx context.Context, id int64) (string, error) {
+	var key, sealed string
+	if err := s.R.QueryRowContext(ctx, `SELECT dedupe_key, xml_sealed FROM wechat_pushes WHERE id = ?`, id).Scan(&key, &sealed); err != nil {
+		return "", notFound(err, "push")
+	}
+	return s.Box.Open(sealed, pushAD(key))
+}
+
+// PushFilter selects pushes for the staff list.
+type PushFilter struct {
+	Kind    string
+	AppID   string
+	Outcome string
+	Offset  int
+	Limit   int
+}
+
+// ListPushes returns one page of pushes, newest first, and how many match.
+func (s *Store) ListPushes(ctx context.Context, f PushFilter) ([]Push, int, error) {
+	var where []string
+	var args []any
+	for col, v := range map[string]string{"kind": f.Kind, "appid": f.AppID, "outcome": f.Outcome} {
+		if v != "" {
+			where, args = append(where, col+" = ?"), append(args, v)
+		}
+	}
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM wechat_pushes`+w, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	rows, err := s.R.QueryContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes`+w+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Push
+	for rows.Next() {
+		p, err := scanPush(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, p)
+	}
+	return out, total, rows.Err()
+}
+
+// LastPushPerKind returns the newest push of every kind seen, by kind.
+func (s *Store) LastPushPerKind(ctx context.Context) ([]Push, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id IN (SELECT MAX(id) FROM wechat_pushes GROUP BY kind) ORDER BY kind`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Push
+	for rows.Next() {
+		p, err := scanPush(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PushKinds lists the kinds seen, for the filter.
+func (s *Store) PushKinds(ctx context.Context) ([]string, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT DISTINCT kind FROM wechat_pushes ORDER BY kind`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
