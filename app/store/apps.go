@@ -1,0 +1,397 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/minifleet/minifleet/app/model"
+)
+
+// appCols reads an authorizer for the apps views: never a token, only
+// whether one is held.
+const appCols = `a.appid, COALESCE(a.tenant_id, 0), COALESCE(t.name, ''), a.status, a.nickname, a.head_img, a.user_name, a.principal_name,
+	a.account_kind, a.service_type, a.verify_type, a.account_status, a.func_info, a.categories, a.domains, a.reauth_reason,
+	a.token_state, a.refresh_token != '', a.access_expires_at, a.last_error, a.authorized_at, a.unauthorized_at, a.bound_at,
+	a.info_at, a.reconciled_at, a.updated_at`
+
+const appFrom = ` FROM authorizers a LEFT JOIN tenants t ON t.id = a.tenant_id`
+
+func scanApp(row interface{ Scan(...any) error }) (model.App, error) {
+	var a model.App
+	var sets, cats, doms string
+	var exp, info, rec, upd int64
+	var authAt, unauthAt, boundAt sql.NullInt64
+	err := row.Scan(&a.AppID, &a.TenantID, &a.TenantName, &a.Status, &a.Nickname, &a.HeadImg, &a.UserName, &a.PrincipalName,
+		&a.AccountKind, &a.ServiceType, &a.VerifyType, &a.AccountStatus, &sets, &cats, &doms, &a.ReauthReason,
+		&a.TokenState, &a.HasRefresh, &exp, &a.LastTokenError, &authAt, &unauthAt, &boundAt, &info, &rec, &upd)
+	if err != nil {
+		return a, err
+	}
+	_ = json.Unmarshal([]byte(sets), &a.PermissionSets)
+	_ = json.Unmarshal([]byte(cats), &a.Categories)
+	_ = json.Unmarshal([]byte(doms), &a.Domains)
+	a.AccessExpires, a.InfoAt, a.ReconciledAt, a.UpdatedAt = unix(exp), unix(info), unix(rec), unix(upd)
+	a.AuthorizedAt, a.UnauthorizedAt, a.BoundAt = nullUnix(authAt), nullUnix(unauthAt), nullUnix(boundAt)
+	return a, nil
+}
+
+func (s *Store) queryApps(ctx context.Context, q string, args ...any) ([]model.App, error) {
+	rows, err := s.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// App loads one of tenantID's apps; another tenant's appid is not found.
+func (s *Store) App(ctx context.Context, tenantID int64, appID string) (model.App, error) {
+	a, err := scanApp(s.R.QueryRowContext(ctx, `SELECT `+appCols+appFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
+	return a, notFound(err, "app")
+}
+
+// AppForStaff loads any app (staff views and the platform layer).
+func (s *Store) AppForStaff(ctx context.Context, appID string) (model.App, error) {
+	a, err := scanApp(s.R.QueryRowContext(ctx, `SELECT `+appCols+appFrom+` WHERE a.appid = ?`, appID))
+	return a, notFound(err, "app")
+}
+
+// TenantApps lists tenantID's apps, most recently changed first.
+func (s *Store) TenantApps(ctx context.Context, tenantID int64) ([]model.App, error) {
+	return s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.tenant_id = ? ORDER BY a.updated_at DESC, a.appid`, tenantID)
+}
+
+// AppFilter selects apps for staff.
+type AppFilter struct {
+	TenantID int64  // 0: every tenant
+	Status   string // model.AppStatus, or "unbound"; "" all
+	Problems bool   // only apps that need re-authorization or whose tokens fail
+	Query    string // appid, nickname, gh_ name, principal or tenant name
+	Offset   int
+	Limit    int
+}
+
+// StaffApps lists apps across tenants with the total matching the filter.
+func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, error) {
+	var where []string
+	var args []any
+	if f.TenantID != 0 {
+		where, args = append(where, "a.tenant_id = ?"), append(args, f.TenantID)
+	}
+	switch f.Status {
+	case string(model.AppAuthorized):
+		where = append(where, "a.status = 'authorized' AND a.reauth_reason = '' AND a.token_state != 'needs_reauth'")
+	case string(model.AppNeedsReauth):
+		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')")
+	case string(model.AppUnauthorized), string(model.AppPending):
+		where, args = append(where, "a.status = ?"), append(args, f.Status)
+	case "unbound":
+		where = append(where, "a.tenant_id IS NULL AND a.status != 'unauthorized'")
+	}
+	if f.Problems {
+		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))")
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		p := "%" + likeEscape(q) + "%"
+		where = append(where, `(a.appid LIKE ? ESCAPE '\' OR a.nickname LIKE ? ESCAPE '\' OR a.user_name LIKE ? ESCAPE '\' OR a.principal_name LIKE ? ESCAPE '\' OR t.name LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p, p, p)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*)`+appFrom+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	apps, err := s.queryApps(ctx, `SELECT `+appCols+appFrom+cond+` ORDER BY a.updated_at DESC, a.appid LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	return apps, total, err
+}
+
+// AppDetails is what api_get_authorizer_info says about an app.
+type AppDetails struct {
+	Nickname       string
+	HeadImg        string
+	UserName       string
+	PrincipalName  string
+	AccountKind    string // miniprogram, official_account
+	ServiceType    int
+	VerifyType     int
+	AccountStatus  int
+	PermissionSets []int
+	Categories     []model.AppCategory
+	Domains        map[string][]string
+}
+
+// ReauthReasonOf says why an app with these details cannot be managed.
+func ReauthReasonOf(d AppDetails) string {
+	switch {
+	case d.AccountKind == "official_account":
+		return model.ReauthNotMiniProgram
+	case !containsInt(d.PermissionSets, model.PermissionSetCodeManagement):
+		return model.ReauthMissingCodePerm
+	}
+	return ""
+}
+
+func containsInt(v []int, x int) bool {
+	for _, y := range v {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// SaveAppDetails stores fetched details and the resulting re-authorization reason.
+func (s *Store) SaveAppDetails(ctx context.Context, appID string, d AppDetails) error {
+	sets, _ := json.Marshal(nonNil(d.PermissionSets))
+	cats := d.Categories
+	if cats == nil {
+		cats = []model.AppCategory{}
+	}
+	cj, _ := json.Marshal(cats)
+	doms := d.Domains
+	if doms == nil {
+		doms = map[string][]string{}
+	}
+	dj, _ := json.Marshal(doms)
+	now := s.now()
+	_, err := s.W.ExecContext(ctx, `UPDATE authorizers SET nickname = ?, head_img = ?, user_name = ?, principal_name = ?, account_kind = ?,
+		service_type = ?, verify_type = ?, account_status = ?, func_info = ?, categories = ?, domains = ?, reauth_reason = ?, info_at = ?, updated_at = ?
+		WHERE appid = ?`, d.Nickname, d.HeadImg, d.UserName, d.PrincipalName, d.AccountKind, d.ServiceType, d.VerifyType, d.AccountStatus,
+		string(sets), string(cj), string(dj), ReauthReasonOf(d), now, now, appID)
+	return err
+}
+
+// PermissionSetsOf returns the permission sets recorded for appID (nil if unknown).
+func (s *Store) PermissionSetsOf(ctx context.Context, appID string) ([]int, error) {
+	var js string
+	err := s.W.QueryRowContext(ctx, `SELECT func_info FROM authorizers WHERE appid = ?`, appID).Scan(&js)
+	if err != nil {
+		return nil, notFound(err, "app")
+	}
+	var sets []int
+	_ = json.Unmarshal([]byte(js), &sets)
+	return sets, nil
+}
+
+// BindResult says what binding did.
+type BindResult struct {
+	Bound         bool  // the app is (now or already) tenantID's
+	AlreadyBound  bool  // it was tenantID's before
+	OwnerTenantID int64 // set when another tenant holds it
+	ConflictID    int64
+}
+
+// BindApp binds appID to tenantID unless another tenant holds it; then a
+// conflict is recorded for staff and nothing moves.
+func (s *Store) BindApp(ctx context.Context, actor model.Actor, appID string, tenantID, attemptID int64) (BindResult, error) {
+	var r BindResult
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var owner sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM authorizers WHERE appid = ?`, appID).Scan(&owner); err != nil {
+			return notFound(err, "app")
+		}
+		now := s.now()
+		switch {
+		case owner.Valid && owner.Int64 == tenantID:
+			r.Bound, r.AlreadyBound = true, true
+			return nil
+		case owner.Valid:
+			r.OwnerTenantID = owner.Int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM app_conflicts WHERE appid = ? AND claimant_tenant_id = ? AND resolved_at IS NULL`, appID, tenantID).Scan(&r.ConflictID)
+			if err == sql.ErrNoRows {
+				res, err := tx.ExecContext(ctx, `INSERT INTO app_conflicts (appid, owner_tenant_id, claimant_tenant_id, attempt_id, created_at) VALUES (?,?,?,?,?)`,
+					appID, owner.Int64, tenantID, nullID(attemptID), now)
+				if err != nil {
+					return err
+				}
+				r.ConflictID, _ = res.LastInsertId()
+			} else if err != nil {
+				return err
+			}
+			return s.logTx(ctx, tx, actor, tenantID, ActAppRefused, appID, "bound_elsewhere")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE authorizers SET tenant_id = ?, bound_at = ?, updated_at = ? WHERE appid = ?`, tenantID, now, now, appID); err != nil {
+			return err
+		}
+		r.Bound = true
+		return s.logTx(ctx, tx, actor, tenantID, ActAppBound, appID, "")
+	})
+	return r, err
+}
+
+// AssignApp binds an app bound to no tenant (staff, from reconcile results).
+func (s *Store) AssignApp(ctx context.Context, actor model.Actor, appID string, tenantID int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE id = ?`, tenantID).Scan(&n); err != nil || n == 0 {
+			return model.Errorf(model.CodeInvalid, "apps.assign_no_tenant")
+		}
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET tenant_id = ?, bound_at = ?, updated_at = ? WHERE appid = ? AND tenant_id IS NULL`, tenantID, now, now, appID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return model.Errorf(model.CodeConflict, "apps.assign_not_unbound")
+		}
+		return s.logTx(ctx, tx, actor, tenantID, ActAppAssigned, appID, "")
+	})
+}
+
+// Conflicts lists unresolved conflicts, oldest first.
+func (s *Store) Conflicts(ctx context.Context) ([]model.AppConflict, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
+		COALESCE(c.attempt_id, 0), c.created_at
+		FROM app_conflicts c JOIN tenants o ON o.id = c.owner_tenant_id JOIN tenants cl ON cl.id = c.claimant_tenant_id
+		LEFT JOIN authorizers a ON a.appid = c.appid WHERE c.resolved_at IS NULL ORDER BY c.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.AppConflict
+	for rows.Next() {
+		var c model.AppConflict
+		var at int64
+		if err := rows.Scan(&c.ID, &c.AppID, &c.Nickname, &c.OwnerTenantID, &c.OwnerTenant, &c.ClaimantTenantID, &c.ClaimantTenant, &c.AttemptID, &at); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = unix(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ResolveConflict keeps the app with its owner or moves it to the claimant.
+func (s *Store) ResolveConflict(ctx context.Context, actor model.Actor, id int64, move bool) (model.AppConflict, error) {
+	var c model.AppConflict
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT appid, owner_tenant_id, claimant_tenant_id FROM app_conflicts WHERE id = ? AND resolved_at IS NULL`, id).
+			Scan(&c.AppID, &c.OwnerTenantID, &c.ClaimantTenantID)
+		if err != nil {
+			return notFound(err, "conflict")
+		}
+		c.ID = id
+		now := s.now()
+		c.Resolution = "kept"
+		if move {
+			c.Resolution = "moved"
+			res, err := tx.ExecContext(ctx, `UPDATE authorizers SET tenant_id = ?, bound_at = ?, updated_at = ? WHERE appid = ? AND tenant_id = ?`,
+				c.ClaimantTenantID, now, now, c.AppID, c.OwnerTenantID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return model.Errorf(model.CodeConflict, "apps.conflict_changed")
+			}
+			// Other claims on the app are settled by the move too.
+			if _, err := tx.ExecContext(ctx, `UPDATE app_conflicts SET resolved_at = ?, resolved_by = ?, resolution = 'kept' WHERE appid = ? AND resolved_at IS NULL AND id != ?`,
+				now, nullID(actor.UserID), c.AppID, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE app_conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?`, now, nullID(actor.UserID), c.Resolution, id); err != nil {
+			return err
+		}
+		detail := c.Resolution
+		if err := s.logTx(ctx, tx, actor, c.OwnerTenantID, ActAppConflict, c.AppID, detail); err != nil {
+			return err
+		}
+		return s.logTx(ctx, tx, actor, c.ClaimantTenantID, ActAppConflict, c.AppID, detail)
+	})
+	return c, err
+}
+
+// AuthorizerListing is what reconcile compares with api_get_authorizer_list.
+type AuthorizerListing struct {
+	AppID      string
+	TenantID   int64
+	Status     string
+	HasRefresh bool
+}
+
+// AuthorizerListings returns every authorizer we hold, by appid.
+func (s *Store) AuthorizerListings(ctx context.Context) (map[string]AuthorizerListing, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT appid, COALESCE(tenant_id, 0), status, refresh_token != '' FROM authorizers`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]AuthorizerListing{}
+	for rows.Next() {
+		var l AuthorizerListing
+		if err := rows.Scan(&l.AppID, &l.TenantID, &l.Status, &l.HasRefresh); err != nil {
+			return nil, err
+		}
+		out[l.AppID] = l
+	}
+	return out, rows.Err()
+}
+
+// MarkReconciled stamps the appids WeChat listed.
+func (s *Store) MarkReconciled(ctx context.Context, appIDs []string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE authorizers SET reconciled_at = ? WHERE appid = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, id := range appIDs {
+			if _, err := st.ExecContext(ctx, at.Unix(), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EnsureAuthorizer creates the row of an app we learn about from the list.
+func (s *Store) EnsureAuthorizer(ctx context.Context, appID string) error {
+	now := s.now()
+	_, err := s.W.ExecContext(ctx, `INSERT INTO authorizers (appid, status, authorized_at, created_at, updated_at) VALUES (?, 'authorized', ?, ?, ?) ON CONFLICT (appid) DO NOTHING`, appID, now, now, now)
+	return err
+}
+
+// StartReconcileRun opens a run record.
+func (s *Store) StartReconcileRun(ctx context.Context, trigger string) (int64, error) {
+	res, err := s.W.ExecContext(ctx, `INSERT INTO reconcile_runs (started_at, trigger) VALUES (?, ?)`, s.now(), trigger)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// FinishReconcileRun stores a run's counts and logs it.
+func (s *Store) FinishReconcileRun(ctx context.Context, r model.ReconcileRun) error {
+	_, err := s.W.ExecContext(ctx, `UPDATE reconcile_runs SET finished_at = ?, listed = ?, backfilled = ?, unauthorized = ?, unbound = ?, error = ? WHERE id = ?`,
+		s.now(), r.Listed, r.Backfilled, r.Unauthorized, r.Unbound, truncate(r.Error, 500), r.ID)
+	return err
+}
+
+// LatestReconcileRun returns the newest run (not found if none).
+func (s *Store) LatestReconcileRun(ctx context.Context) (model.ReconcileRun, error) {
+	var r model.ReconcileRun
+	var started int64
+	var finished sql.NullInt64
+	err := s.R.QueryRowContext(ctx, `SELECT id, started_at, finished_at, trigger, listed, backfilled, unauthorized, unbound, error FROM reconcile_runs ORDER BY id DESC LIMIT 1`).
+		Scan(&r.ID, &started, &finished, &r.Trigger, &r.Listed, &r.Backfilled, &r.Unauthorized, &r.Unbound, &r.Error)
+	r.StartedAt, r.FinishedAt = unix(started), nullUnix(finished)
+	return r, notFound(err, "reconcile run")
+}

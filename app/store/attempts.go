@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"strconv"
+	"time"
+
+	"github.com/minifleet/minifleet/app/model"
+)
+
+// Activity actions of onboarding.
+const (
+	ActAppAuthorizeStart = "app_authorize_started"
+	ActAppBound          = "app_bound"
+	ActAppRefused        = "app_refused"
+	ActAppPermissions    = "app_permissions_changed"
+	ActAppUnauthorized   = "app_unauthorized"
+	ActAppReauthorized   = "app_reauthorized"
+	ActAppAssigned       = "app_assigned"
+	ActAppConflict       = "app_conflict_resolved"
+	ActReconcile         = "apps_reconciled"
+)
+
+// CodeHash is the SHA-256 (hex) under which pre_auth_codes and auth codes
+// are looked up; the codes themselves are never stored in the clear.
+func CodeHash(code string) string {
+	h := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(h[:])
+}
+
+func attemptCodeAD(hash string) string { return "attempt:" + hash }
+func attemptAuthAD(id int64) string    { return "attempt:" + strconv.FormatInt(id, 10) + ":auth_code" }
+func attemptObject(id int64) string    { return "attempt #" + strconv.FormatInt(id, 10) }
+
+const attemptCols = `id, tenant_id, user_id, code_hash, code_sealed, biz_appid, created_at, expires_at, state, appid, error, tries, next_try_at, updated_at`
+
+func (s *Store) scanAttempt(row interface{ Scan(...any) error }, open bool) (model.AuthAttempt, error) {
+	var a model.AuthAttempt
+	var hash, sealed string
+	var created, expires, next, updated int64
+	err := row.Scan(&a.ID, &a.TenantID, &a.UserID, &hash, &sealed, &a.BizAppID, &created, &expires, &a.State, &a.AppID, &a.Error, &a.Tries, &next, &updated)
+	if err != nil {
+		return a, err
+	}
+	a.CreatedAt, a.ExpiresAt, a.NextTryAt, a.UpdatedAt = unix(created), unix(expires), unix(next), unix(updated)
+	if open {
+		if a.PreAuthCode, err = s.Box.Open(sealed, attemptCodeAD(hash)); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// CreateAttempt records a fresh pre_auth_code for tenantID and its user.
+func (s *Store) CreateAttempt(ctx context.Context, actor model.Actor, tenantID int64, preAuthCode, bizAppID string, expiresAt time.Time) (model.AuthAttempt, error) {
+	hash := CodeHash(preAuthCode)
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `INSERT INTO auth_attempts (tenant_id, user_id, code_hash, code_sealed, biz_appid, created_at, expires_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?)`, tenantID, actor.UserID, hash, s.Box.Seal(preAuthCode, attemptCodeAD(hash)), bizAppID, now, expiresAt.Unix(), now)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.logTx(ctx, tx, actor, tenantID, ActAppAuthorizeStart, attemptObject(id), bizAppID)
+	})
+	if err != nil {
+		return model.AuthAttempt{}, err
+	}
+	return s.Attempt(ctx, tenantID, id)
+}
+
+// Attempt loads one of tenantID's attempts with its pre_auth_code opened.
+func (s *Store) Attempt(ctx context.Context, tenantID, id int64) (model.AuthAttempt, error) {
+	a, err := s.scanAttempt(s.R.QueryRowContext(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE tenant_id = ? AND id = ?`, tenantID, id), true)
+	return a, notFound(err, "attempt")
+}
+
+// AttemptByPreAuthCode finds the attempt a push's PreAuthCode belongs to
+// (any tenant: the push proves nothing about who is asking).
+func (s *Store) AttemptByPreAuthCode(ctx context.Context, preAuthCode string) (model.AuthAttempt, error) {
+	if preAuthCode == "" {
+		return model.AuthAttempt{}, model.NotFound("attempt")
+	}
+	a, err := s.scanAttempt(s.W.QueryRowContext(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE code_hash = ?`, CodeHash(preAuthCode)), false)
+	return a, notFound(err, "attempt")
+}
+
+// AttemptAuthCodeMatches reports whether authCode is the code that already
+// completed attempt id (so a returning browser finds its work done).
+func (s *Store) AttemptAuthCodeMatches(ctx context.Context, id int64, authCode string) (bool, error) {
+	var n int
+	err := s.W.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_attempts WHERE id = ? AND auth_code_hash = ?`, id, CodeHash(authCode)).Scan(&n)
+	return n == 1, err
+}
+
+// RecentAttempts lists tenantID's latest attempts (without codes).
+func (s *Store) RecentAttempts(ctx context.Context, tenantID int64, limit int) ([]model.AuthAttempt, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`, tenantID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.AuthAttempt
+	for rows.Next() {
+		a, err := s.scanAttempt(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ClaimAttempt moves an open attempt to exchanging for authCode. It reports
+// false when the attempt is not open (done, cancelled, expired, or being
+// exchanged by the other path): exactly one caller exchanges.
+func (s *Store) ClaimAttempt(ctx context.Context, id int64, authCode string, now time.Time) (bool, error) {
+	res, err := s.W.ExecContext(ctx, `UPDATE auth_attempts SET state = 'exchanging', auth_code_hash = ?, tries = tries + 1, updated_at = ?
+		WHERE id = ? AND (state = 'retrying' OR (state = 'pending' AND expires_at > ?))`, CodeHash(authCode), s.now(), id, now.Unix())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// RetryAttempt keeps the auth code sealed and schedules another exchange.
+func (s *Store) RetryAttempt(ctx context.Context, id int64, authCode, errKey string, at time.Time) error {
+	_, err := s.W.ExecContext(ctx, `UPDATE auth_attempts SET state = 'retrying', auth_code_sealed = ?, error = ?, next_try_at = ?, updated_at = ? WHERE id = ?`,
+		s.Box.Seal(authCode, attemptAuthAD(id)), errKey, at.Unix(), s.now(), id)
+	return err
+}
+
+// DueAttemptRetry is an attempt whose exchange is due again, with its code.
+type DueAttemptRetry struct {
+	Attempt  model.AuthAttempt
+	AuthCode string
+}
+
+// DueAttemptRetries lists exchanges to retry at now.
+func (s *Store) DueAttemptRetries(ctx context.Context, now time.Time, limit int) ([]DueAttemptRetry, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT `+attemptCols+`, auth_code_sealed FROM auth_attempts WHERE state = 'retrying' AND next_try_at <= ? ORDER BY next_try_at LIMIT ?`, now.Unix(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueAttemptRetry
+	for rows.Next() {
+		var a model.AuthAttempt
+		var hash, sealed, code string
+		var created, expires, next, updated int64
+		if err := rows.Scan(&a.ID, &a.TenantID, &a.UserID, &hash, &sealed, &a.BizAppID, &created, &expires, &a.State, &a.AppID, &a.Error, &a.Tries, &next, &updated, &code); err != nil {
+			return nil, err
+		}
+		a.CreatedAt, a.ExpiresAt, a.NextTryAt, a.UpdatedAt = unix(created), unix(expires), unix(next), unix(updated)
+		plain, err := s.Box.Open(code, attemptAuthAD(a.ID))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, DueAttemptRetry{Attempt: a, AuthCode: plain})
+	}
+	return out, rows.Err()
+}
+
+// FinishAttempt records an attempt's outcome; the sealed auth code is dropped.
+func (s *Store) FinishAttempt(ctx context.Context, id int64, state model.AttemptState, appID, errKey string) error {
+	_, err := s.W.ExecContext(ctx, `UPDATE auth_attempts SET state = ?, appid = CASE WHEN ? != '' THEN ? ELSE appid END, error = ?, auth_code_sealed = '', next_try_at = 0, updated_at = ? WHERE id = ?`,
+		string(state), appID, appID, errKey, s.now(), id)
+	return err
+}
+
+// CancelAttempt closes tenantID's open attempt id (the merchant gave up).
+func (s *Store) CancelAttempt(ctx context.Context, actor model.Actor, tenantID, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE auth_attempts SET state = 'cancelled', updated_at = ? WHERE tenant_id = ? AND id = ? AND state = 'pending'`, s.now(), tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return model.Errorf(model.CodeConflict, "authorize.not_open")
+		}
+		return nil
+	})
+}
