@@ -395,3 +395,31 @@ func (s *Store) LatestReconcileRun(ctx context.Context) (model.ReconcileRun, err
 	r.StartedAt, r.FinishedAt = unix(started), nullUnix(finished)
 	return r, notFound(err, "reconcile run")
 }
+
+// SwapLoggedSets records sets as the permission sets last logged for appID
+// and returns the previous ones (nil when none were logged yet).
+func (s *Store) SwapLoggedSets(ctx context.Context, appID string, sets []int) (prev []int, err error) {
+	js, _ := json.Marshal(nonNil(sets))
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var old string
+		if err := tx.QueryRowContext(ctx, `SELECT logged_sets FROM authorizers WHERE appid = ?`, appID).Scan(&old); err != nil {
+			return notFound(err, "app")
+		}
+		if old != "[]" {
+			_ = json.Unmarshal([]byte(old), &prev)
+			if prev == nil {
+				prev = []int{}
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE authorizers SET logged_sets = ? WHERE appid = ?`, string(js), appID)
+		return err
+	})
+	return prev, err
+}
+
+// TenantOfApp returns the tenant an app is bound to (0 if none).
+func (s *Store) TenantOfApp(ctx context.Context, appID string) (int64, error) {
+	var t sql.NullInt64
+	err := s.W.QueryRowContext(ctx, `SELECT tenant_id FROM authorizers WHERE appid = ?`, appID).Scan(&t)
+	return t.Int64, notFound(err, "app")
+}

@@ -60,6 +60,9 @@ ALTER TABLE authorizers ADD COLUMN bound_at INTEGER;                      -- whe
 -- 'missing_code_perm' (no permission set 18), 'not_miniprogram'.
 ALTER TABLE authorizers ADD COLUMN reauth_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE authorizers ADD COLUMN reconciled_at INTEGER NOT NULL DEFAULT 0; -- last seen in api_get_authorizer_list
+-- The permission sets last written to the activity log, so each change is
+-- logged once as a difference whichever path (push, redirect) saw it first.
+ALTER TABLE authorizers ADD COLUMN logged_sets TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX authorizers_updated ON authorizers (updated_at, appid);
 
 -- Reconcile runs (nightly and "reconcile now").
@@ -78,6 +81,7 @@ CREATE TABLE reconcile_runs (
 -- +goose Down
 DROP TABLE reconcile_runs;
 DROP INDEX authorizers_updated;
+ALTER TABLE authorizers DROP COLUMN logged_sets;
 ALTER TABLE authorizers DROP COLUMN reconciled_at;
 ALTER TABLE authorizers DROP COLUMN reauth_reason;
 ALTER TABLE authorizers DROP COLUMN bound_at;
