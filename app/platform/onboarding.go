@@ -419,4 +419,3 @@ func (o *Onboarding) ResolveConflict(ctx context.Context, actor model.Actor, id 
 	o.Hub.Publish(Event{Name: EventApp, TenantID: c.ClaimantTenantID, AppID: c.AppID})
 	return nil
 }
-
