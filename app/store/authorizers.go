@@ -133,8 +133,8 @@ func (s *Store) SaveAuthorizerGrant(ctx context.Context, appID string, g Authori
 			refresh_token = ?, token_state = 'fresh', next_refresh_at = ?, failures = 0, last_error = '',
 			auth_event_at = MAX(auth_event_at, ?), authorized_at = ?, updated_at = ?
 			WHERE appid = ? AND (? = 0 OR auth_event_at <= ?)`,
-			string(sets), s.Box.Seal(g.AccessToken, accessAD(appID)), g.AccessExpiresAt.Unix(),
-			s.Box.Seal(g.RefreshToken, refreshAD(appID)), g.NextRefreshAt.Unix(), g.EventAt, now, now, appID, g.EventAt, g.EventAt)
+			string(sets), s.sealNonEmpty(g.AccessToken, accessAD(appID)), g.AccessExpiresAt.Unix(),
+			s.sealNonEmpty(g.RefreshToken, refreshAD(appID)), g.NextRefreshAt.Unix(), g.EventAt, now, now, appID, g.EventAt, g.EventAt)
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *Store) SaveAuthorizerToken(ctx context.Context, appID, access string, e
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET access_token = ?, access_expires_at = ?, token_state = 'fresh', next_refresh_at = ?,
 			failures = 0, last_error = '', updated_at = ? WHERE appid = ? AND status = 'authorized'`,
-			s.Box.Seal(access, accessAD(appID)), expiresAt.Unix(), nextRefreshAt.Unix(), s.now(), appID)
+			s.sealNonEmpty(access, accessAD(appID)), expiresAt.Unix(), nextRefreshAt.Unix(), s.now(), appID)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (s *Store) SaveAuthorizerToken(ctx context.Context, appID, access string, e
 		if refresh == "" {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE authorizers SET refresh_token = ? WHERE appid = ?`, s.Box.Seal(refresh, refreshAD(appID)), appID)
+		_, err = tx.ExecContext(ctx, `UPDATE authorizers SET refresh_token = ? WHERE appid = ?`, s.sealNonEmpty(refresh, refreshAD(appID)), appID)
 		return err
 	})
 }
@@ -185,7 +185,7 @@ func (s *Store) SaveAuthorizerToken(ctx context.Context, appID, access string, e
 // api_get_authorizer_list, or from a re-authorization).
 func (s *Store) SetAuthorizerRefreshToken(ctx context.Context, appID, refresh string) error {
 	_, err := s.W.ExecContext(ctx, `UPDATE authorizers SET refresh_token = ?, updated_at = ? WHERE appid = ?`,
-		s.Box.Seal(refresh, refreshAD(appID)), s.now(), appID)
+		s.sealNonEmpty(refresh, refreshAD(appID)), s.now(), appID)
 	return err
 }
 

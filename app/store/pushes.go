@@ -83,7 +83,7 @@ func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) 
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, last_seen_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-			in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, s.Box.Seal(in.FullXML, pushAD(in.DedupeKey)), received)
+			in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, s.sealNonEmpty(in.FullXML, pushAD(in.DedupeKey)), received)
 		if err != nil {
 			return err
 		}

@@ -92,7 +92,7 @@ func (s *Store) saveTicketTx(ctx context.Context, tx *sql.Tx, appID, ticket stri
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE wechat_component SET ticket = ?, ticket_create_time = ?, ticket_received_at = ?, updated_at = ?
 		WHERE appid = ? AND ticket_create_time <= ?`,
-		s.Box.Seal(ticket, ticketAD(appID)), createTime, receivedAt.Unix(), s.now(), appID, createTime)
+		s.sealNonEmpty(ticket, ticketAD(appID)), createTime, receivedAt.Unix(), s.now(), appID, createTime)
 	if err != nil {
 		return false, err
 	}
@@ -117,7 +117,7 @@ func (s *Store) SaveComponentToken(ctx context.Context, appID, token string, exp
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE wechat_component SET access_token = ?, access_expires_at = ?, next_refresh_at = ?,
 			failures = 0, last_error = '', updated_at = ? WHERE appid = ?`,
-			s.Box.Seal(token, ctokenAD(appID)), expiresAt.Unix(), nextRefreshAt.Unix(), s.now(), appID)
+			s.sealNonEmpty(token, ctokenAD(appID)), expiresAt.Unix(), nextRefreshAt.Unix(), s.now(), appID)
 		return err
 	})
 }
@@ -208,4 +208,13 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
+}
+
+// sealNonEmpty seals v, keeping "" empty so that SQL can tell a missing
+// secret (= '') from a present one.
+func (s *Store) sealNonEmpty(v, ad string) string {
+	if v == "" {
+		return ""
+	}
+	return s.Box.Seal(v, ad)
 }
