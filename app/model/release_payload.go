@@ -1,0 +1,139 @@
+package model
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ReleasePayload is everything the approver approves: what wxa/commit and
+// wxa/submit_audit will carry. Its hash binds an approval.
+type ReleasePayload struct {
+	TemplateID  int64         `json:"template_id"`
+	UserVersion string        `json:"user_version"`
+	UserDesc    string        `json:"user_desc"`
+	ExtJSON     string        `json:"ext_json"` // the exact string commit sends
+	Submit      SubmitChoices `json:"submit"`   // chosen during preflight
+}
+
+// SubmitChoices are the preflight choices that go into submit_audit (§7.1).
+type SubmitChoices struct {
+	Items            []AuditItemChoice `json:"items"` // ≤5; order is kept
+	PrivacyAPINotUse bool              `json:"privacy_api_not_use"`
+	VersionDesc      string            `json:"version_desc"`
+	FeedbackInfo     string            `json:"feedback_info"`
+	OrderPath        string            `json:"order_path"`
+}
+
+// AuditItemChoice is one page described to the reviewers, with a category
+// from get_category.
+type AuditItemChoice struct {
+	Address     string `json:"address"`
+	Tag         string `json:"tag"`
+	Title       string `json:"title"`
+	FirstClass  string `json:"first_class"`
+	SecondClass string `json:"second_class"`
+	ThirdClass  string `json:"third_class"`
+	FirstID     int    `json:"first_id"`
+	SecondID    int    `json:"second_id"`
+	ThirdID     int    `json:"third_id"`
+}
+
+// Limits WeChat enforces on the payload (§7, §7.1).
+const (
+	MaxUserVersionLen  = 64
+	MaxAuditItems      = 5
+	MaxAuditTitleLen   = 32
+	MaxFeedbackInfoLen = 200
+)
+
+// Check validates the payload's fields before WeChat does.
+func (p ReleasePayload) Check() error {
+	switch {
+	case p.TemplateID <= 0:
+		return FieldError("template_id", "release.err.template_required")
+	case strings.TrimSpace(p.UserVersion) == "":
+		return FieldError("user_version", "form.required")
+	case utf8.RuneCountInString(p.UserVersion) > MaxUserVersionLen:
+		return FieldError("user_version", "form.too_long")
+	case p.ExtJSON != "" && !json.Valid([]byte(p.ExtJSON)):
+		return FieldError("ext_json", "release.err.ext_json")
+	case len(p.Submit.Items) > MaxAuditItems:
+		return FieldError("items", "release.err.too_many_items")
+	case utf8.RuneCountInString(p.Submit.FeedbackInfo) > MaxFeedbackInfoLen:
+		return FieldError("feedback_info", "form.too_long")
+	}
+	for _, it := range p.Submit.Items {
+		if utf8.RuneCountInString(it.Title) > MaxAuditTitleLen {
+			return FieldError("items", "release.err.item_title")
+		}
+	}
+	return nil
+}
+
+// normalized makes equal payloads encode equally (nil and empty item lists).
+func (p ReleasePayload) normalized() ReleasePayload {
+	if p.Submit.Items == nil {
+		p.Submit.Items = []AuditItemChoice{}
+	}
+	return p
+}
+
+// PayloadHash is the canonical hash of p: "sha256:" and hex. Every field
+// counts, the ext_json string byte for byte, so any change voids an approval.
+func PayloadHash(p ReleasePayload) string {
+	var buf bytes.Buffer
+	buf.WriteString("minifleet/release-payload/v1\n")
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p.normalized()); err != nil {
+		panic(err) // only strings, ints and bools: cannot fail
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ApprovalValid reports whether r carries an approval for exactly its
+// current payload.
+func (r Release) ApprovalValid() bool {
+	return r.ApprovalHash != "" && r.ApproverID != 0 && r.ApproverID != r.PreparerID &&
+		r.ApprovalHash == PayloadHash(r.ReleasePayload) && r.ApprovalHash == r.PayloadHash
+}
+
+// amend replaces the payload. In draft anything may change; once committed
+// only the preflight choices may, since the code WeChat holds is fixed.
+func (r *Release) amend(p *ReleasePayload) error {
+	if p == nil {
+		return Errorf(CodeInvalid, "release.err.no_payload")
+	}
+	if err := p.Check(); err != nil {
+		return err
+	}
+	if r.State != RelDraft {
+		c := r.ReleasePayload
+		if p.TemplateID != c.TemplateID || p.UserVersion != c.UserVersion || p.UserDesc != c.UserDesc || p.ExtJSON != c.ExtJSON {
+			return Errorf(CodeConflict, "release.err.edit_needs_draft")
+		}
+	}
+	r.ReleasePayload = p.normalized()
+	r.PayloadHash = PayloadHash(*p)
+	r.ApproverID, r.Approver, r.ApprovalHash, r.ApprovedAt = 0, "", "", time.Time{}
+	return nil
+}
+
+// approve applies the two-person rule and binds the approval to the hash
+// the approver was shown.
+func (r *Release) approve(c Cause) error {
+	if c.ActorID == r.PreparerID {
+		return Errorf(CodeForbidden, "release.err.preparer_cannot_approve")
+	}
+	if c.SeenHash == "" || c.SeenHash != r.PayloadHash || PayloadHash(r.ReleasePayload) != r.PayloadHash {
+		return &Error{Code: CodeConflict, Key: "release.err.payload_changed"}
+	}
+	r.ApproverID, r.Approver, r.ApprovalHash, r.ApprovedAt = c.ActorID, c.Actor, r.PayloadHash, c.At
+	return nil
+}
