@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 		if n >= k.max {
 			wait := oldest.Add(throttleWindow).Sub(s.Now())
-			f.Summary, f.Data = "login.throttled", map[string]any{"Minutes": int(wait.Minutes()) + 1}
+			f.Summary, f.Data = "login.throttled", map[string]any{"Minutes": max(1, int(math.Ceil(wait.Minutes())))}
 			c.Status(fiber.StatusTooManyRequests)
 			return s.render(c, views.LoginPage(s.page(c, "login.title", ""), f))
 		}

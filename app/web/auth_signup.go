@@ -54,7 +54,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 			}
 			return c.Redirect("/t/"+strconv.FormatInt(t.ID, 10), fiber.StatusSeeOther)
 		}
-		if !formError(f, err) {
+		if !formError(&f, err) {
 			return err
 		}
 	}
@@ -72,8 +72,9 @@ func (s *Server) signIn(c *fiber.Ctx, userID int64) error {
 }
 
 // formError puts a coded invalid-input or conflict error on the form; it
-// reports false for errors the form cannot show.
-func formError(f views.Form, err error) bool {
+// reports false for errors the form cannot show. It takes a pointer: Summary
+// is a plain field, and setting it on a copy would lose the error.
+func formError(f *views.Form, err error) bool {
 	var e *model.Error
 	if !errors.As(err, &e) {
 		return false

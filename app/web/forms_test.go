@@ -53,6 +53,8 @@ func formCases() []formCase {
 			errors: map[string]string{"reason": "form.required"}},
 		{name: "suspend with a long reason", who: "staffoperator", url: "/staff/tenants/{B}/status", form: []string{"status", "suspended", "reason", strings.Repeat("理", 201)},
 			kept: []string{`value="` + strings.Repeat("理", 201) + `"`}, errors: map[string]string{"reason": "form.too_long"}},
+		{name: "reactivate an active tenant", who: "staffadmin", url: "/staff/tenants/{B}/status", form: []string{"status", "active"},
+			errors: map[string]string{"": "tenant.status_unchanged"}},
 		{name: "status not a choice", who: "staffadmin", url: "/staff/tenants/{B}/status", htmx: true, form: []string{"status", "deleted", "reason", "x"},
 			errors: map[string]string{"": "form.invalid_choice"}},
 	}

@@ -115,7 +115,7 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 			}
 			return s.redirectFlash(c, "/t/"+itoa(inv.TenantID), "invite.welcome")
 		}
-		if !formError(f, err) {
+		if !formError(&f, err) {
 			return err
 		}
 	}

@@ -97,7 +97,7 @@ func (s *Server) staffTenantStatus(c *fiber.Ctx) error {
 	}
 	if !f.HasErrors() {
 		err = s.Store.SetTenantStatus(c.UserContext(), actor(c), tid, status, reason)
-		if err != nil && !formError(f, err) {
+		if err != nil && !formError(&f, err) {
 			return err
 		}
 	}
