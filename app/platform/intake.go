@@ -1,0 +1,301 @@
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"regexp"
+	"sync"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/wechat"
+	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
+)
+
+// MaxPushBody is the largest push body accepted. Real pushes are a few KiB.
+const MaxPushBody = 64 << 10
+
+// Verdict is how a push was received; the web layer maps it to a status.
+type Verdict int
+
+const (
+	Accepted  Verdict = iota // 200 success: recorded now
+	Duplicate                // 200 success: recorded before, not applied again
+	Rejected                 // 403: bad signature, undecryptable or wrong appid
+	Malformed                // 400: not a push envelope, or bad XML inside
+	TooLarge                 // 413
+	Failed                   // 500: could not record it; WeChat will retry
+)
+
+// Result is what Receive did with a push.
+type Result struct {
+	Verdict Verdict
+	Kind    string
+	AppID   string
+	PushID  int64
+	Outcome string // store.Push* outcome
+	Err     error  // why it was refused or failed
+}
+
+// PushHandler applies a push of one kind inside the transaction that
+// records it, and returns the outcome (store.PushApplied, PushQueued …).
+// It must be quick and must not call WeChat: enqueue a job for that.
+type PushHandler func(ctx context.Context, tx *store.PushTx, p wechat.Push) (outcome string, err error)
+
+// Intake verifies, decrypts, records and applies WeChat's pushes.
+type Intake struct {
+	p       *Platform
+	crypter *msgcrypt.Crypter
+
+	mu       sync.RWMutex
+	handlers map[string]PushHandler
+}
+
+func newIntake(p *Platform, c *msgcrypt.Crypter) *Intake {
+	return &Intake{p: p, crypter: c, handlers: map[string]PushHandler{}}
+}
+
+// On registers the handler of a push kind received on the per-app URL
+// (audit results, for instance). Without one, such pushes are recorded only.
+func (in *Intake) On(kind string, h PushHandler) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.handlers[kind] = h
+}
+
+// Job kinds that follow authorization pushes up.
+const (
+	JobAuthorized   = "wechat.authorized"
+	JobUnauthorized = "wechat.unauthorized"
+)
+
+// AuthJob is the payload of authorization jobs: the push to read (its
+// sealed XML holds the auth code) and the event's CreateTime.
+type AuthJob struct {
+	PushID     int64  `json:"push_id"`
+	AppID      string `json:"appid"`
+	CreateTime int64  `json:"create_time"`
+}
+
+var appIDPattern = regexp.MustCompile(`^[A-Za-z0-9_]{2,64}$`)
+
+// Receive handles one push. routeAppID is the :appid of the per-app URL, ""
+// on the component URL. The push is durably recorded before it returns
+// Accepted; nothing is stored from a refused push.
+func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, routeAppID string) Result {
+	if len(body) > MaxPushBody {
+		return Result{Verdict: TooLarge, Err: errors.New("push body too large")}
+	}
+	route := store.RouteComponent
+	if routeAppID != "" {
+		route = store.RouteApp
+		if !appIDPattern.MatchString(routeAppID) {
+			return Result{Verdict: Rejected, Err: errors.New("bad appid in URL")}
+		}
+	}
+	plain, err := in.crypter.OpenPush(body, query.Get("timestamp"), query.Get("nonce"), query.Get("msg_signature"))
+	switch {
+	case errors.Is(err, msgcrypt.ErrMalformed):
+		return Result{Verdict: Malformed, Err: err}
+	case errors.Is(err, msgcrypt.ErrTooLarge):
+		return Result{Verdict: TooLarge, Err: err}
+	case err != nil:
+		return Result{Verdict: Rejected, Err: err}
+	}
+	push, err := wechat.ParsePush(plain)
+	if err != nil {
+		return Result{Verdict: Malformed, Err: err}
+	}
+	appID, err := in.pushAppID(ctx, push, routeAppID)
+	if err != nil {
+		return Result{Verdict: Rejected, Kind: push.Kind(), Err: err}
+	}
+	rec := store.NewPush{
+		Route:      route,
+		Kind:       push.Kind(),
+		AppID:      appID,
+		DedupeKey:  StoredDedupeKey(push),
+		CreateTime: createTime(push),
+		ReceivedAt: in.p.now(),
+		XML:        maskSecrets(string(plain)),
+		FullXML:    string(plain),
+	}
+	saved, dup, err := in.p.Store.RecordPush(ctx, rec, func(tx *store.PushTx) (string, error) {
+		return in.apply(ctx, tx, route, push)
+	})
+	if err != nil {
+		return Result{Verdict: Failed, Kind: rec.Kind, AppID: appID, Err: err}
+	}
+	res := Result{Verdict: Accepted, Kind: rec.Kind, AppID: appID, PushID: saved.ID, Outcome: saved.Outcome}
+	if dup {
+		res.Verdict = Duplicate
+		return res
+	}
+	switch saved.Outcome {
+	case store.PushQueued:
+		in.p.Jobs.Kick()
+	case store.PushApplied:
+		if rec.Kind == wechat.KindComponentVerifyTicket {
+			in.p.Vault.Kick() // a token can be fetched now, if none is valid
+		}
+	}
+	return res
+}
+
+// pushAppID checks the push belongs to this platform and this URL, and
+// returns the authorizer it concerns.
+func (in *Intake) pushAppID(ctx context.Context, p wechat.Push, routeAppID string) (string, error) {
+	component := in.p.componentAppID
+	errWrong := errors.New("push is for another appid")
+	if routeAppID != "" {
+		// Per-app pushes name the authorizer by its original id (gh_…);
+		// when we know it, it must match the URL's appid.
+		if to := toUserName(p); to != "" {
+			a, err := in.p.Store.Authorizer(ctx, routeAppID)
+			if err != nil && !model.IsNotFound(err) {
+				return "", err
+			}
+			if err == nil && a.UserName != "" && a.UserName != to {
+				return "", errWrong
+			}
+		}
+		return routeAppID, nil
+	}
+	switch t := p.(type) {
+	case *wechat.ComponentVerifyTicket:
+		return "", checkComponent(t.AppID, component, errWrong)
+	case *wechat.Authorized:
+		return t.AuthorizerAppID, checkComponent(t.AppID, component, errWrong)
+	case *wechat.UpdateAuthorized:
+		return t.AuthorizerAppID, checkComponent(t.AppID, component, errWrong)
+	case *wechat.Unauthorized:
+		return t.AuthorizerAppID, checkComponent(t.AppID, component, errWrong)
+	case *wechat.FastRegister:
+		return t.NewAppID, checkComponent(t.AppID, component, errWrong)
+	case *wechat.UnknownPush:
+		if t.AppID != "" && t.AppID != component {
+			return "", errWrong
+		}
+	}
+	return "", nil
+}
+
+func checkComponent(got, want string, errWrong error) error {
+	if got != want {
+		return errWrong
+	}
+	return nil
+}
+
+// apply makes a push's cheap state change inside its recording transaction.
+func (in *Intake) apply(ctx context.Context, tx *store.PushTx, route string, p wechat.Push) (string, error) {
+	if route == store.RouteComponent {
+		switch t := p.(type) {
+		case *wechat.ComponentVerifyTicket:
+			saved, err := tx.SaveTicket(in.p.componentAppID, t.Ticket, t.CreateTime)
+			if err != nil || !saved {
+				return store.PushStale, err
+			}
+			return store.PushApplied, nil
+		case *wechat.Authorized:
+			return in.queueAuth(tx, JobAuthorized, t.AuthorizerAppID, t.CreateTime)
+		case *wechat.UpdateAuthorized:
+			return in.queueAuth(tx, JobAuthorized, t.AuthorizerAppID, t.CreateTime)
+		case *wechat.Unauthorized:
+			return in.queueAuth(tx, JobUnauthorized, t.AuthorizerAppID, t.CreateTime)
+		}
+	}
+	in.mu.RLock()
+	h := in.handlers[p.Kind()]
+	in.mu.RUnlock()
+	if h == nil {
+		return store.PushRecorded, nil
+	}
+	return h(ctx, tx, p)
+}
+
+// queueAuth enqueues the follow-up of an authorization event unless a newer
+// event about the same app was already recorded (pushes come out of order).
+func (in *Intake) queueAuth(tx *store.PushTx, kind, appID string, createTime int64) (string, error) {
+	if appID == "" {
+		return store.PushRecorded, nil
+	}
+	newest, err := tx.NoteAuthEvent(appID, createTime)
+	if err != nil || !newest {
+		return store.PushStale, err
+	}
+	_, _, err = tx.Enqueue(store.NewJob{
+		Kind:      kind,
+		DedupeKey: "push:" + tx.Push.DedupeKey,
+		Payload:   AuthJob{PushID: tx.Push.ID, AppID: appID, CreateTime: createTime},
+	})
+	return store.PushQueued, err
+}
+
+// StoredDedupeKey is the key a push is stored under: the kind and a hash of
+// its natural dedupe key, which may contain a ticket or an auth code.
+func StoredDedupeKey(p wechat.Push) string {
+	sum := sha256.Sum256([]byte(p.DedupeKey()))
+	kind := p.Kind()
+	if len(kind) > 64 {
+		kind = kind[:64]
+	}
+	return kind + ":" + hex.EncodeToString(sum[:])
+}
+
+func createTime(p wechat.Push) int64 {
+	switch t := p.(type) {
+	case *wechat.ComponentVerifyTicket:
+		return t.CreateTime
+	case *wechat.Authorized:
+		return t.CreateTime
+	case *wechat.UpdateAuthorized:
+		return t.CreateTime
+	case *wechat.Unauthorized:
+		return t.CreateTime
+	case *wechat.FastRegister:
+		return t.CreateTime
+	case *wechat.AuditSuccess:
+		return t.CreateTime
+	case *wechat.AuditFail:
+		return t.CreateTime
+	case *wechat.AuditDelay:
+		return t.CreateTime
+	case *wechat.NicknameAudit:
+		return t.CreateTime
+	case *wechat.MediaCheck:
+		return t.CreateTime
+	case *wechat.UnknownPush:
+		return t.CreateTime
+	}
+	return 0
+}
+
+func toUserName(p wechat.Push) string {
+	switch t := p.(type) {
+	case *wechat.AuditSuccess:
+		return t.ToUserName
+	case *wechat.AuditFail:
+		return t.ToUserName
+	case *wechat.AuditDelay:
+		return t.ToUserName
+	case *wechat.NicknameAudit:
+		return t.ToUserName
+	case *wechat.MediaCheck:
+		return t.ToUserName
+	case *wechat.UnknownPush:
+		return t.ToUserName
+	}
+	return ""
+}
+
+// secretElems hold credentials: the ticket, authorization codes.
+var secretElems = regexp.MustCompile(`(?s)<(ComponentVerifyTicket|AuthorizationCode|PreAuthCode|auth_code)>.*?</(?:ComponentVerifyTicket|AuthorizationCode|PreAuthCode|auth_code)>`)
+
+// maskSecrets hides credential values in the XML kept readable for staff.
+func maskSecrets(xml string) string {
+	return secretElems.ReplaceAllString(xml, "<$1>***</$1>")
+}
