@@ -83,7 +83,9 @@ func newVault(p *Platform) *Vault {
 
 func (v *Vault) now() time.Time { return v.p.now() }
 
-func (v *Vault) usable(expiresAt, now time.Time) bool { return now.Before(expiresAt.Add(-v.UsableMargin)) }
+func (v *Vault) usable(expiresAt, now time.Time) bool {
+	return now.Before(expiresAt.Add(-v.UsableMargin))
+}
 
 // Schedule picks when to refresh a token expiring at expiresAt: between
 // RefreshAhead and RefreshAhead+RefreshSpread early, at random, so that
