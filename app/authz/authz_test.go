@@ -1,0 +1,250 @@
+package authz_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+)
+
+func p(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
+
+// tenantGrants is the expected tenant policy, role by role (written out here
+// on purpose: a change to policy.csv must be a deliberate change to this table).
+var tenantGrants = map[model.TenantRole][]authz.Perm{
+	model.RoleOwner: {p("tenant", "read"), p("tenant", "write"), p("members", "read"), p("members", "write"), p("activity", "read"),
+		p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"), p("release", "approve")},
+	model.RoleDeveloper: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare")},
+	model.RoleApprover:  {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("release", "approve")},
+	model.RoleViewer:    {p("tenant", "read"), p("members", "read"), p("apps", "read")},
+}
+
+var staffGrants = map[model.StaffRole][]authz.Perm{
+	model.StaffAdmin: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("staff", "read"), p("staff", "write"),
+		p("wechat", "read"), p("wechat", "write"), p("apps", "read"), p("apps", "assign"), p("templates", "read"), p("templates", "write"), p("release", "approve")},
+	model.StaffOperator: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("wechat", "read"), p("wechat", "write"),
+		p("apps", "read"), p("templates", "read"), p("templates", "write")},
+	model.StaffApprover: {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read"), p("release", "approve")},
+	model.StaffSupport:  {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read")},
+}
+
+type world struct {
+	st      *store.Store
+	tenants [2]model.Tenant
+	tenant  map[model.TenantRole]model.User // members of tenant 0
+	staff   map[model.StaffRole]model.User
+	outside model.User
+}
+
+// seed writes every assignment through the store only; authz.New must find them.
+func seed(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"), bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	w := &world{st: st, tenant: map[model.TenantRole]model.User{}, staff: map[model.StaffRole]model.User{}}
+	owner, t0, err := st.Signup(ctx, model.User{Email: "owner@0.test", Name: "o", PasswordHash: "h"}, "T0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, t1, err := st.Signup(ctx, model.User{Email: "owner@1.test", Name: "o", PasswordHash: "h"}, "T1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tenants = [2]model.Tenant{t0, t1}
+	w.tenant[model.RoleOwner] = owner
+	for _, r := range []model.TenantRole{model.RoleDeveloper, model.RoleApprover, model.RoleViewer} {
+		u, err := st.CreateUser(ctx, model.SystemActor, model.User{Email: string(r) + "@0.test", Name: "x", PasswordHash: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, tok, err := st.CreateInvite(ctx, model.Actor{UserID: owner.ID}, t0.ID, r, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.AcceptInvite(ctx, tok, u.ID, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		w.tenant[r] = u
+	}
+	for _, r := range model.StaffRoles {
+		u, err := st.CreateUser(ctx, model.SystemActor, model.User{Email: string(r) + "@staff.test", Name: "x", PasswordHash: "h", StaffRole: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.staff[r] = u
+	}
+	w.outside, err = st.CreateUser(ctx, model.SystemActor, model.User{Email: "out@x.test", Name: "x", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func allPerms() []authz.Perm {
+	seen := map[authz.Perm]bool{}
+	for k := range authz.Permissions("t:*") {
+		seen[k] = true
+	}
+	for k := range authz.Permissions(authz.Platform) {
+		seen[k] = true
+	}
+	var out []authz.Perm
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func has(list []authz.Perm, x authz.Perm) bool {
+	for _, y := range list {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTenantRolesFromTheDatabase(t *testing.T) {
+	w := seed(t)
+	az, err := authz.New(context.Background(), w.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d0, d1 := authz.TenantDomain(w.tenants[0].ID), authz.TenantDomain(w.tenants[1].ID)
+	for role, u := range w.tenant {
+		for _, perm := range allPerms() {
+			want := has(tenantGrants[role], perm)
+			if got := az.Can(u.ID, d0, perm); got != want {
+				t.Errorf("%s in own tenant, %s: got %v, want %v", role, perm, got, want)
+			}
+			// Domain isolation: nothing in the other tenant, nothing on the platform.
+			if az.Can(u.ID, d1, perm) {
+				t.Errorf("%s of %s has %s in %s", role, d0, perm, d1)
+			}
+			if az.Can(u.ID, authz.Platform, perm) {
+				t.Errorf("tenant %s has %s on the platform", role, perm)
+			}
+		}
+		if got := az.Roles(u.ID, d0); len(got) != 1 || got[0] != string(role) {
+			t.Errorf("Roles(%s) = %v", role, got)
+		}
+	}
+}
+
+func TestStaffRolesFromTheDatabase(t *testing.T) {
+	w := seed(t)
+	az, err := authz.New(context.Background(), w.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for role, u := range w.staff {
+		for _, perm := range allPerms() {
+			want := has(staffGrants[role], perm)
+			if got := az.Can(u.ID, authz.Platform, perm); got != want {
+				t.Errorf("staff %s, %s: got %v, want %v", role, perm, got, want)
+			}
+			// Staff roles give nothing inside a tenant (a staff "approver" is not a tenant approver).
+			if az.Can(u.ID, authz.TenantDomain(w.tenants[0].ID), perm) {
+				t.Errorf("staff %s has %s in a tenant", role, perm)
+			}
+		}
+	}
+	if !az.Can(w.staff[model.StaffSupport].ID, authz.Platform, p("tenants", "read")) ||
+		az.Can(w.staff[model.StaffSupport].ID, authz.Platform, p("tenants", "write")) {
+		t.Error("support must read tenants and not change them")
+	}
+	for _, perm := range allPerms() {
+		for _, d := range []string{authz.Platform, authz.TenantDomain(w.tenants[0].ID), "t:*", "*"} {
+			if az.Can(w.outside.ID, d, perm) {
+				t.Errorf("a user with no role has %s in %s", perm, d)
+			}
+		}
+	}
+}
+
+func TestPolicyTablesMatchTheEmbeddedPolicy(t *testing.T) {
+	union := func(m map[authz.Perm]bool) string {
+		var s []string
+		for k := range m {
+			s = append(s, k.String())
+		}
+		sort.Strings(s)
+		return strings.Join(s, " ")
+	}
+	want := map[authz.Perm]bool{}
+	for _, ps := range tenantGrants {
+		for _, x := range ps {
+			want[x] = true
+		}
+	}
+	if got := union(authz.Permissions("t:*")); got != union(want) {
+		t.Errorf("tenant permissions:\n got %s\nwant %s", got, union(want))
+	}
+	want = map[authz.Perm]bool{}
+	for _, ps := range staffGrants {
+		for _, x := range ps {
+			want[x] = true
+		}
+	}
+	if got := union(authz.Permissions(authz.Platform)); got != union(want) {
+		t.Errorf("platform permissions:\n got %s\nwant %s", got, union(want))
+	}
+}
+
+func TestMirrorAndReload(t *testing.T) {
+	w := seed(t)
+	ctx := context.Background()
+	az, err := authz.New(ctx, w.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d0 := authz.TenantDomain(w.tenants[0].ID)
+	viewer := w.tenant[model.RoleViewer]
+	az.SetTenantRole(viewer.ID, w.tenants[0].ID, model.RoleOwner)
+	if !az.Can(viewer.ID, d0, p("members", "write")) {
+		t.Error("SetTenantRole(owner) did not grant members:write")
+	}
+	if len(az.Roles(viewer.ID, d0)) != 1 {
+		t.Errorf("roles = %v, want exactly one", az.Roles(viewer.ID, d0))
+	}
+	az.SetTenantRole(viewer.ID, w.tenants[0].ID, "")
+	if az.Can(viewer.ID, d0, p("tenant", "read")) {
+		t.Error("SetTenantRole(\"\") left access")
+	}
+	az.SetStaffRole(w.outside.ID, model.StaffOperator)
+	if !az.Can(w.outside.ID, authz.Platform, p("tenants", "write")) {
+		t.Error("SetStaffRole did not grant")
+	}
+	az.SetStaffRole(w.outside.ID, model.StaffNone)
+	if az.Can(w.outside.ID, authz.Platform, p("tenants", "read")) {
+		t.Error("SetStaffRole(none) left access")
+	}
+	// Reload forgets the in-memory changes and re-reads the database.
+	az.SetTenantRole(w.outside.ID, w.tenants[1].ID, model.RoleOwner)
+	if err := w.st.SetMemberRole(ctx, model.SystemActor, w.tenants[0].ID, viewer.ID, model.RoleApprover); err != nil {
+		t.Fatal(err)
+	}
+	if err := az.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if az.Can(w.outside.ID, authz.TenantDomain(w.tenants[1].ID), p("tenant", "read")) {
+		t.Error("Reload kept an assignment that is not in the database")
+	}
+	if !az.Can(viewer.ID, d0, p("release", "approve")) {
+		t.Error("Reload missed a role changed in the database")
+	}
+	if !az.Can(w.staff[model.StaffAdmin].ID, authz.Platform, p("staff", "write")) {
+		t.Error("Reload lost staff roles")
+	}
+}
