@@ -5,6 +5,7 @@ package config
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -195,9 +196,9 @@ func (c Config) Location() *time.Location {
 // ParseKey accepts 32 bytes as standard base64 or as 64 hex characters.
 func ParseKey(s string) ([]byte, error) {
 	if len(s) == 64 {
-		var k [32]byte
-		if _, err := fmt.Sscanf(s, "%x", &k); err == nil {
-			return k[:], nil
+		// fmt's %x cannot scan into a [32]byte, so decode explicitly.
+		if k, err := hex.DecodeString(s); err == nil {
+			return k, nil
 		}
 	}
 	k, err := base64.StdEncoding.DecodeString(s)
