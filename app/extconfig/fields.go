@@ -1,0 +1,73 @@
+package extconfig
+
+import "strconv"
+
+// Field describes one input of the generated form in one language. Views
+// render it; they never read the schema.
+type Field struct {
+	Name      string // property name; the form field name at the top level
+	Kind      Kind
+	Label     string
+	Help      string
+	Required  bool
+	Default   any // as JSON-decoded (json.Number for numbers); nil when none
+	Options   []Option
+	Min, Max  string // number bounds as written in the schema; "" when none
+	MinLength int    // 0 when none
+	MaxLength int
+	Pattern   string
+	MinItems  int
+	MaxItems  int
+	Multiline bool
+	Items     []Field // the columns of a list
+}
+
+// Option is one choice.
+type Option struct {
+	Value string
+	Label string
+}
+
+// ItemName is the form field name of item in row i of list f:
+// "banners.0.title". FromForm and FormValues use the same names.
+func (f Field) ItemName(i int, item Field) string {
+	return f.Name + "." + strconv.Itoa(i) + "." + item.Name
+}
+
+// Fields describes the form in lang ("zh-CN" or "en"; others fall back to
+// zh-CN), fields in the schema's order.
+func (s *Schema) Fields(lang string) []Field {
+	return fields(s.fields, lang)
+}
+
+func fields(nodes []*node, lang string) []Field {
+	out := make([]Field, 0, len(nodes))
+	for _, n := range nodes {
+		f := Field{
+			Name: n.name, Kind: n.kind, Label: pick(n.label, lang, n.name), Help: pick(n.help, lang, ""),
+			Required: n.required, Min: n.min, Max: n.max, MinLength: n.minLen, MaxLength: n.maxLen,
+			Pattern: n.pattern, MinItems: n.minItems, MaxItems: n.maxItems, Multiline: n.multiline,
+		}
+		if n.hasDef {
+			f.Default = deepCopy(n.def)
+		}
+		for _, o := range n.options {
+			f.Options = append(f.Options, Option{Value: o.value, Label: pick(o.label, lang, o.value)})
+		}
+		if n.kind == KindList {
+			f.Items = fields(n.items, lang)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func pick(m map[string]string, lang, fallback string) string {
+	if s := m[lang]; s != "" {
+		return s
+	}
+	if s := m[Langs[0]]; s != "" {
+		return s
+	}
+	return fallback
+}
