@@ -67,6 +67,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "tenants", Act: "read"}) {
 		add("nav.staff", "nav.tenants", "/staff/tenants", "nav-staff-tenants")
 	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "wechat", Act: "read"}) {
+		add("nav.staff", "nav.wechat", "/staff/wechat", "nav-staff-wechat")
+	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "activity", Act: "read"}) {
 		add("nav.staff", "nav.staff_activity", "/staff/activity", "nav-staff-activity")
 	}

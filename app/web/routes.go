@@ -45,6 +45,10 @@ var publicRoutes = map[string]bool{
 	"GET /invite/:token":    true,
 	"POST /invite/:token":   true,
 	"GET /":                 true, // redirects by who is asking
+
+	// WeChat's pushes: signed and encrypted, verified by the platform.
+	"POST /wechat/component/events":   true,
+	"POST /wechat/apps/:appid/events": true,
 }
 
 // Routes is the one route table.
@@ -61,6 +65,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/lang", Public, authz.Perm{}, s.setLang},
 		{"GET", "/invite/:token", Public, authz.Perm{}, s.inviteForm},
 		{"POST", "/invite/:token", Public, authz.Perm{}, s.inviteAccept},
+		{"POST", "/wechat/component/events", Public, authz.Perm{}, s.wechatComponentEvents},
+		{"POST", "/wechat/apps/:appid/events", Public, authz.Perm{}, s.wechatAppEvents},
 
 		{"POST", "/logout", User, PermSelf, s.logout},
 		{"GET", "/switch", User, PermSelf, s.switchTenant},
@@ -80,6 +86,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/staff/tenants", Platform, p("tenants", "read"), s.staffTenants},
 		{"GET", "/staff/tenants/:tid", Platform, p("tenants", "read"), s.staffTenant},
 		{"POST", "/staff/tenants/:tid/status", Platform, p("tenants", "write"), s.staffTenantStatus},
+		{"GET", "/staff/wechat", Platform, p("wechat", "read"), s.staffWeChat},
+		{"POST", "/staff/wechat/ticket", Platform, p("wechat", "write"), s.staffWeChatTicket},
 		{"GET", "/staff/activity", Platform, p("activity", "read"), s.staffActivity},
 		{"GET", "/staff/activity.csv", Platform, p("activity", "read"), s.staffActivityCSV},
 	}

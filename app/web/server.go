@@ -15,6 +15,7 @@ import (
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 )
 
@@ -30,6 +31,8 @@ type Deps struct {
 	Sandbox http.Handler
 	// Hasher hashes passwords; tests may pass a cheaper one.
 	Hasher *PasswordHasher
+	// Platform is the WeChat protocol layer: push intake, token vault, jobs.
+	Platform *platform.Platform
 }
 
 // Server holds the dependencies every handler uses.
