@@ -118,3 +118,33 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// Every action key, and every state and event the release page names, is
+// translated in both languages (the i18n test cannot see keys built at run time).
+func TestReleaseKeysTranslated(t *testing.T) {
+	var keys []string
+	for code := range errVerbs {
+		keys = append(keys, ErrActionFor(code).Key)
+	}
+	keys = append(keys, ErrActionFor(0).Key, ErrActionFor(123).Key)
+	for _, s := range ReleaseStates {
+		keys = append(keys, "release.state."+string(s))
+	}
+	for _, ev := range append(ReleaseEvents, EvCreate) {
+		keys = append(keys, "release.event."+string(ev))
+	}
+	for _, k := range []CauseKind{CauseUser, CausePush, CausePoll, CauseSystem} {
+		keys = append(keys, "release.cause."+string(k))
+	}
+	for _, lang := range []string{"en", "zh-CN"} {
+		raw, err := os.ReadFile("../../locales/" + lang + ".toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if !strings.Contains(string(raw), "\n\""+k+"\" = ") {
+				t.Errorf("%s: %q is missing", lang, k)
+			}
+		}
+	}
+}
