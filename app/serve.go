@@ -14,6 +14,7 @@ import (
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/web"
 )
@@ -35,14 +36,15 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 
 // app is everything serve and the tests wire together.
 type app struct {
-	cfg     config.Config
-	log     *slog.Logger
-	store   *store.Store
-	authz   *authz.Authorizer
-	i18n    *i18n.Bundle
-	sandbox *sandboxRig // nil in live mode
-	web     *web.Server
-	handler http.Handler
+	cfg      config.Config
+	log      *slog.Logger
+	store    *store.Store
+	authz    *authz.Authorizer
+	i18n     *i18n.Bundle
+	sandbox  *sandboxRig // nil in live mode
+	platform *platform.Platform
+	web      *web.Server
+	handler  http.Handler
 }
 
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -73,6 +75,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if a.sandbox != nil {
 		go a.sandbox.run(ctx, log)
 	}
+	lctx, stopLoops := context.WithCancel(ctx) // token refresh and jobs, stopped before the store closes
+	loops := make(chan struct{})
+	go func() { defer close(loops); a.platform.Run(lctx) }()
+	defer func() { stopLoops(); <-loops }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
 	select {
 	case err := <-errc:
@@ -113,11 +119,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 			return nil, err
 		}
 	}
+	if a.platform, err = newPlatform(a.cfg, st, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
 func (a *app) webDeps() web.Deps {
-	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log}
+	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform}
 	if a.sandbox != nil {
 		d.Sandbox = a.sandbox.sb
 	}
