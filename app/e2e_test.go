@@ -38,7 +38,9 @@ type e2eApp struct {
 	base string
 }
 
-func startE2EApp(t *testing.T) *e2eApp {
+// startE2EApp runs the whole portal (sandbox mode, temp data dir) on a
+// loopback listener until the test ends. hasher is what sign-ups use.
+func startE2EApp(t testing.TB, hasher *web.PasswordHasher) *e2eApp {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,7 +67,7 @@ func startE2EApp(t *testing.T) *e2eApp {
 		t.Fatal(err)
 	}
 	deps := a.webDeps()
-	deps.Hasher = cheapHasher
+	deps.Hasher = hasher
 	fiberApp, srv := web.New(deps)
 	done := make(chan struct{})
 	go func() {
@@ -123,6 +125,9 @@ func seedTenants(t *testing.T, a *e2eApp) {
 		{"青柠烘焙工作室", "qingning", 3 * 24 * time.Hour},
 		{"北岸独立书店", "beian", 26 * time.Hour},
 		{"小满花艺", "xiaoman", 5 * time.Hour},
+		{"橙子便利店", "chengzi", 9 * 24 * time.Hour},
+		{"织梦教育科技", "zhimeng", 6 * 24 * time.Hour},
+		{"Kawabe 河畔日料", "kawabe", 2 * 24 * time.Hour},
 		{"Lantern 灯笼茶饮", "lantern", 40 * time.Minute},
 	} {
 		at := now.Add(-s.ago)
@@ -157,6 +162,7 @@ func (b *tab) fail(err error, what string) {
 // do runs steps that do not navigate.
 func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
+	defer b.timed(what)()
 	if err := chromedp.Do(b.ctx, steps...); err != nil {
 		b.fail(err, what)
 	}
@@ -165,6 +171,7 @@ func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // nav runs steps that load a new document and returns its HTTP status.
 func (b *tab) nav(what string, steps ...chromedp.Action[chromedp.Void]) int64 {
 	b.t.Helper()
+	defer b.timed(what)()
 	resp, err := chromedp.RunResponse(b.ctx, steps...)
 	if err != nil {
 		b.fail(err, what)
@@ -242,6 +249,11 @@ func (b *tab) shot(name string) []byte {
 	return png
 }
 
+func (b *tab) timed(what string) func() {
+	start := time.Now()
+	return func() { b.t.Logf("%6.0f ms %s: %s", float64(time.Since(start).Microseconds())/1000, b.name, what) }
+}
+
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
 func TestE2E(t *testing.T) {
@@ -251,7 +263,7 @@ func TestE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}
-	a := startE2EApp(t)
+	a := startE2EApp(t, cheapHasher)
 	ctx := context.Background()
 	seedTenants(t, a)
 	staffUser, err := createStaff(ctx, a.store, "ops@minifleet.test", "运营 Ops", "staff-password-1", model.StaffAdmin)
@@ -416,7 +428,7 @@ func TestE2E(t *testing.T) {
 	if p := staff.path(); p != "/staff/tenants" {
 		t.Fatalf("staff landed at %s, want /staff/tenants", p)
 	}
-	staff.wantText("[data-testid=row-count]", "7")
+	staff.wantText("[data-testid=row-count]", "10")
 	staff.do("search as you type",
 		chromedp.SendKeys(css("[data-testid=tenant-search]"), "云杉"),
 		chromedp.WaitVisible(css("[data-testid=tenant-row-"+tenantID+"]")),
