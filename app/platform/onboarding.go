@@ -213,6 +213,11 @@ func (o *Onboarding) bind(ctx context.Context, actor model.Actor, a model.AuthAt
 	if err := o.Store.FinishAttempt(ctx, a.ID, state, appID, key); err != nil {
 		return a, err
 	}
+	if r.AlreadyBound {
+		if err := o.Store.Activity(ctx, actor, a.TenantID, store.ActAppReauthorized, appID, ""); err != nil {
+			return a, err
+		}
+	}
 	if r.Bound {
 		o.logPermissionChange(ctx, actor, a.TenantID, appID)
 	}
@@ -324,34 +329,30 @@ func (o *Onboarding) GrantApplied(ctx context.Context, appID, preAuthCode, authC
 	if o.EvictToken != nil {
 		o.EvictToken(appID)
 	}
-	if a, err := o.Store.AttemptByPreAuthCode(ctx, preAuthCode); err == nil {
-		claimed, err := o.Store.ClaimAttempt(ctx, a.ID, authCode, o.now().Add(-o.grace()))
-		if err != nil {
-			return err
+	a, err := o.Store.AttemptByPreAuthCode(ctx, preAuthCode)
+	switch {
+	case err == nil && a.State != model.AttemptBound && a.State != model.AttemptRefused && a.State != model.AttemptCancelled:
+		// The signed push proves which attempt this grant answers, even
+		// past the link's expiry (WeChat checked it) or after the
+		// browser's copy of the code failed: bind. Binding is idempotent
+		// with the redirect doing the same.
+		_, err := o.bind(ctx, System, a, appID)
+		if model.ErrorCode(err) == model.CodeConflict {
+			return nil // refused and recorded; nothing to retry
 		}
-		if claimed {
-			_, err := o.bind(ctx, System, a, appID)
-			if model.ErrorCode(err) == model.CodeConflict {
-				return nil // refused and recorded; nothing to retry
-			}
-			return err
-		}
-		// The browser is exchanging the same grant, or the attempt is
-		// closed: the app details still deserve a refresh below.
-	} else if !model.IsNotFound(err) {
+		return err
+	case err != nil && !model.IsNotFound(err):
 		return err
 	}
+	// Already handled by the redirect, or a grant made outside our links
+	// (a permission change in the merchant's console): refresh the details
+	// and log what changed.
 	o.RefreshDetails(ctx, appID)
 	tenantID, err := o.Store.TenantOfApp(ctx, appID)
 	if err != nil {
 		return err
 	}
 	o.logPermissionChange(ctx, System, tenantID, appID)
-	if tenantID != 0 {
-		if err := o.Store.Activity(ctx, System, tenantID, store.ActAppReauthorized, appID, ""); err != nil {
-			return err
-		}
-	}
 	o.Hub.Publish(Event{Name: EventApp, TenantID: tenantID, AppID: appID})
 	return nil
 }

@@ -169,10 +169,13 @@ func (s *Store) DueAttemptRetries(ctx context.Context, now time.Time, limit int)
 	return out, rows.Err()
 }
 
-// FinishAttempt records an attempt's outcome; the sealed auth code is dropped.
+// FinishAttempt records an attempt's outcome; the sealed auth code is
+// dropped. A bound attempt stays bound: a late failure of the other path
+// (its copy of the single-use code was already spent) changes nothing.
 func (s *Store) FinishAttempt(ctx context.Context, id int64, state model.AttemptState, appID, errKey string) error {
-	_, err := s.W.ExecContext(ctx, `UPDATE auth_attempts SET state = ?, appid = CASE WHEN ? != '' THEN ? ELSE appid END, error = ?, auth_code_sealed = '', next_try_at = 0, updated_at = ? WHERE id = ?`,
-		string(state), appID, appID, errKey, s.now(), id)
+	_, err := s.W.ExecContext(ctx, `UPDATE auth_attempts SET state = ?, appid = CASE WHEN ? != '' THEN ? ELSE appid END, error = ?, auth_code_sealed = '', next_try_at = 0, updated_at = ?
+		WHERE id = ? AND (state != 'bound' OR ? = 'bound')`,
+		string(state), appID, appID, errKey, s.now(), id, string(state))
 	return err
 }
 

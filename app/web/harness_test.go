@@ -49,6 +49,10 @@ func (c *fixedClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// harnessSetup runs on every new harness (other test files add to it, e.g.
+// the WeChat sandbox behind the onboarding flow).
+var harnessSetup []func(h *harness)
+
 // harness is one portal over a fresh SQLite file in t.TempDir().
 type harness struct {
 	t     *testing.T
@@ -98,6 +102,9 @@ func newHarness(t *testing.T) *harness {
 		Hasher: cheapHasher,
 	})
 	h := &harness{t: t, app: app, srv: srv, st: st, az: az, clock: clock, cfg: cfg}
+	for _, setup := range harnessSetup {
+		setup(h)
+	}
 	t.Cleanup(func() {
 		srv.Shutdown()
 		_ = app.Shutdown()

@@ -57,6 +57,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		d := authz.TenantDomain(t.ID)
 		base := "/t/" + strconv.FormatInt(t.ID, 10)
 		add("nav.tenant", "nav.overview", base, "nav-overview")
+		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "apps", Act: "read"}) {
+			add("nav.tenant", "nav.apps", base+"/apps", "nav-apps")
+		}
 		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "members", Act: "read"}) {
 			add("nav.tenant", "nav.members", base+"/members", "nav-members")
 		}
@@ -66,6 +69,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "tenants", Act: "read"}) {
 		add("nav.staff", "nav.tenants", "/staff/tenants", "nav-staff-tenants")
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
+		add("nav.staff", "nav.staff_apps", "/staff/apps", "nav-staff-apps")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "wechat", Act: "read"}) {
 		add("nav.staff", "nav.wechat", "/staff/wechat", "nav-staff-wechat")

@@ -83,11 +83,28 @@ func (s *Server) Routes() []Route {
 		{"GET", "/t/:tid/activity", Tenant, p("activity", "read"), s.tenantActivity},
 		{"GET", "/t/:tid/activity.csv", Tenant, p("activity", "read"), s.tenantActivityCSV},
 
+		{"GET", "/t/:tid/apps", Tenant, p("apps", "read"), s.tenantApps},
+		{"GET", "/t/:tid/apps/events", Tenant, p("apps", "read"), s.tenantAppsEvents},
+		{"GET", "/t/:tid/apps/:appid", Tenant, p("apps", "read"), s.tenantApp},
+		{"POST", "/t/:tid/apps/:appid/reauthorize", Tenant, p("apps", "authorize"), s.appReauthorize},
+		{"GET", "/t/:tid/authorize", Tenant, p("apps", "authorize"), s.authorizePage},
+		{"POST", "/t/:tid/authorize", Tenant, p("apps", "authorize"), s.authorizeCreate},
+		{"GET", "/t/:tid/authorize/:aid", Tenant, p("apps", "authorize"), s.attemptPage},
+		{"GET", "/t/:tid/authorize/:aid/events", Tenant, p("apps", "authorize"), s.attemptEvents},
+		{"POST", "/t/:tid/authorize/:aid/cancel", Tenant, p("apps", "authorize"), s.attemptCancel},
+		{"GET", "/t/:tid/authorize/:aid/callback", Tenant, p("apps", "authorize"), s.authorizeCallback}, // WeChat's redirect: the one GET that writes
+
 		{"GET", "/staff/tenants", Platform, p("tenants", "read"), s.staffTenants},
 		{"GET", "/staff/tenants/:tid", Platform, p("tenants", "read"), s.staffTenant},
 		{"POST", "/staff/tenants/:tid/status", Platform, p("tenants", "write"), s.staffTenantStatus},
 		{"GET", "/staff/wechat", Platform, p("wechat", "read"), s.staffWeChat},
 		{"POST", "/staff/wechat/ticket", Platform, p("wechat", "write"), s.staffWeChatTicket},
+		{"GET", "/staff/apps", Platform, p("apps", "read"), s.staffApps},
+		{"GET", "/staff/apps/events", Platform, p("apps", "read"), s.staffAppsEvents},
+		{"POST", "/staff/apps/reconcile", Platform, p("wechat", "write"), s.staffReconcile},
+		{"POST", "/staff/apps/conflicts/:cid", Platform, p("apps", "assign"), s.staffConflictResolve},
+		{"GET", "/staff/apps/:appid", Platform, p("apps", "read"), s.staffApp},
+		{"POST", "/staff/apps/:appid/assign", Platform, p("apps", "assign"), s.staffAppAssign},
 		{"GET", "/staff/activity", Platform, p("activity", "read"), s.staffActivity},
 		{"GET", "/staff/activity.csv", Platform, p("activity", "read"), s.staffActivityCSV},
 	}

@@ -60,9 +60,19 @@ func (h *harness) fixture() *fixture {
 	for k, u := range w.users {
 		pairs = append(pairs, "{uid:"+k+"}", itoa(u.ID))
 	}
+	for _, setup := range fixtureSetup {
+		pairs = append(pairs, setup(h, w)...)
+	}
 	f.repl = strings.NewReplacer(pairs...)
 	return f
 }
+
+// fixtureSetup adds to the seeded world and returns more placeholder pairs
+// (other test files add to it, e.g. onboarding's apps and attempts).
+var fixtureSetup []func(h *harness, w *world) []string
+
+// moreScenarios are other test files' rows for the same table.
+var moreScenarios []func() []scenario
 
 // tr is the HTML-escaped translation of key in lang, as a page shows it.
 func (h *harness) tr(lang, key string, args ...any) string {
@@ -331,6 +341,9 @@ func scenarios() []scenario {
 		scenario{name: "staff tenants anonymous", method: "GET", url: "/staff/tenants", who: "anon", status: 303, loc: "/login?next=%2Fstaff%2Ftenants"},
 		scenario{name: "staff activity anonymous", method: "GET", url: "/staff/activity.csv", who: "anon", status: 303, loc: "/login?next=%2F"},
 	)
+	for _, more := range moreScenarios {
+		add(more()...)
+	}
 	return sc
 }
 

@@ -33,6 +33,11 @@ type Deps struct {
 	Hasher *PasswordHasher
 	// Platform is the WeChat protocol layer: push intake, token vault, jobs.
 	Platform *platform.Platform
+	// Onboarding is the merchant authorization flow and its live hub.
+	Onboarding *platform.Onboarding
+	// SSEMaxLife ends each live stream after this long (the browser
+	// reconnects by itself); 0 means 30 minutes.
+	SSEMaxLife time.Duration
 }
 
 // Server holds the dependencies every handler uses.

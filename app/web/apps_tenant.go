@@ -1,0 +1,60 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/views"
+)
+
+var permAppsAuthorize = authz.Perm{Obj: "apps", Act: "authorize"}
+
+func (s *Server) appsView(c *fiber.Ctx) (views.AppsView, error) {
+	apps, err := s.Store.TenantApps(c.UserContext(), currentTenant(c).ID)
+	return views.AppsView{Apps: apps, CanAuthorize: s.can(c, permAppsAuthorize)}, err
+}
+
+// tenantApps lists the tenant's Mini Programs; it updates live.
+func (s *Server) tenantApps(c *fiber.Ctx) error {
+	v, err := s.appsView(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.AppsPage(s.page(c, "apps.title", "apps.help"), v))
+}
+
+// appDetail loads one of the current tenant's apps: another tenant's appid
+// is simply not found.
+func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
+	t := currentTenant(c)
+	a, err := s.Store.App(c.UserContext(), t.ID, c.Params("appid"))
+	if err != nil {
+		return views.AppDetailView{}, err
+	}
+	acts, err := s.Store.ListActivity(c.UserContext(), store.ActivityFilter{TenantID: t.ID, Query: a.AppID, Limit: 20})
+	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, permAppsAuthorize),
+		StreamURL: "/t/" + itoa(t.ID) + "/apps/events?view=app&appid=" + urlQueryEscape(a.AppID)}, err
+}
+
+func (s *Server) tenantApp(c *fiber.Ctx) error {
+	v, err := s.appDetail(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.AppPage(s.page(c, "apps.detail", ""), v))
+}
+
+// appReauthorize starts an attempt restricted to this app (biz_appid).
+func (s *Server) appReauthorize(c *fiber.Ctx) error {
+	t := currentTenant(c)
+	a, err := s.Store.App(c.UserContext(), t.ID, c.Params("appid"))
+	if err != nil {
+		return err
+	}
+	att, err := s.Onboarding.Start(c.UserContext(), actor(c), t.ID, a.AppID)
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/t/"+itoa(t.ID)+"/authorize/"+itoa(att.ID), fiber.StatusSeeOther)
+}

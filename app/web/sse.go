@@ -1,0 +1,175 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/views"
+)
+
+// sseHeartbeat keeps proxies from closing idle streams and bounds how long
+// a vanished client holds a subscription (a failed write is the only
+// disconnect signal fasthttp gives).
+var sseHeartbeat = 15 * time.Second
+
+// fragment renders what a live page shows for an event; ok=false skips it.
+type fragment func(ctx context.Context, e *platform.Event) (name string, comp templ.Component, ok bool)
+
+// stream serves Server-Sent Events for topic: the current fragment on
+// connect (so nothing published between page load and connect is lost),
+// then one per relevant event, heartbeats, and an end at shutdown.
+func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set("X-Accel-Buffering", "no")
+	if s.Onboarding == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	ctx := c.UserContext() // a plain context; safe to keep after the handler returns
+	hub, stop := s.Onboarding.Hub, s.stop
+	sub := hub.Subscribe(topic)
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer sub.Close()
+		hb := time.NewTicker(sseHeartbeat)
+		defer hb.Stop()
+		maxLife := s.SSEMaxLife
+		if maxLife <= 0 {
+			maxLife = 30 * time.Minute
+		}
+		life := time.NewTimer(maxLife)
+		defer life.Stop()
+		send := func(e *platform.Event) error {
+			name, comp, ok := render(ctx, e)
+			if !ok {
+				return nil
+			}
+			var buf bytes.Buffer
+			if err := comp.Render(ctx, &buf); err != nil {
+				return err
+			}
+			w.WriteString("event: " + name + "\n")
+			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+				w.WriteString("data: " + line + "\n")
+			}
+			w.WriteString("\n")
+			return w.Flush()
+		}
+		w.WriteString("retry: 2000\n\n")
+		if send(nil) != nil {
+			return
+		}
+		for {
+			select {
+			case e := <-sub.C:
+				if send(&e) != nil {
+					return
+				}
+				continue
+			case <-hb.C:
+				w.WriteString(": ping\n\n")
+			case <-stop:
+				return
+			case <-life.C:
+				return
+			}
+			if w.Flush() != nil {
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// tenantAppsEvents streams the apps list (view=list) or one app's summary
+// (view=app&appid=…) of the current tenant.
+func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
+	t := currentTenant(c)
+	p := s.page(c, "apps.title", "")
+	canAuth := s.can(c, permAppsAuthorize)
+	tid := t.ID
+	if c.Query("view") == "app" {
+		appID := c.Query("appid")
+		if _, err := s.Store.App(c.UserContext(), tid, appID); err != nil {
+			return err
+		}
+		return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+			if e != nil && e.AppID != appID {
+				return "", nil, false
+			}
+			a, err := s.Store.App(ctx, tid, appID)
+			if err != nil {
+				return "", nil, false // moved to another tenant: show nothing more
+			}
+			return "app", views.AppSummary(p, views.AppDetailView{App: a, CanAuthorize: canAuth}), true
+		})
+	}
+	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+		if e != nil && e.Name != platform.EventApp {
+			return "", nil, false
+		}
+		apps, err := s.Store.TenantApps(ctx, tid)
+		if err != nil {
+			return "", nil, false
+		}
+		return "apps", views.AppsList(p, views.AppsView{Apps: apps, CanAuthorize: canAuth}), true
+	})
+}
+
+// attemptEvents streams one attempt's status to its creator.
+func (s *Server) attemptEvents(c *fiber.Ctx) error {
+	v, err := s.attemptView(c)
+	if err != nil {
+		return err
+	}
+	p := s.page(c, "authorize.attempt_title", "")
+	tid, id := v.Attempt.TenantID, v.Attempt.ID
+	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+		if e != nil && e.AttemptID != id {
+			return "", nil, false
+		}
+		a, err := s.Store.Attempt(ctx, tid, id)
+		if err != nil {
+			return "", nil, false
+		}
+		p.Now = s.Now()
+		av, err := s.attemptViewOf(a, false)
+		if err != nil {
+			return "", nil, false
+		}
+		return "attempt", views.AttemptStatus(p, av), true
+	})
+}
+
+// staffAppsEvents tells the staff list to refetch itself (it is filtered
+// and paged, so the client asks again with its own URL), or streams one
+// app's summary (appid=…).
+func (s *Server) staffAppsEvents(c *fiber.Ctx) error {
+	p := s.page(c, "staff_apps.title", "")
+	appID := c.Query("appid")
+	return s.stream(c, platform.TopicStaff, func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+		if appID == "" {
+			if e == nil {
+				return "", nil, false
+			}
+			return "apps", templ.Raw(""), true
+		}
+		if e != nil && e.AppID != appID {
+			return "", nil, false
+		}
+		a, err := s.Store.AppForStaff(ctx, appID)
+		if err != nil {
+			return "", nil, false
+		}
+		return "app", views.AppSummary(p, views.AppDetailView{App: a}), true
+	})
+}
+
+var _ = model.AppAuthorized
