@@ -76,3 +76,24 @@
     if (e.target.matches("[data-autosubmit]")) e.target.form.requestSubmit();
   });
 })();
+
+// Onboarding: authorization link countdown. The server renders the minutes
+// left; this keeps it ticking and says when the link expired (no JS: the
+// server-rendered text stays, and the live status says when it expires).
+(function () {
+  "use strict";
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = Math.floor(Number(el.getAttribute("data-countdown")) - Date.now() / 1000);
+      if (left <= 0) {
+        el.textContent = el.getAttribute("data-expired-text") || "";
+        el.classList.add("is-expired");
+        return;
+      }
+      var m = Math.floor(left / 60), s = left % 60;
+      el.textContent = "⏱ " + m + ":" + (s < 10 ? "0" : "") + s;
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
+})();
