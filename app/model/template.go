@@ -33,6 +33,8 @@ type AppConfig struct {
 	JSON       string
 	AuthorID   int64
 	Author     string
-	Note       string // e.g. "restored from v3"
-	CreatedAt  time.Time
+	Note       string
+	// RestoredFrom is the version this one copies, 0 when it is an edit.
+	RestoredFrom int64
+	CreatedAt    time.Time
 }
