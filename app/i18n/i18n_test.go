@@ -2,6 +2,7 @@ package i18n_test
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -162,7 +163,7 @@ func usedKeys(t *testing.T) map[string][]string {
 }
 
 func TestEveryUsedKeyIsTranslated(t *testing.T) {
-	langs := map[string]map[string]string{"en": load(t, "en"), "zh-CN": load(t, "zh-CN")}
+	locs := map[string]map[string]string{"en": load(t, "en"), "zh-CN": load(t, "zh-CN")}
 	used := usedKeys(t)
 	if len(used) < 50 {
 		t.Fatalf("found only %d keys in the source; is the scan broken?", len(used))
@@ -172,23 +173,33 @@ func TestEveryUsedKeyIsTranslated(t *testing.T) {
 			t.Errorf("the scan missed %q, which the code uses", must)
 		}
 	}
+	var missing []string
 	for key, where := range used {
 		if notKey(key) {
 			continue
 		}
-		for lang, m := range langs {
-			if sfx, ok := prefixFamilies[key]; ok {
-				for _, s := range sfx {
-					if _, ok := m[key+s]; !ok {
-						t.Errorf("%s: %q (used as a prefix in %s) is missing", lang, key+s, where[0])
-					}
-				}
-				continue
-			}
-			if _, ok := m[key]; !ok {
-				t.Errorf("%s: %q (used in %s) is missing", lang, key, strings.Join(where, ", "))
+		want := []string{key}
+		if sfx, ok := prefixFamilies[key]; ok {
+			want = nil
+			for _, s := range sfx {
+				want = append(want, key+s)
 			}
 		}
+		for _, k := range want {
+			var langs []string
+			for _, lang := range []string{"en", "zh-CN"} {
+				if _, ok := locs[lang][k]; !ok {
+					langs = append(langs, lang)
+				}
+			}
+			if len(langs) > 0 {
+				missing = append(missing, fmt.Sprintf("%s (missing in %s; used in %s)", k, strings.Join(langs, ", "), where[0]))
+			}
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("%d translation keys are used but not translated:\n\t%s", len(missing), strings.Join(missing, "\n\t"))
 	}
 }
 

@@ -470,10 +470,10 @@ func TestScenariosCoverEveryRoute(t *testing.T) {
 	for _, r := range routes {
 		c := got[r.Method+" "+r.Path]
 		if !c.allowed {
-			t.Errorf("%s %s: no scenario where it is allowed", r.Method, r.Path)
+			t.Errorf("%s %s: no scenario where it is allowed (add one to scenarios())", r.Method, r.Path)
 		}
 		if r.Scope != Public && !c.denied {
-			t.Errorf("%s %s: no scenario where it is refused", r.Method, r.Path)
+			t.Errorf("%s %s: no scenario where it is refused (add one to scenarios())", r.Method, r.Path)
 		}
 	}
 }
