@@ -53,7 +53,9 @@ func TestTenantSearchIndexFollowsChanges(t *testing.T) {
 	want("SPRUCE", "云杉咖啡馆 Spruce")     // any case, name and e-mail
 	want("lin@spruce", "云杉咖啡馆 Spruce") // owner's e-mail
 	want("云杉", "云杉咖啡馆 Spruce")         // two characters: name scan
-	want(`"; DROP`, "")                // quotes are literal
+	want("杉", "云杉咖啡馆 Spruce")
+	want("sP", "云杉咖啡馆 Spruce") // short with ASCII letters: any case
+	want(`"; DROP`, "")        // quotes are literal
 
 	if err := st.RenameTenant(ctx, model.SystemActor, tn.ID, "北岸书店"); err != nil {
 		t.Fatal(err)

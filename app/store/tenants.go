@@ -70,6 +70,11 @@ func (s *Store) ListTenants(ctx context.Context, f TenantFilter) ([]model.Tenant
 		if utf8.RuneCountInString(q) >= 3 {
 			cond = `(t.id IN (SELECT rowid FROM tenant_search WHERE tenant_search MATCH ?)`
 			args = append(args, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+		} else if strings.IndexFunc(q, isASCIILetter) < 0 {
+			// Without ASCII letters, LIKE's case folding does nothing and
+			// instr finds the same rows in half the time.
+			cond = `(instr(t.name, ?) > 0`
+			args = append(args, q)
 		} else {
 			cond = `(t.name LIKE ? ESCAPE '\'`
 			args = append(args, "%"+likeEscape(q)+"%")
@@ -114,6 +119,8 @@ func (s *Store) ListTenants(ctx context.Context, f TenantFilter) ([]model.Tenant
 	}
 	return out, total, rows.Err()
 }
+
+func isASCIILetter(r rune) bool { return r < 0x80 && ('a' <= r|0x20 && r|0x20 <= 'z') }
 
 // SetTenantStatus suspends or reactivates a tenant; nothing is deleted.
 func (s *Store) SetTenantStatus(ctx context.Context, a model.Actor, tenantID int64, status model.TenantStatus, reason string) error {
