@@ -26,9 +26,9 @@ func (s *Server) globalMiddleware(app *fiber.App) {
 	app.Use(requestid.New())
 	app.Use(s.requestLog)
 	app.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: csp,
-		ReferrerPolicy:        "same-origin", // helmet's no-referrer would break Fiber's CSRF referer check on https
-		XFrameOptions:         "DENY",
+		ContentSecurityPolicy:     csp,
+		ReferrerPolicy:            "same-origin", // helmet's no-referrer would break Fiber's CSRF referer check on https
+		XFrameOptions:             "DENY",
 		CrossOriginEmbedderPolicy: "unsafe-none",
 	}))
 }

@@ -35,16 +35,16 @@ type Route struct {
 
 // publicRoutes is the explicit list of routes reachable without signing in.
 var publicRoutes = map[string]bool{
-	"GET /healthz":          true,
-	"GET /readyz":           true,
-	"GET /login":            true,
-	"POST /login":           true,
-	"GET /signup":           true,
-	"POST /signup":          true,
-	"POST /lang":            true,
-	"GET /invite/:token":    true,
-	"POST /invite/:token":   true,
-	"GET /":                 true, // redirects by who is asking
+	"GET /healthz":        true,
+	"GET /readyz":         true,
+	"GET /login":          true,
+	"POST /login":         true,
+	"GET /signup":         true,
+	"POST /signup":        true,
+	"POST /lang":          true,
+	"GET /invite/:token":  true,
+	"POST /invite/:token": true,
+	"GET /":               true, // redirects by who is asking
 
 	// WeChat's pushes: signed and encrypted, verified by the platform.
 	"POST /wechat/component/events":   true,
@@ -134,4 +134,3 @@ func (s *Server) routes(app *fiber.App) {
 	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
-
