@@ -43,8 +43,10 @@ type app struct {
 	i18n     *i18n.Bundle
 	sandbox  *sandboxRig // nil in live mode
 	platform *platform.Platform
-	web      *web.Server
-	handler  http.Handler
+	// onboarding is the merchant authorization flow (hooked to the platform).
+	onboarding *platform.Onboarding
+	web        *web.Server
+	handler    http.Handler
 }
 
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -79,6 +81,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	loops := make(chan struct{})
 	go func() { defer close(loops); a.platform.Run(lctx) }()
 	defer func() { stopLoops(); <-loops }()
+	onboardingDone := make(chan struct{}) // exchange retries and the nightly reconcile
+	go func() { defer close(onboardingDone); a.onboarding.Run(lctx, a.platform.Holder()) }()
+	defer func() { stopLoops(); <-onboardingDone }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
 	select {
 	case err := <-errc:
@@ -123,11 +128,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 		st.Close()
 		return nil, err
 	}
+	a.onboarding = newOnboarding(a.cfg, a.platform, log)
 	return a, nil
 }
 
 func (a *app) webDeps() web.Deps {
-	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform}
+	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform, Onboarding: a.onboarding}
 	if a.sandbox != nil {
 		d.Sandbox = a.sandbox.sb
 	}
