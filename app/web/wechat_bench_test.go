@@ -1,0 +1,103 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
+)
+
+// benchHTTP posts the prepared pushes to base+path from 8 clients and
+// reports pushes/s and the 99th percentile latency.
+func benchHTTP(b *testing.B, url string, bodies [][]byte, queries []string) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	lat := make([]time.Duration, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				t0 := time.Now()
+				resp, err := client.Post(url+"?"+queries[i], "text/xml", bytes.NewReader(bodies[i]))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(body) != "success" {
+					b.Errorf("got %d %q", resp.StatusCode, body)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pushes/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+func preparePushes(b *testing.B) ([][]byte, []string) {
+	c := wxCrypter(b)
+	bodies, queries := make([][]byte, b.N), make([]string, b.N)
+	for i := range b.N {
+		body, q, err := c.SealPush(msgcrypt.FieldAppID, wxAppID, []byte(wxTicketXML(fmt.Sprintf("ticket@@@%d", i), int64(1700000000+i))), "1700000000", "7")
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies[i], queries[i] = body, q.Encode()
+	}
+	return bodies, queries
+}
+
+func serveFiber(b *testing.B, app *fiber.App) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go app.Listener(ln)
+	b.Cleanup(func() { app.Shutdown() })
+	return "http://" + ln.Addr().String()
+}
+
+// BenchmarkPushIntake is a push end to end: HTTP, the middleware chain,
+// signature check, decryption, parsing, the durable record with its ticket
+// in one SQLite transaction, the reply.
+func BenchmarkPushIntake(b *testing.B) {
+	h := newHarness(&testing.T{})
+	h.srv.Platform, _ = wxPlatform(b, h.st)
+	bodies, queries := preparePushes(b)
+	base := serveFiber(b, h.app)
+	benchHTTP(b, base+"/wechat/component/events", bodies, queries)
+}
+
+// BenchmarkBareSuccess is the floor: a Fiber handler that only replies.
+func BenchmarkBareSuccess(b *testing.B) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/wechat/component/events", func(c *fiber.Ctx) error { return c.SendString("success") })
+	bodies, queries := preparePushes(b)
+	base := serveFiber(b, app)
+	benchHTTP(b, base+"/wechat/component/events", bodies, queries)
+}
