@@ -98,7 +98,10 @@ func TestJobsRetryWithBackoffThenGiveUp(t *testing.T) {
 func TestAuthorizationPushesEndToEnd(t *testing.T) {
 	r := newRig(t, rigOpts{deliver: true, start: true, ticketInterval: 24 * time.Hour})
 	var hooked []string
-	r.p.Hooks.Unauthorized = func(ctx context.Context, appID string) error { hooked = append(hooked, "unauthorized:"+appID); return nil }
+	r.p.Hooks.Unauthorized = func(ctx context.Context, appID string) error {
+		hooked = append(hooked, "unauthorized:"+appID)
+		return nil
+	}
 
 	appID, _, err := r.sb.AuthorizeApp(r.sb.CreatePreAuthCode(), sandbox.AppSpec{Nickname: "Shop"})
 	if err != nil {

@@ -211,7 +211,7 @@ func ignoreNotFound(err error) error {
 }
 
 // sealNonEmpty seals v, keeping "" empty so that SQL can tell a missing
-// secret (= '') from a present one.
+// secret (= ”) from a present one.
 func (s *Store) sealNonEmpty(v, ad string) string {
 	if v == "" {
 		return ""

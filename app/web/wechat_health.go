@@ -138,4 +138,3 @@ func pushRows(ps []store.Push) []views.PushRow {
 	}
 	return out
 }
-
