@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/minifleet
 
-.PHONY: run build assets generate test test-unit chromium bench check-generated check-libc lint clean
+.PHONY: run build assets generate test test-unit chromium screenshot bench check-generated check-libc lint clean
 
 ## run: build assets and start Minifleet on ./data in sandbox mode
 run: assets
@@ -29,12 +29,16 @@ generate:
 test: assets chromium
 	$(GO) test -count=1 ./...
 
-## chromium: the browser for the end-to-end tests
+## chromium: the browser for the end-to-end tests, and a CJK font so screenshots show Chinese
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing chromium (Debian package) for the browser tests"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; fi; }
+	@{ command -v chromium && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || { \
+		echo "installing chromium and fonts-wqy-microhei (Debian packages) for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; fi; }
+
+## screenshot: rewrite docs/screenshot.png from the browser test (screenshots of every step go to .screenshots/)
+screenshot: assets chromium
+	MINIFLEET_E2E_DOCS=1 $(GO) test -count=1 -run '^TestE2E$$' ./app
 
 ## bench: the benchmarks in docs/benchmarks.md
 bench: assets
