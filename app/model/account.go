@@ -82,6 +82,7 @@ type User struct {
 	TimeZone     string
 	StaffRole    StaffRole
 	CreatedAt    time.Time
+	SessionEpoch int64 // sessions from an older epoch are signed out
 }
 
 // IsStaff reports whether u has a platform role.

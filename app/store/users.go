@@ -7,13 +7,13 @@ import (
 	"github.com/minifleet/minifleet/app/model"
 )
 
-const userCols = `id, email, name, password_hash, locale, time_zone, staff_role, created_at`
+const userCols = `id, email, name, password_hash, locale, time_zone, staff_role, created_at, session_epoch`
 
 func scanUser(row interface{ Scan(...any) error }) (model.User, error) {
 	var u model.User
 	var created int64
 	var role string
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Locale, &u.TimeZone, &role, &created)
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Locale, &u.TimeZone, &role, &created, &u.SessionEpoch)
 	u.StaffRole, u.CreatedAt = model.StaffRole(role), unix(created)
 	return u, err
 }
@@ -99,14 +99,18 @@ func (s *Store) SetStaffRole(ctx context.Context, a model.Actor, userID int64, r
 	})
 }
 
-// SetPassword stores a new hash.
-func (s *Store) SetPassword(ctx context.Context, a model.Actor, userID int64, hash string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, s.now(), userID); err != nil {
-			return err
+// SetPassword stores a new hash and bumps the session epoch, which ends every
+// session signed in before; it returns the new epoch for the caller's session.
+func (s *Store) SetPassword(ctx context.Context, a model.Actor, userID int64, hash string) (int64, error) {
+	var epoch int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ? RETURNING session_epoch`, hash, s.now(), userID).Scan(&epoch)
+		if err != nil {
+			return notFound(err, "user")
 		}
 		return s.logTx(ctx, tx, a, 0, ActPasswordChange, a.Label, "")
 	})
+	return epoch, err
 }
 
 // SetPreferences stores the user's language and time zone.

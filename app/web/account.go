@@ -85,11 +85,12 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := s.Store.SetPassword(c.UserContext(), actor(c), u.ID, hash); err != nil {
+		epoch, err := s.Store.SetPassword(c.UserContext(), actor(c), u.ID, hash)
+		if err != nil {
 			return err
 		}
-		// Keep this session but give it a new token.
-		if err := s.sessions.RenewToken(c.UserContext()); err != nil {
+		// Every other session is now signed out; this one continues under a new token.
+		if err := s.signIn(c, u.ID, epoch); err != nil {
 			return err
 		}
 		return s.redirectFlash(c, "/account", "account.password_changed")

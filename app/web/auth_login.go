@@ -78,11 +78,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		f.Summary = "login.bad_credentials"
 		return s.loginFailed(c, f)
 	}
-	// A fresh token on every login defeats session fixation.
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.signIn(c, u.ID, u.SessionEpoch); err != nil {
 		return err
 	}
-	s.sessions.Put(ctx, sessUserID, u.ID)
 	if err := s.Store.ClearLoginFailures(ctx, acctKey); err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 		u, t, err = s.Store.Signup(ctx, u, tenantName, c.IP())
 		if err == nil {
 			s.Authz.SetTenantRole(u.ID, t.ID, model.RoleOwner)
-			if err := s.signIn(c, u.ID); err != nil {
+			if err := s.signIn(c, u.ID, u.SessionEpoch); err != nil {
 				return err
 			}
 			return c.Redirect("/t/"+strconv.FormatInt(t.ID, 10), fiber.StatusSeeOther)
@@ -62,12 +62,14 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	return s.render(c, views.SignupPage(s.page(c, "signup.title", ""), f))
 }
 
-// signIn starts a fresh session for userID.
-func (s *Server) signIn(c *fiber.Ctx, userID int64) error {
+// signIn starts a fresh session for userID. A new token on every sign-in
+// defeats session fixation; the epoch ties the session to the current password.
+func (s *Server) signIn(c *fiber.Ctx, userID, epoch int64) error {
 	if err := s.sessions.RenewToken(c.UserContext()); err != nil {
 		return err
 	}
 	s.sessions.Put(c.UserContext(), sessUserID, userID)
+	s.sessions.Put(c.UserContext(), sessEpoch, epoch)
 	return nil
 }
 

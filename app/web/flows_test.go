@@ -358,6 +358,22 @@ func TestPasswordChangePersists(t *testing.T) {
 	wantStatus(t, "new password", h.client().post("/login", form("email", "viewer@a.test", "password", next)), 303)
 }
 
+func TestPasswordChangeSignsOutOtherSessions(t *testing.T) {
+	h := newHarness(t)
+	h.fixture()
+	phone := h.client().login("viewer@a.test")
+	laptop := h.client().login("viewer@a.test")
+	wantStatus(t, "phone before", phone.get("/account"), 200)
+	r := laptop.post("/account/password", form("current", testPassword, "password", "another new password"))
+	wantStatus(t, "change", r, 303)
+	wantStatus(t, "laptop keeps its session", laptop.get("/account"), 200)
+	r = phone.get("/account")
+	wantStatus(t, "phone signed out", r, 303)
+	if !strings.HasPrefix(r.Location(), "/login") {
+		t.Fatalf("phone redirected to %q, want the login page", r.Location())
+	}
+}
+
 func TestLanguageChoicePersists(t *testing.T) {
 	h := newHarness(t)
 	f := h.fixture()

@@ -109,7 +109,7 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 		if err == nil {
 			s.Authz.SetTenantRole(joined, inv.TenantID, inv.Role)
 			if u == nil {
-				if err := s.signIn(c, joined); err != nil {
+				if err := s.signIn(c, joined, 0); err != nil {
 					return err
 				}
 			}

@@ -100,11 +100,12 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 	id := s.sessions.GetInt64(c.UserContext(), sessUserID)
 	if id != 0 {
 		u, err := s.Store.UserByID(c.UserContext(), id)
-		if err == nil {
+		switch {
+		case err == nil && s.sessions.GetInt64(c.UserContext(), sessEpoch) == u.SessionEpoch:
 			withValue(c, keyUser, &u)
-		} else if !model.IsNotFound(err) {
+		case err != nil && !model.IsNotFound(err):
 			return err
-		}
+		} // a deleted user or a session from before a password change: anonymous
 	}
 	return c.Next()
 }

@@ -49,6 +49,7 @@ func (s *Server) setSessionCookie(c *fiber.Ctx, value string, exp time.Time) {
 const (
 	sessUserID = "uid"
 	sessLang   = "lang"
+	sessEpoch  = "epoch"
 )
 
 // flashKeys are the messages a ?flash= parameter may show (only keys we set).
