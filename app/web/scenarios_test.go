@@ -29,6 +29,7 @@ type scenario struct {
 	want    []string // placeholders allowed; "t:<key>" means the zh-CN translation of key
 	notWant []string
 	check   func(t *testing.T, h *harness, w *world)
+	opt     reqOpt // adjusts the request, e.g. a raw WeChat push body
 }
 
 // fixture is a seeded world plus the values scenarios refer to.
@@ -388,6 +389,9 @@ func runScenario(t *testing.T, s scenario) {
 	var opts []reqOpt
 	if s.htmx {
 		opts = append(opts, c.htmx())
+	}
+	if s.opt != nil {
+		opts = append(opts, s.opt)
 	}
 	target := f.repl.Replace(s.url)
 	var r response
