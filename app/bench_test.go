@@ -9,9 +9,12 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,6 +189,36 @@ func BenchmarkStaffTenants(b *testing.B) {
 	}
 }
 
+// watchHeap samples the live heap every millisecond until the returned func
+// is called, which reports the largest sample.
+func watchHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		return peak.Load()
+	}
+}
+
 // BenchmarkLogin is a successful sign-in with the real DefaultHasher
 // (argon2id m=46 MiB, t=1, p=1): the whole POST /login over HTTP, and the
 // password check alone.
@@ -203,6 +236,23 @@ func BenchmarkLogin(b *testing.B) {
 				b.Fatalf("login: status %d", st)
 			}
 		}
+	})
+	// 16 logins at once: the peak heap shows how much memory a burst takes.
+	b.Run("verify-16-at-once", func(b *testing.B) {
+		b.ReportAllocs()
+		peak := watchHeap()
+		for b.Loop() {
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Go(func() {
+					if ok, err := web.DefaultHasher.Verify(u.PasswordHash, benchStaffPassword); !ok || err != nil {
+						b.Errorf("verify: %v %v", ok, err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
 	})
 	b.Run("verify", func(b *testing.B) {
 		b.ReportAllocs()

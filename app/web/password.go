@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -30,7 +31,7 @@ func (h *PasswordHasher) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, h.Time, h.Memory, h.Threads, 32)
+	key := argonKey([]byte(password), salt, h.Time, h.Memory, h.Threads, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.Memory, h.Time, h.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
@@ -54,8 +55,21 @@ func (h *PasswordHasher) Verify(encoded, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := argonKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// argonSlots bounds how many argon2 runs happen at once. Each run holds its
+// whole memory cost (46 MiB by default) and keeps one core busy, so runs beyond
+// the core count add memory, not throughput: 16 logins at once peaked at about
+// 1.5 GiB of heap without this bound, enough to kill a 512 MB VM
+// (docs/benchmarks.md, "Portal"). Extra logins wait their turn instead.
+var argonSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+func argonKey(password, salt []byte, t, m uint32, p uint8, n uint32) []byte {
+	argonSlots <- struct{}{}
+	defer func() { <-argonSlots }()
+	return argon2.IDKey(password, salt, t, m, p, n)
 }
 
 // dummyHash is verified against when the account does not exist, so a login
