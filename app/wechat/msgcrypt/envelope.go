@@ -43,6 +43,15 @@ func EncryptField(body []byte) (string, error) {
 	if len(body) > MaxBodyLen {
 		return "", fmt.Errorf("%w: body of %d bytes", ErrMalformed, len(body))
 	}
+	if enc, ok := encryptFieldFast(body); ok {
+		return enc, nil
+	}
+	return encryptFieldSlow(body)
+}
+
+// encryptFieldSlow is EncryptField through encoding/xml, for any envelope
+// the fast path declines.
+func encryptFieldSlow(body []byte) (string, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	var (
 		depth, roots, found int
