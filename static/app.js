@@ -44,8 +44,9 @@
     var d = e.detail || {};
     toast(d.message || d.value, d.kind);
   });
-  document.addEventListener("sse:open", function (e) { setLive(e.target, true); });
-  document.addEventListener("sse:error", function (e) { setLive(e.target, false); });
+  // htmx-ext-sse 2.x names its events htmx:sseOpen / htmx:sseError.
+  document.addEventListener("htmx:sseOpen", function (e) { setLive(e.target, true); });
+  document.addEventListener("htmx:sseError", function (e) { setLive(e.target, false); });
   function setLive(_, on) {
     var dot = document.getElementById("live-indicator");
     if (dot) dot.classList.toggle("is-live", on);

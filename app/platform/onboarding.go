@@ -31,6 +31,10 @@ type Onboarding struct {
 	// Grace is how long after its pre_auth_code expires an attempt still
 	// accepts the code WeChat sends back (the merchant approved in time).
 	Grace time.Duration
+	// SpentCodeWait is how long the redirect waits, when WeChat says its
+	// code was already used, for our own authorized-push job (which spent
+	// it) to bind the attempt; 0 means 5 s, negative means do not wait.
+	SpentCodeWait time.Duration
 }
 
 // System is the actor of work nobody clicked (pushes, reconcile, retries).
@@ -160,6 +164,10 @@ var retryDelays = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Mi
 // retrying with the code sealed; RetryExchanges picks it up.
 func (o *Onboarding) exchange(ctx context.Context, actor model.Actor, a model.AuthAttempt, authCode string) (model.AuthAttempt, error) {
 	info, err := o.WeChat.QueryAuth(ctx, authCode)
+	if err != nil && actor != System && wechat.IsCode(err, 61009) && o.awaitPush(ctx, a) {
+		// The push got the same code first and bound the attempt.
+		return o.Store.Attempt(ctx, a.TenantID, a.ID)
+	}
 	if err != nil {
 		key, final := "authorize.exchange_retrying", false
 		if wechat.IsCode(err, 61009, 61010, 61003, 61011) {
@@ -197,6 +205,34 @@ func (o *Onboarding) exchange(ctx context.Context, actor model.Actor, a model.Au
 		o.EvictToken(info.AuthorizerAppID)
 	}
 	return o.bind(ctx, actor, a, info.AuthorizerAppID)
+}
+
+// awaitPush waits up to SpentCodeWait for attempt a to be bound by the
+// authorized-push job, and reports whether it was.
+func (o *Onboarding) awaitPush(ctx context.Context, a model.AuthAttempt) bool {
+	wait := o.SpentCodeWait
+	if wait == 0 {
+		wait = 5 * time.Second
+	}
+	if wait < 0 {
+		return false
+	}
+	sub := o.Hub.Subscribe(TenantTopic(a.TenantID))
+	defer sub.Close()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		if cur, err := o.Store.Attempt(ctx, a.TenantID, a.ID); err == nil && cur.State == model.AttemptBound {
+			return true
+		}
+		select {
+		case <-sub.C:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // bind fetches the app's details and binds it to a's tenant, or refuses.

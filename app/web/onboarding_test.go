@@ -75,7 +75,8 @@ func wireOnboarding(h *harness) {
 	c.APIBase, c.MPBase, c.OpenBase = srv.URL, srv.URL, srv.URL
 	c.Now = h.clock.Now
 	c.Tokens = &sbTokens{c: c, sb: sb, st: h.st}
-	h.srv.Onboarding = &platform.Onboarding{Store: h.st, WeChat: c, Hub: platform.NewHub(), Now: h.clock.Now, BaseURL: h.cfg.BaseURL}
+	h.srv.Onboarding = &platform.Onboarding{Store: h.st, WeChat: c, Hub: platform.NewHub(), Now: h.clock.Now, BaseURL: h.cfg.BaseURL,
+		SpentCodeWait: -1} // no push job runs here
 	// Streams in scenario rows send their first fragment and end, so a
 	// request through app.Test returns.
 	h.srv.SSEMaxLife = time.Nanosecond
@@ -163,8 +164,8 @@ func onboardingScenarios() []scenario {
 		{name: "app page", method: "GET", url: "/t/{A}/apps/{appA}", who: "viewerA", status: 200, want: []string{appNameA, "gh_appa0000000001", "t:perm.18", "工具", `data-testid="token-health"`}, notWant: []string{"refreshtoken@@@"}},
 		{name: "app page by another tenant's appid", method: "GET", url: "/t/{A}/apps/{appB}", who: "ownerA", status: 404, notWant: []string{appNameB}},
 		{name: "app page of A from B", method: "GET", url: "/t/{B}/apps/{appA}", who: "ownerB", status: 404, notWant: []string{appNameA}},
-		{name: "app stream", method: "GET", url: "/t/{A}/apps/events?view=app&appid={appA}", who: "ownerA", status: 200, want: []string{"event: app", appNameA}},
-		{name: "apps list stream", method: "GET", url: "/t/{A}/apps/events?view=list", who: "viewerA", status: 200, want: []string{"event: apps", appNameA}, notWant: []string{appNameB}},
+		{name: "app stream", method: "GET", url: "/t/{A}/apps/events?view=app&appid={appA}", who: "ownerA", status: 200, want: []string{"retry: 2000"}, notWant: []string{appNameB}},
+		{name: "apps list stream", method: "GET", url: "/t/{A}/apps/events?view=list", who: "viewerA", status: 200, want: []string{"retry: 2000"}, notWant: []string{appNameB}},
 		{name: "app stream by another tenant's appid", method: "GET", url: "/t/{B}/apps/events?view=app&appid={appA}", who: "ownerB", status: 404, notWant: []string{appNameA}},
 		{name: "reauthorize", method: "POST", url: "/t/{A}/apps/{appA}/reauthorize", who: "developerA", status: 303, loc: "/t/{A}/authorize/",
 			check: func(t *testing.T, h *harness, w *world) {

@@ -23,9 +23,10 @@ var sseHeartbeat = 15 * time.Second
 // fragment renders what a live page shows for an event; ok=false skips it.
 type fragment func(ctx context.Context, e *platform.Event) (name string, comp templ.Component, ok bool)
 
-// stream serves Server-Sent Events for topic: the current fragment on
-// connect (so nothing published between page load and connect is lost),
-// then one per relevant event, heartbeats, and an end at shutdown.
+// stream serves Server-Sent Events for topic: render(nil) on connect (the
+// attempt page uses it so a grant that lands between page load and connect
+// is not lost; lists skip it to avoid a needless swap), then one fragment
+// per relevant event, heartbeats, and an end at shutdown or after SSEMaxLife.
 func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
@@ -101,7 +102,7 @@ func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 			return err
 		}
 		return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-			if e != nil && e.AppID != appID {
+			if e == nil || e.AppID != appID {
 				return "", nil, false
 			}
 			a, err := s.Store.App(ctx, tid, appID)
@@ -112,7 +113,7 @@ func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 		})
 	}
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e != nil && e.Name != platform.EventApp {
+		if e == nil || e.Name != platform.EventApp {
 			return "", nil, false
 		}
 		apps, err := s.Store.TenantApps(ctx, tid)
@@ -161,7 +162,7 @@ func (s *Server) staffAppsEvents(c *fiber.Ctx) error {
 			}
 			return "apps", templ.Raw(""), true
 		}
-		if e != nil && e.AppID != appID {
+		if e == nil || e.AppID != appID {
 			return "", nil, false
 		}
 		a, err := s.Store.AppForStaff(ctx, appID)
