@@ -40,7 +40,10 @@ func (s *Server) inviteCreate(c *fiber.Ctx) error {
 	}
 	p := s.page(c, "members.title", "members.help")
 	if isHTMX(c) {
-		return s.render(c, views.InviteResult(p, v))
+		if err := s.render(c, views.InviteResult(p, v)); err != nil {
+			return err
+		}
+		return s.render(c, views.InvitesTable(p, v, true))
 	}
 	return s.render(c, views.MembersPage(p, v))
 }

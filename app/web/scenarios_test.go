@@ -315,6 +315,8 @@ func scenarios() []scenario {
 				}
 				c := h.client().login("owner@b.test")
 				wantStatus(t, "suspended tenant's owner", c.get("/t/"+itoa(w.B.ID)), 403)
+				r := h.client().login("support@staff.test").get("/staff/tenants/" + itoa(w.B.ID))
+				mustContain(t, "the reason is shown to staff", r, `data-testid="suspension"`, "fraud check")
 			}})
 	}
 	add(scenario{name: "reactivate with htmx", method: "POST", url: "/staff/tenants/{C}/status", form: form("status", "active"), htmx: true, who: "staffadmin", status: 200,

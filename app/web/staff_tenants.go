@@ -63,6 +63,15 @@ func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailVie
 	if v.Members, err = s.Store.Members(c.UserContext(), tid); err != nil {
 		return v, err
 	}
+	if t.Status == model.TenantSuspended {
+		rows, err := s.Store.ListActivity(c.UserContext(), store.ActivityFilter{TenantID: tid, Action: store.ActTenantSuspend, Limit: 1})
+		if err != nil {
+			return v, err
+		}
+		if len(rows) == 1 {
+			v.Suspension = &rows[0]
+		}
+	}
 	v.Activity, err = s.activityView(c, "/staff/activity", store.ActivityFilter{TenantID: tid, Limit: 20})
 	v.Activity.NextURL = ""
 	return v, err
