@@ -58,7 +58,13 @@ type PushTx struct {
 	ctx context.Context
 	// Push is the row being recorded (ID set).
 	Push Push
+
+	after []func()
 }
+
+// AfterCommit runs f once the push and its state change are committed (not
+// at all if the transaction fails): for notifying live pages.
+func (p *PushTx) AfterCommit(f func()) { p.after = append(p.after, f) }
 
 // SaveTicket keeps a component_verify_ticket if it is the newest by CreateTime.
 func (p *PushTx) SaveTicket(componentAppID, ticket string, createTime int64) (bool, error) {
@@ -80,6 +86,14 @@ func (p *PushTx) NoteAuthEvent(appID string, createTime int64) (bool, error) {
 // retry is counted and dup is true. An error from apply stores nothing.
 func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) (string, error)) (p Push, dup bool, err error) {
 	received := in.ReceivedAt.Unix()
+	var ptx *PushTx
+	defer func() {
+		if err == nil && ptx != nil {
+			for _, f := range ptx.after {
+				f()
+			}
+		}
+	}()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, last_seen_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
@@ -104,7 +118,7 @@ func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) 
 		if apply == nil {
 			return nil
 		}
-		ptx := &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
+		ptx = &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
 		outcome, err := apply(ptx)
 		if err != nil {
 			return err

@@ -104,6 +104,18 @@ func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64
 	}
 	var out model.Release
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.transitionReleaseTx(ctx, tx, tenantID, releaseID, ev, c)
+		return err
+	})
+	return out, err
+}
+
+// transitionReleaseTx is TransitionRelease inside the caller's transaction
+// (c.At must be set).
+func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, releaseID int64, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
+	var out model.Release
+	err := func() error {
 		cur, err := scanRelease(tx.QueryRowContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ? AND tenant_id = ?`, releaseID, tenantID))
 		if err != nil {
 			return notFound(err, "release")
@@ -145,7 +157,7 @@ func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64
 		}
 		out = n
 		return nil
-	})
+	}()
 	return out, err
 }
 

@@ -1,0 +1,356 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/minifleet/minifleet/app/model"
+)
+
+// Activity actions of the release pipeline's settings.
+const (
+	ActTenantContact = "tenant_contact_saved"
+	ActSetting       = "platform_setting_saved"
+)
+
+// TenantContact is who answers for a tenant's Mini Programs in their
+// privacy guideline.
+type TenantContact struct {
+	TenantID     int64
+	Name         string
+	Email        string
+	Phone        string
+	NoticeMethod string // how users are told of guideline changes, e.g. "弹窗"
+	UpdatedAt    time.Time
+	UpdatedBy    string
+}
+
+// SaveTenantContact creates or replaces the tenant's contact.
+func (s *Store) SaveTenantContact(ctx context.Context, a model.Actor, tenantID int64, c TenantContact) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenant_contacts (tenant_id, name, email, phone, notice_method, updated_at, updated_by)
+			VALUES (?,?,?,?,?,?,?) ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, email = excluded.email,
+			phone = excluded.phone, notice_method = excluded.notice_method, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			tenantID, c.Name, c.Email, c.Phone, c.NoticeMethod, s.now(), a.Label)
+		if err != nil {
+			return err
+		}
+		return s.logTx(ctx, tx, a, tenantID, ActTenantContact, "", "")
+	})
+}
+
+// TenantContact loads the tenant's contact; not found when none was saved.
+func (s *Store) TenantContact(ctx context.Context, tenantID int64) (TenantContact, error) {
+	c := TenantContact{TenantID: tenantID}
+	var at int64
+	err := s.R.QueryRowContext(ctx, `SELECT name, email, phone, notice_method, updated_at, updated_by FROM tenant_contacts WHERE tenant_id = ?`,
+		tenantID).Scan(&c.Name, &c.Email, &c.Phone, &c.NoticeMethod, &at, &c.UpdatedBy)
+	c.UpdatedAt = unix(at)
+	return c, notFound(err, "contact")
+}
+
+// SetSetting stores a platform setting (value is marshalled to JSON).
+func (s *Store) SetSetting(ctx context.Context, a model.Actor, key string, value any) error {
+	b, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO platform_settings (key, value, updated_at, updated_by) VALUES (?,?,?,?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			key, string(b), s.now(), a.Label)
+		if err != nil {
+			return err
+		}
+		return s.logTx(ctx, tx, a, 0, ActSetting, key, "")
+	})
+}
+
+// Setting decodes a platform setting into v; not found when never set.
+func (s *Store) Setting(ctx context.Context, key string, v any) error {
+	var raw string
+	err := s.R.QueryRowContext(ctx, `SELECT value FROM platform_settings WHERE key = ?`, key).Scan(&raw)
+	if err != nil {
+		return notFound(err, "setting")
+	}
+	return json.Unmarshal([]byte(raw), v)
+}
+
+// ReleaseCall is the marker of one non-repeatable WeChat call.
+type ReleaseCall struct {
+	ReleaseID  int64
+	Call       string
+	Seq        int64
+	Detail     string
+	StartedAt  time.Time
+	FinishedAt time.Time // zero: the call may or may not have reached WeChat
+	Outcome    string
+}
+
+// Finished reports whether the call's answer was recorded.
+func (c ReleaseCall) Finished() bool { return !c.FinishedAt.IsZero() }
+
+// StartReleaseCall records that call is about to be sent for the release at
+// seq. fresh is false when a marker already existed (a previous attempt
+// or process got this far); that marker is returned unchanged.
+func (s *Store) StartReleaseCall(ctx context.Context, releaseID int64, call string, seq int64, detail string) (c ReleaseCall, fresh bool, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO release_calls (release_id, call, seq, detail, started_at) VALUES (?,?,?,?,?)
+			ON CONFLICT DO NOTHING`, releaseID, call, seq, detail, s.now())
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		fresh = n == 1
+		c, err = scanReleaseCall(tx.QueryRowContext(ctx, `SELECT release_id, call, seq, detail, started_at, COALESCE(finished_at, 0), outcome
+			FROM release_calls WHERE release_id = ? AND call = ? AND seq = ?`, releaseID, call, seq))
+		return err
+	})
+	return c, fresh, err
+}
+
+func scanReleaseCall(row interface{ Scan(...any) error }) (ReleaseCall, error) {
+	var c ReleaseCall
+	var started, finished int64
+	err := row.Scan(&c.ReleaseID, &c.Call, &c.Seq, &c.Detail, &started, &finished, &c.Outcome)
+	c.StartedAt, c.FinishedAt = unix(started), unix(finished)
+	return c, err
+}
+
+// FinishReleaseCall records the call's answer: "ok" or "errcode:N".
+func (s *Store) FinishReleaseCall(ctx context.Context, releaseID int64, call string, seq int64, outcome string) error {
+	_, err := s.W.ExecContext(ctx, `UPDATE release_calls SET finished_at = ?, outcome = ? WHERE release_id = ? AND call = ? AND seq = ?`,
+		s.now(), outcome, releaseID, call, seq)
+	return err
+}
+
+// ClearReleaseCall forgets a marker whose call certainly did not take
+// effect (WeChat answered with an errcode worth retrying), so the next
+// attempt sends it afresh.
+func (s *Store) ClearReleaseCall(ctx context.Context, releaseID int64, call string, seq int64) error {
+	_, err := s.W.ExecContext(ctx, `DELETE FROM release_calls WHERE release_id = ? AND call = ? AND seq = ?`, releaseID, call, seq)
+	return err
+}
+
+// ReleaseCalls lists a release's call markers, oldest first.
+func (s *Store) ReleaseCalls(ctx context.Context, releaseID int64) ([]ReleaseCall, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT release_id, call, seq, detail, started_at, COALESCE(finished_at, 0), outcome
+		FROM release_calls WHERE release_id = ? ORDER BY started_at, seq`, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReleaseCall
+	for rows.Next() {
+		c, err := scanReleaseCall(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PreflightCheck is one preflight check's result.
+type PreflightCheck struct {
+	Name    string `json:"name"`              // category, pages, privacy, domains
+	OK      bool   `json:"ok"`                //
+	Skipped bool   `json:"skipped,omitempty"` // nothing to do (no domains configured …)
+	Key     string `json:"key,omitempty"`     // translation key of the problem or the next action
+	Errcode int    `json:"errcode,omitempty"` // WeChat's, when it said no
+	Detail  string `json:"detail,omitempty"`  // e.g. the missing page, the errmsg
+}
+
+// ReleaseArtifacts is what a release collected on its way.
+type ReleaseArtifacts struct {
+	ReleaseID   int64
+	HasQR       bool
+	QRAt        time.Time
+	WithoutAuth []string // privacy APIs used without authorization (requiredPrivateInfos)
+	WithoutConf []string // privacy APIs the guideline does not cover
+	PrivacyKeys []string // privacy keys the code uses (getprivacysetting)
+	ScannedAt   time.Time
+	Preflight   []PreflightCheck
+	PreflightAt time.Time
+}
+
+func (s *Store) ensureArtifacts(ctx context.Context, tx *sql.Tx, tenantID, releaseID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO release_artifacts (release_id, tenant_id)
+		SELECT id, tenant_id FROM releases WHERE id = ? AND tenant_id = ? ON CONFLICT DO NOTHING`, releaseID, tenantID)
+	return err
+}
+
+func (s *Store) updateArtifacts(ctx context.Context, tenantID, releaseID int64, set string, args ...any) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.ensureArtifacts(ctx, tx, tenantID, releaseID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE release_artifacts SET `+set+` WHERE release_id = ? AND tenant_id = ?`,
+			append(args, releaseID, tenantID)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return model.NotFound("release")
+		}
+		return nil
+	})
+}
+
+// SaveReleaseQR keeps the experience QR image fetched after commit.
+func (s *Store) SaveReleaseQR(ctx context.Context, tenantID, releaseID int64, img []byte, contentType string) error {
+	return s.updateArtifacts(ctx, tenantID, releaseID, `qr_image = ?, qr_type = ?, qr_at = ?`, img, contentType, s.now())
+}
+
+// ReleaseQR returns the stored experience QR; not found when none is stored.
+func (s *Store) ReleaseQR(ctx context.Context, tenantID, releaseID int64) (img []byte, contentType string, err error) {
+	err = s.R.QueryRowContext(ctx, `SELECT qr_image, qr_type FROM release_artifacts WHERE release_id = ? AND tenant_id = ? AND qr_image IS NOT NULL`,
+		releaseID, tenantID).Scan(&img, &contentType)
+	return img, contentType, notFound(err, "qrcode")
+}
+
+// SaveReleaseScan keeps the privacy scan's findings.
+func (s *Store) SaveReleaseScan(ctx context.Context, tenantID, releaseID int64, withoutAuth, withoutConf []string) error {
+	return s.updateArtifacts(ctx, tenantID, releaseID, `without_auth = ?, without_conf = ?, scanned_at = ?`,
+		jsonList(withoutAuth), jsonList(withoutConf), s.now())
+}
+
+// SaveReleasePrivacyKeys keeps the privacy keys the committed code uses.
+func (s *Store) SaveReleasePrivacyKeys(ctx context.Context, tenantID, releaseID int64, keys []string) error {
+	return s.updateArtifacts(ctx, tenantID, releaseID, `privacy_keys = ?`, jsonList(keys))
+}
+
+// SaveReleasePreflight keeps the last preflight report.
+func (s *Store) SaveReleasePreflight(ctx context.Context, tenantID, releaseID int64, checks []PreflightCheck) error {
+	if checks == nil {
+		checks = []PreflightCheck{}
+	}
+	b, err := json.Marshal(checks)
+	if err != nil {
+		return err
+	}
+	return s.updateArtifacts(ctx, tenantID, releaseID, `preflight = ?, preflight_at = ?`, string(b), s.now())
+}
+
+// ReleaseArtifacts loads what a release collected; empty (not an error)
+// when it collected nothing yet.
+func (s *Store) ReleaseArtifacts(ctx context.Context, tenantID, releaseID int64) (ReleaseArtifacts, error) {
+	a := ReleaseArtifacts{ReleaseID: releaseID}
+	var hasQR bool
+	var qrAt, scanned, pre sql.NullInt64
+	var wa, wc, keys, checks string
+	err := s.R.QueryRowContext(ctx, `SELECT qr_image IS NOT NULL, qr_at, without_auth, without_conf, privacy_keys, scanned_at, preflight, preflight_at
+		FROM release_artifacts WHERE release_id = ? AND tenant_id = ?`, releaseID, tenantID).
+		Scan(&hasQR, &qrAt, &wa, &wc, &keys, &scanned, &checks, &pre)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, nil
+	}
+	if err != nil {
+		return a, err
+	}
+	a.HasQR, a.QRAt, a.ScannedAt, a.PreflightAt = hasQR, nullUnix(qrAt), nullUnix(scanned), nullUnix(pre)
+	for _, p := range []struct {
+		raw string
+		v   any
+	}{{wa, &a.WithoutAuth}, {wc, &a.WithoutConf}, {keys, &a.PrivacyKeys}, {checks, &a.Preflight}} {
+		if err := json.Unmarshal([]byte(p.raw), p.v); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// ReleaseHasPendingJob reports whether a queued or running job carries a
+// dedupe key starting with "release:<id>:" (the release pipeline's jobs).
+func (s *Store) ReleaseHasPendingJob(ctx context.Context, releaseID int64) (bool, error) {
+	prefix := "release:" + strconv.FormatInt(releaseID, 10) + ":"
+	var n int
+	err := s.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE dedupe_key >= ? AND dedupe_key < ? AND state IN ('queued', 'running')`,
+		prefix, prefix+"\xff").Scan(&n)
+	return n > 0, err
+}
+
+// TemplateRun is one app running one template version: its newest release
+// that went live (released or in a phased release).
+type TemplateRun struct {
+	TemplateID  int64
+	UserVersion string
+	TenantID    int64
+	AppID       string
+	ReleaseID   int64
+	State       model.ReleaseState
+	ReleasedAt  time.Time
+}
+
+// TemplateRuns lists, per app, the newest release that is live (released
+// or gray), for "which apps run which template version". templateID 0
+// means every template.
+func (s *Store) TemplateRuns(ctx context.Context, templateID int64) ([]TemplateRun, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT r.template_id, r.user_version, r.tenant_id, r.appid, r.id, r.state, COALESCE(r.released_at, r.updated_at)
+		FROM releases r
+		WHERE r.id = (SELECT MAX(x.id) FROM releases x WHERE x.appid = r.appid AND x.state IN ('released', 'gray'))
+		AND (? = 0 OR r.template_id = ?)
+		ORDER BY r.template_id DESC, r.user_version, r.appid`, templateID, templateID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TemplateRun
+	for rows.Next() {
+		var t TemplateRun
+		var state string
+		var at int64
+		if err := rows.Scan(&t.TemplateID, &t.UserVersion, &t.TenantID, &t.AppID, &t.ReleaseID, &state, &at); err != nil {
+			return nil, err
+		}
+		t.State, t.ReleasedAt = model.ReleaseState(state), unix(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// MonthCount is a number for one calendar month ("2026-11", UTC).
+type MonthCount struct {
+	Month string
+	Count int
+}
+
+// SubmissionsPerMonth counts audits submitted (submit_ok events) per month
+// since the given time, oldest month first.
+func (s *Store) SubmissionsPerMonth(ctx context.Context, since time.Time) ([]MonthCount, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT strftime('%Y-%m', at, 'unixepoch') AS m, COUNT(*) FROM release_events
+		WHERE event = 'submit_ok' AND at >= ? GROUP BY m ORDER BY m`, since.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MonthCount
+	for rows.Next() {
+		var m MonthCount
+		if err := rows.Scan(&m.Month, &m.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// TransitionOpenRelease applies ev to the app's open release inside the
+// push's transaction (audit results). It returns not-found when the app
+// has no open release, and the model's conflict when the release is not in
+// a state the event applies to (already applied, or not yet auditing).
+func (p *PushTx) TransitionOpenRelease(appID string, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
+	var id, tenantID int64
+	err := p.tx.QueryRowContext(p.ctx, `SELECT id, tenant_id FROM releases WHERE appid = ? AND open = 1`, appID).Scan(&id, &tenantID)
+	if err != nil {
+		return model.Release{}, notFound(err, "release")
+	}
+	if c.At.IsZero() {
+		c.At = unix(p.s.now())
+	}
+	return p.s.transitionReleaseTx(p.ctx, p.tx, tenantID, id, ev, c)
+}
