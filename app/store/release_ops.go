@@ -342,7 +342,8 @@ func (s *Store) SubmissionsPerMonth(ctx context.Context, since time.Time) ([]Mon
 // TransitionOpenRelease applies ev to the app's open release inside the
 // push's transaction (audit results). It returns not-found when the app
 // has no open release, and the model's conflict when the release is not in
-// a state the event applies to (already applied, or not yet auditing).
+// a state the event applies to (already applied, or not yet auditing),
+// together with the release as it stands.
 func (p *PushTx) TransitionOpenRelease(appID string, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
 	var id, tenantID int64
 	err := p.tx.QueryRowContext(p.ctx, `SELECT id, tenant_id FROM releases WHERE appid = ? AND open = 1`, appID).Scan(&id, &tenantID)
@@ -352,5 +353,15 @@ func (p *PushTx) TransitionOpenRelease(appID string, ev model.ReleaseEvent, c mo
 	if c.At.IsZero() {
 		c.At = unix(p.s.now())
 	}
-	return p.s.transitionReleaseTx(p.ctx, p.tx, tenantID, id, ev, c)
+	n, err := p.s.transitionReleaseTx(p.ctx, p.tx, tenantID, id, ev, c)
+	if err != nil && model.ErrorCode(err) == model.CodeConflict {
+		// Return the release as it stands, so the caller can tell "already
+		// applied" from "not yet in review".
+		cur, rerr := scanRelease(p.tx.QueryRowContext(p.ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ?`, id))
+		if rerr != nil {
+			return model.Release{}, rerr
+		}
+		return cur, err
+	}
+	return n, err
 }

@@ -1,0 +1,593 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/wechat"
+)
+
+// runStep is the JobReleaseStep handler. A job for a Seq the release has
+// moved past does nothing. An error retries the job with backoff; on its
+// last attempt the release moves to the failed state of its step instead,
+// so it is never left without a next action.
+func (r *Releases) runStep(ctx context.Context, j store.Job) error {
+	var p ReleaseJob
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return Permanent(err)
+	}
+	rel, err := r.Store.Release(ctx, p.TenantID, p.ReleaseID)
+	if model.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rel.Seq != p.Seq {
+		return nil
+	}
+	ctx = context.WithValue(ctx, inJobKey{}, true)
+	_, err = r.drive(ctx, rel, p.Poll)
+	if err != nil && j.Attempts >= j.MaxAttempts {
+		r.giveUp(ctx, rel, err)
+		return nil
+	}
+	return err
+}
+
+// giveUp moves a release whose step kept failing to its failed state.
+func (r *Releases) giveUp(ctx context.Context, rel model.Release, cause error) {
+	ev, ok := map[model.ReleaseState]model.ReleaseEvent{
+		model.RelCommitting: model.EvCommitFail, model.RelPrivacyScan: model.EvScanFail,
+		model.RelPreflight: model.EvPreflightErr, model.RelSubmitting: model.EvSubmitFail,
+		model.RelReleasing: model.EvReleaseFail, model.RelRollingBack: model.EvRollbackFail,
+	}[rel.State]
+	if !ok {
+		return
+	}
+	c := systemCause("gave up: " + cause.Error())
+	c.Errcode = wechatCode(cause)
+	if _, err := r.move(ctx, rel, ev, c); err != nil {
+		r.Log.Warn("release give up", "release", rel.ID, "err", err)
+	}
+}
+
+// drive runs the step of rel's state and, when it moves on, the next ones.
+func (r *Releases) drive(ctx context.Context, rel model.Release, poll int) (model.Release, error) {
+	switch rel.State {
+	case model.RelCommitting:
+		return r.stepCommit(ctx, rel)
+	case model.RelCommitted:
+		return r.stepCommitted(ctx, rel)
+	case model.RelPrivacyScan:
+		return r.stepScan(ctx, rel, poll)
+	case model.RelPreflight:
+		return r.stepPreflight(ctx, rel)
+	case model.RelSubmitting:
+		return r.stepSubmit(ctx, rel, poll)
+	case model.RelAuditing, model.RelDelayed:
+		return r.pollAudit(ctx, rel)
+	case model.RelReleasing:
+		return r.stepRelease(ctx, rel)
+	case model.RelRollingBack:
+		return r.reconcileRollback(ctx, rel)
+	case model.RelGray:
+		return r.pollGray(ctx, rel)
+	}
+	return rel, nil
+}
+
+// moved applies a system/poll event; a conflict means someone else (a push,
+// a poll, a user) moved the release first, which is not an error: the
+// current release is returned.
+func (r *Releases) moved(ctx context.Context, rel model.Release, ev model.ReleaseEvent, c model.Cause) (model.Release, bool, error) {
+	n, err := r.move(ctx, rel, ev, c)
+	if model.ErrorCode(err) == model.CodeConflict {
+		cur, rerr := r.Store.Release(ctx, rel.TenantID, rel.ID)
+		if rerr != nil {
+			return rel, false, rerr
+		}
+		return cur, false, nil
+	}
+	return n, err == nil, err
+}
+
+func (r *Releases) failWith(ctx context.Context, rel model.Release, ev model.ReleaseEvent, code int, detail string) (model.Release, error) {
+	c := systemCause(detail)
+	c.Errcode = code
+	n, _, err := r.moved(ctx, rel, ev, c)
+	return n, err
+}
+
+// transient reports whether err should be retried by the job: no answer,
+// or an errcode whose action is Retry.
+func transient(err error) bool {
+	code := wechatCode(err)
+	return code == 0 || model.ErrActionFor(code).Retry
+}
+
+// stepCommit sends wxa/commit once. A marker left unfinished by a crash is
+// reconciled first: a privacy scan running (61039) means the commit landed.
+// Otherwise the commit is sent (again): it carries the same template and
+// ext_json, and only restarts the scan — safer than approving stale code.
+func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Release, error) {
+	call, fresh, err := r.Store.StartReleaseCall(ctx, rel.ID, "commit", rel.Seq, "")
+	if err != nil {
+		return rel, err
+	}
+	if !fresh {
+		switch {
+		case call.Finished() && call.Outcome == "ok":
+			return r.commitOK(ctx, rel, "commit answered before a restart")
+		case call.Finished():
+			code, _ := strconv.Atoi(strings.TrimPrefix(call.Outcome, "errcode:"))
+			return r.failWith(ctx, rel, model.EvCommitFail, code, "commit refused before a restart")
+		}
+		if _, perr := r.WeChat.CodePrivacyInfo(ctx, rel.AppID); wechatCode(perr) == 61039 {
+			if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, "ok"); err != nil {
+				return rel, err
+			}
+			return r.commitOK(ctx, rel, "reconciled: the privacy scan of the commit is running")
+		}
+		r.Log.Info("release: commit outcome unknown, sending it again", "release", rel.ID)
+	}
+	err = r.WeChat.Commit(ctx, rel.AppID, wechat.CommitRequest{TemplateID: rel.TemplateID, ExtJSON: rel.ExtJSON,
+		UserVersion: rel.UserVersion, UserDesc: rel.UserDesc})
+	if err != nil {
+		code := wechatCode(err)
+		if code == 0 {
+			return rel, err // no answer: the marker stays, the retry reconciles
+		}
+		if model.ErrActionFor(code).Retry {
+			return rel, errors.Join(r.Store.ClearReleaseCall(ctx, rel.ID, "commit", rel.Seq), err)
+		}
+		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, errOutcome(code)); err != nil {
+			return rel, err
+		}
+		return r.failWith(ctx, rel, model.EvCommitFail, code, err.Error())
+	}
+	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, "ok"); err != nil {
+		return rel, err
+	}
+	return r.commitOK(ctx, rel, "wxa/commit")
+}
+
+func (r *Releases) commitOK(ctx context.Context, rel model.Release, detail string) (model.Release, error) {
+	n, ok, err := r.moved(ctx, rel, model.EvCommitOK, systemCause(detail))
+	if err != nil || !ok {
+		return n, err
+	}
+	return r.stepCommitted(ctx, n)
+}
+
+// stepCommitted keeps the experience QR (best effort: it can be fetched on
+// demand) and starts the privacy scan polling.
+func (r *Releases) stepCommitted(ctx context.Context, rel model.Release) (model.Release, error) {
+	if qr, err := r.WeChat.TrialQRCode(ctx, rel.AppID, ""); err == nil {
+		if err := r.Store.SaveReleaseQR(ctx, rel.TenantID, rel.ID, qr.Image, qr.ContentType); err != nil {
+			return rel, err
+		}
+	} else {
+		r.Log.Warn("release: get_qrcode", "release", rel.ID, "err", err)
+	}
+	n, ok, err := r.moved(ctx, rel, model.EvScan, systemCause("get_qrcode"))
+	if err != nil || !ok {
+		return n, err
+	}
+	return r.stepScan(ctx, n, 0)
+}
+
+// stepScan polls get_code_privacy_info: 61039 (still scanning) waits
+// ScanPoll and polls again — it never re-commits, which would restart the scan.
+func (r *Releases) stepScan(ctx context.Context, rel model.Release, poll int) (model.Release, error) {
+	info, err := r.WeChat.CodePrivacyInfo(ctx, rel.AppID)
+	if err != nil {
+		code := wechatCode(err)
+		switch {
+		case transient(err):
+			return rel, err
+		case model.ErrActionFor(code).Wait:
+			if poll >= r.ScanMaxPolls {
+				return r.failWith(ctx, rel, model.EvScanFail, code, "privacy scan did not finish")
+			}
+			return rel, r.enqueueStep(ctx, rel, r.now().Add(r.ScanPoll), poll+1)
+		default:
+			return r.failWith(ctx, rel, model.EvScanFail, code, err.Error())
+		}
+	}
+	if err := r.Store.SaveReleaseScan(ctx, rel.TenantID, rel.ID, info.WithoutAuthList, info.WithoutConfList); err != nil {
+		return rel, err
+	}
+	c := model.Cause{Kind: model.CausePoll, Actor: "system",
+		Detail: fmt.Sprintf("privacy scan: %d without authorization, %d without configuration", len(info.WithoutAuthList), len(info.WithoutConfList))}
+	n, ok, err := r.moved(ctx, rel, model.EvScanDone, c)
+	if err != nil || !ok {
+		return n, err
+	}
+	return r.stepPreflight(ctx, n)
+}
+
+// Default texts for the privacy guideline, per privacy key.
+const (
+	defaultNoticeMethod = "弹窗"
+	defaultPrivacyText  = "为你提供小程序内的相关服务"
+)
+
+// stepPreflight checks category, pages, privacy guideline and server
+// domains; every check is kept in the release's artifacts. WeChat calls
+// that fail transiently retry the job.
+func (r *Releases) stepPreflight(ctx context.Context, rel model.Release) (model.Release, error) {
+	var checks []store.PreflightCheck
+	fromErr := func(name string, err error) store.PreflightCheck {
+		code := wechatCode(err)
+		return store.PreflightCheck{Name: name, Key: model.ErrActionFor(code).Key, Errcode: code, Detail: err.Error()}
+	}
+
+	// Category: every audit item names one of the app's categories.
+	cats, err := r.WeChat.Categories(ctx, rel.AppID)
+	switch {
+	case err != nil && transient(err):
+		return rel, err
+	case err != nil:
+		checks = append(checks, fromErr("category", err))
+	case len(rel.Submit.Items) == 0 || len(cats) == 0:
+		checks = append(checks, store.PreflightCheck{Name: "category", Key: "release.preflight.no_category", Errcode: 0})
+	default:
+		ck := store.PreflightCheck{Name: "category", OK: true}
+		for _, it := range rel.Submit.Items {
+			if !slices.ContainsFunc(cats, func(c wechat.Category) bool {
+				return c.FirstID == it.FirstID && c.SecondID == it.SecondID && c.ThirdID == it.ThirdID
+			}) {
+				ck = store.PreflightCheck{Name: "category", Key: "release.preflight.category_gone", Detail: it.FirstClass + "/" + it.SecondClass}
+				break
+			}
+		}
+		checks = append(checks, ck)
+	}
+
+	// Pages: the committed code's pages belong to the template, and the audit
+	// items point at existing pages.
+	pages, err := r.WeChat.Pages(ctx, rel.AppID)
+	switch {
+	case err != nil && transient(err):
+		return rel, err
+	case err != nil:
+		checks = append(checks, fromErr("pages", err))
+	default:
+		ck := store.PreflightCheck{Name: "pages", OK: true}
+		tpl, err := r.Store.Template(ctx, rel.TemplateID)
+		if err != nil {
+			return rel, err
+		}
+		if len(tpl.Pages) == 0 && len(pages) > 0 {
+			// First commit of this template: learn its pages.
+			if err := r.Store.SetTemplatePages(ctx, rel.TemplateID, pages); err != nil {
+				return rel, err
+			}
+			tpl.Pages = pages
+		}
+		for _, p := range pages {
+			if !slices.Contains(tpl.Pages, p) {
+				ck = store.PreflightCheck{Name: "pages", Key: "release.preflight.page_missing", Detail: p}
+			}
+		}
+		for _, it := range rel.Submit.Items {
+			if it.Address != "" && !slices.Contains(pages, it.Address) {
+				ck = store.PreflightCheck{Name: "pages", Key: "release.preflight.page_missing", Detail: it.Address}
+			}
+		}
+		checks = append(checks, ck)
+	}
+
+	// Privacy guideline: cover the privacy keys the code uses, with the
+	// tenant's contact; then no privacy API may stay undeclared (61040).
+	ck, err := r.preflightPrivacy(ctx, rel)
+	if err != nil {
+		return rel, err
+	}
+	checks = append(checks, ck)
+
+	// Server domains from the platform settings.
+	var domains wechat.ServerDomains
+	switch err := r.Store.Setting(ctx, SettingServerDomains, &domains); {
+	case model.IsNotFound(err):
+		checks = append(checks, store.PreflightCheck{Name: "domains", OK: true, Skipped: true})
+	case err != nil:
+		return rel, err
+	default:
+		if _, err := r.WeChat.ModifyDomain(ctx, rel.AppID, wechat.DomainSet, domains); err != nil {
+			if transient(err) {
+				return rel, err
+			}
+			checks = append(checks, fromErr("domains", err))
+		} else {
+			checks = append(checks, store.PreflightCheck{Name: "domains", OK: true})
+		}
+	}
+
+	if err := r.Store.SaveReleasePreflight(ctx, rel.TenantID, rel.ID, checks); err != nil {
+		return rel, err
+	}
+	for _, c := range checks {
+		if !c.OK {
+			return r.failWith(ctx, rel, model.EvPreflightErr, c.Errcode, c.Name+": "+c.Key+" "+c.Detail)
+		}
+	}
+	n, _, err := r.moved(ctx, rel, model.EvPreflightOK, systemCause("category, pages, privacy, domains"))
+	return n, err
+}
+
+func (r *Releases) preflightPrivacy(ctx context.Context, rel model.Release) (store.PreflightCheck, error) {
+	fail := func(err error) (store.PreflightCheck, error) {
+		if transient(err) {
+			return store.PreflightCheck{}, err
+		}
+		code := wechatCode(err)
+		return store.PreflightCheck{Name: "privacy", Key: model.ErrActionFor(code).Key, Errcode: code, Detail: err.Error()}, nil
+	}
+	cur, err := r.WeChat.PrivacySetting(ctx, rel.AppID, wechat.PrivacyDev)
+	if err != nil {
+		return fail(err)
+	}
+	if err := r.Store.SaveReleasePrivacyKeys(ctx, rel.TenantID, rel.ID, cur.PrivacyList); err != nil {
+		return store.PreflightCheck{}, err
+	}
+	ck := store.PreflightCheck{Name: "privacy", OK: true}
+	if len(cur.PrivacyList) == 0 {
+		ck.Skipped = true
+	} else {
+		contact, err := r.Store.TenantContact(ctx, rel.TenantID)
+		if err != nil && !model.IsNotFound(err) {
+			return ck, err
+		}
+		if contact.Email == "" && contact.Phone == "" {
+			return store.PreflightCheck{Name: "privacy", Key: "release.preflight.no_contact"}, nil
+		}
+		notice := contact.NoticeMethod
+		if notice == "" {
+			notice = defaultNoticeMethod
+		}
+		texts := map[string]string{}
+		for _, it := range cur.SettingList {
+			texts[it.PrivacyKey] = it.PrivacyText
+		}
+		set := wechat.PrivacySetting{PrivacyVer: wechat.PrivacyDev,
+			OwnerSetting: wechat.OwnerSetting{ContactEmail: contact.Email, ContactPhone: contact.Phone, NoticeMethod: notice}}
+		for _, k := range cur.PrivacyList {
+			t := texts[k]
+			if t == "" {
+				t = defaultPrivacyText
+			}
+			set.SettingList = append(set.SettingList, wechat.PrivacyItem{PrivacyKey: k, PrivacyText: t})
+		}
+		if err := r.WeChat.SetPrivacySetting(ctx, rel.AppID, set); err != nil {
+			return fail(err)
+		}
+	}
+	info, err := r.WeChat.CodePrivacyInfo(ctx, rel.AppID)
+	if err != nil {
+		return fail(err)
+	}
+	if err := r.Store.SaveReleaseScan(ctx, rel.TenantID, rel.ID, info.WithoutAuthList, info.WithoutConfList); err != nil {
+		return ck, err
+	}
+	if undeclared := append(slices.Clone(info.WithoutAuthList), info.WithoutConfList...); len(undeclared) > 0 && !rel.Submit.PrivacyAPINotUse {
+		return store.PreflightCheck{Name: "privacy", Key: model.ErrActionFor(61040).Key, Errcode: 61040,
+			Detail: strings.Join(undeclared, ", ")}, nil
+	}
+	return ck, nil
+}
+
+func submitRequest(rel model.Release) wechat.SubmitAuditRequest {
+	req := wechat.SubmitAuditRequest{FeedbackInfo: rel.Submit.FeedbackInfo, VersionDesc: rel.Submit.VersionDesc,
+		PrivacyAPINotUse: rel.Submit.PrivacyAPINotUse, OrderPath: rel.Submit.OrderPath}
+	for _, it := range rel.Submit.Items {
+		req.ItemList = append(req.ItemList, wechat.AuditItem{Address: it.Address, Tag: it.Tag, Title: it.Title,
+			FirstClass: it.FirstClass, SecondClass: it.SecondClass, ThirdClass: it.ThirdClass,
+			FirstID: it.FirstID, SecondID: it.SecondID, ThirdID: it.ThirdID})
+	}
+	return req
+}
+
+// stepSubmit sends submit_audit for a release in submitting, exactly once:
+// when a marker shows an earlier attempt got as far as sending, WeChat's
+// latest audit is checked first (get_latest_auditstatus) and adopted if it
+// is this release's. 85009 (an audit is already in review) is reconciled
+// the same way; 61039 (scan still running) waits and retries; Stop and
+// quota codes move to submit_failed with the errcode's next action.
+func (r *Releases) stepSubmit(ctx context.Context, rel model.Release, poll int) (model.Release, error) {
+	if rel.State != model.RelSubmitting {
+		return rel, nil
+	}
+	_, fresh, err := r.Store.StartReleaseCall(ctx, rel.ID, "submit", rel.Seq, "")
+	if err != nil {
+		return rel, err
+	}
+	if !fresh {
+		n, landed, err := r.reconcileSubmit(ctx, rel)
+		if err != nil || landed {
+			return n, err
+		}
+		r.Log.Info("release: no submission found at WeChat, sending it", "release", rel.ID)
+	}
+	auditID, err := r.WeChat.SubmitAudit(ctx, rel.AppID, submitRequest(rel))
+	if err != nil {
+		code := wechatCode(err)
+		switch {
+		case code == 0:
+			return rel, r.retryLater(ctx, rel, err) // no answer: the marker stays, the retry reconciles
+		case code == 85009:
+			n, landed, rerr := r.reconcileSubmit(ctx, rel)
+			if rerr != nil || landed {
+				return n, rerr
+			}
+		case code == 61039:
+			if err := r.Store.ClearReleaseCall(ctx, rel.ID, "submit", rel.Seq); err != nil {
+				return rel, err
+			}
+			if poll < r.SubmitWaitPolls {
+				return rel, r.enqueueStep(ctx, rel, r.now().Add(r.ScanPoll), poll+1)
+			}
+		case model.ErrActionFor(code).Retry:
+			if err := r.Store.ClearReleaseCall(ctx, rel.ID, "submit", rel.Seq); err != nil {
+				return rel, err
+			}
+			return rel, r.retryLater(ctx, rel, err)
+		}
+		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "submit", rel.Seq, errOutcome(code)); err != nil {
+			return rel, err
+		}
+		return r.failWith(ctx, rel, model.EvSubmitFail, code, err.Error())
+	}
+	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "submit", rel.Seq, "ok"); err != nil {
+		return rel, err
+	}
+	r.quotaInvalidate()
+	c := systemCause("submit_audit")
+	c.AuditID = auditID
+	n, _, err := r.moved(ctx, rel, model.EvSubmitOK, c)
+	return n, err
+}
+
+// reconcileSubmit adopts WeChat's latest audit when it is this release's
+// (same user_version, submitted at or after the approval): landed is true
+// and the release moves to auditing (and on, if already decided).
+func (r *Releases) reconcileSubmit(ctx context.Context, rel model.Release) (model.Release, bool, error) {
+	st, err := r.WeChat.LatestAuditStatus(ctx, rel.AppID)
+	if wechatCode(err) == 85058 {
+		return rel, false, nil
+	}
+	if err != nil {
+		return rel, false, err
+	}
+	if st.AuditID == 0 || st.UserVersion != rel.UserVersion || st.SubmitAuditTime < rel.ApprovedAt.Unix() {
+		return rel, false, nil
+	}
+	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "submit", rel.Seq, "ok"); err != nil {
+		return rel, false, err
+	}
+	c := systemCause("reconciled with get_latest_auditstatus")
+	c.AuditID = st.AuditID
+	n, ok, err := r.moved(ctx, rel, model.EvSubmitOK, c)
+	if err != nil || !ok {
+		return n, true, err
+	}
+	n, err = r.applyAuditStatus(ctx, n, st, model.CausePoll)
+	return n, true, err
+}
+
+// stepRelease sends wxa/release for a release in releasing. Sending it again
+// is safe: WeChat answers 85052 once the version is live, which counts as
+// released.
+func (r *Releases) stepRelease(ctx context.Context, rel model.Release) (model.Release, error) {
+	if _, _, err := r.Store.StartReleaseCall(ctx, rel.ID, "release", rel.Seq, ""); err != nil {
+		return rel, err
+	}
+	err := r.WeChat.Release(ctx, rel.AppID)
+	code := wechatCode(err)
+	switch {
+	case err == nil || code == 85052:
+		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "release", rel.Seq, "ok"); err != nil {
+			return rel, err
+		}
+		n, _, err := r.moved(ctx, rel, model.EvReleaseOK, systemCause("wxa/release"))
+		return n, err
+	case transient(err):
+		return rel, r.retryLater(ctx, rel, err)
+	}
+	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "release", rel.Seq, errOutcome(code)); err != nil {
+		return rel, err
+	}
+	return r.failWith(ctx, rel, model.EvReleaseFail, code, err.Error())
+}
+
+// retryLater hands a transient failure of an inline call to the job runner
+// (which retries with backoff); from inside a job it just returns err.
+func (r *Releases) retryLater(ctx context.Context, rel model.Release, err error) error {
+	if inJob(ctx) {
+		return err
+	}
+	r.Log.Warn("release: call failed, a job will retry", "release", rel.ID, "state", rel.State, "err", err)
+	return r.enqueueStep(ctx, rel, r.now().Add(r.ScanPoll), 1)
+}
+
+type inJobKey struct{}
+
+func inJob(ctx context.Context) bool { return ctx.Value(inJobKey{}) != nil }
+
+// stepRollback sends revertcoderelease to the target app_version recorded
+// in the call marker.
+func (r *Releases) stepRollback(ctx context.Context, rel model.Release) (model.Release, error) {
+	target, err := r.rollbackTarget(ctx, rel)
+	if err != nil {
+		return rel, err
+	}
+	err = r.WeChat.RevertRelease(ctx, rel.AppID, target)
+	code := wechatCode(err)
+	switch {
+	case err == nil:
+		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "rollback", rel.Seq, "ok"); err != nil {
+			return rel, err
+		}
+		n, _, err := r.moved(ctx, rel, model.EvRollbackOK, systemCause("revertcoderelease to app_version "+strconv.FormatInt(target, 10)))
+		return n, err
+	case transient(err):
+		return rel, r.retryLater(ctx, rel, err)
+	}
+	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "rollback", rel.Seq, errOutcome(code)); err != nil {
+		return rel, err
+	}
+	return r.failWith(ctx, rel, model.EvRollbackFail, code, err.Error())
+}
+
+func (r *Releases) rollbackTarget(ctx context.Context, rel model.Release) (int64, error) {
+	call, _, err := r.Store.StartReleaseCall(ctx, rel.ID, "rollback", rel.Seq, "")
+	if err != nil {
+		return 0, err
+	}
+	if call.Detail == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(call.Detail, 10, 64)
+}
+
+// reconcileRollback resumes a rollback found in rolling_back: if the target
+// version has left the history, the rollback landed; otherwise it is sent.
+func (r *Releases) reconcileRollback(ctx context.Context, rel model.Release) (model.Release, error) {
+	target, err := r.rollbackTarget(ctx, rel)
+	if err != nil {
+		return rel, err
+	}
+	h, err := r.WeChat.ReleaseHistory(ctx, rel.AppID)
+	if err != nil {
+		return rel, err
+	}
+	if target != 0 && !slices.ContainsFunc(h, func(v wechat.HistoryVersion) bool { return v.AppVersion == target }) {
+		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "rollback", rel.Seq, "ok"); err != nil {
+			return rel, err
+		}
+		n, _, err := r.moved(ctx, rel, model.EvRollbackOK, systemCause("reconciled with the release history"))
+		return n, err
+	}
+	return r.stepRollback(ctx, rel)
+}
+
+// pollGray finishes a phased release that WeChat reports done.
+func (r *Releases) pollGray(ctx context.Context, rel model.Release) (model.Release, error) {
+	plan, err := r.WeChat.GrayReleasePlan(ctx, rel.AppID)
+	if err != nil {
+		return rel, err
+	}
+	if plan.Status == wechat.GrayDone {
+		n, _, err := r.moved(ctx, rel, model.EvGrayDone, model.Cause{Kind: model.CausePoll, Actor: "system", Detail: "getgrayreleaseplan: done"})
+		return n, err
+	}
+	return rel, nil
+}
