@@ -92,7 +92,7 @@
         return;
       }
       var m = Math.floor(left / 60), s = left % 60;
-      el.textContent = "⏱ " + m + ":" + (s < 10 ? "0" : "") + s;
+      el.textContent = (el.getAttribute("data-left-text") || "") + " " + m + ":" + (s < 10 ? "0" : "") + s;
     });
   }
   setInterval(tick, 1000);
