@@ -35,7 +35,7 @@ const (
 type ReleaseJob struct {
 	TenantID  int64  `json:"tenant_id"`
 	ReleaseID int64  `json:"release_id"`
-	Seq       int64  `json:"seq"`            // the release's Seq when enqueued; a moved release makes the job a no-op
+	Seq       int64  `json:"seq"`             // the release's Seq when enqueued; a moved release makes the job a no-op
 	AppID     string `json:"appid,omitempty"` // JobReleaseReconcile
 	Poll      int    `json:"poll,omitempty"`  // privacy-scan or 61039 wait round
 }
@@ -243,7 +243,8 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 // AmendSubmit replaces the audit choices (items with page and category,
 // privacy_api_not_use, version_desc, feedback, order path) of a release in
 // draft, preflight or preflight_failed. seenSeq is the Seq the editor saw.
-// Any approval is void afterwards (the payload hash changes).
+// Any approval is void afterwards (the payload hash changes). In preflight
+// the checks run again with the new choices.
 func (r *Releases) AmendSubmit(ctx context.Context, tenantID, releaseID int64, actor model.Actor, seenSeq int64, choices model.SubmitChoices) (model.Release, error) {
 	rel, err := r.Store.Release(ctx, tenantID, releaseID)
 	if err != nil {
@@ -253,7 +254,11 @@ func (r *Releases) AmendSubmit(ctx context.Context, tenantID, releaseID int64, a
 	p.Submit = choices
 	c := userCause(actor, seenSeq)
 	c.Payload = &p
-	return r.move(ctx, rel, model.EvAmend, c)
+	rel, err = r.move(ctx, rel, model.EvAmend, c)
+	if err != nil || rel.State != model.RelPreflight {
+		return rel, err
+	}
+	return rel, r.enqueueStep(ctx, rel, time.Time{}, 0) // check the new choices
 }
 
 // Commit sends the release to WeChat: it moves a draft (or a failed commit)

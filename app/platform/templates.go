@@ -119,7 +119,8 @@ func (l *Library) Runs(ctx context.Context, templateID int64) ([]store.TemplateR
 func (l *Library) SetSchema(ctx context.Context, actor model.Actor, templateID int64, schemaJSON string) error {
 	s, err := extconfig.ParseSchema([]byte(schemaJSON))
 	if err != nil {
-		return &model.Error{Code: model.CodeInvalid, Key: "template.err.schema", Field: "schema", Err: err}
+		return &model.Error{Code: model.CodeInvalid, Key: "template.err.schema", Field: "schema",
+			Data: map[string]any{"Detail": err.Error()}, Err: err}
 	}
 	return l.Store.SetTemplateSchema(ctx, actor, templateID, schemaJSON, s.AllowedKeys())
 }
