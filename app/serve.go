@@ -45,8 +45,11 @@ type app struct {
 	platform *platform.Platform
 	// onboarding is the merchant authorization flow (hooked to the platform).
 	onboarding *platform.Onboarding
-	web        *web.Server
-	handler    http.Handler
+	// releases is the release pipeline; library the template library.
+	releases *platform.Releases
+	library  *platform.Library
+	web      *web.Server
+	handler  http.Handler
 }
 
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -84,6 +87,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	onboardingDone := make(chan struct{}) // exchange retries and the nightly reconcile
 	go func() { defer close(onboardingDone); a.onboarding.Run(lctx, a.platform.Holder()) }()
 	defer func() { stopLoops(); <-onboardingDone }()
+	releasesDone := make(chan struct{}) // the release pipeline's resume loop
+	go func() { defer close(releasesDone); a.releases.Run(lctx) }()
+	defer func() { stopLoops(); <-releasesDone }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
 	select {
 	case err := <-errc:
@@ -129,11 +135,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 		return nil, err
 	}
 	a.onboarding = newOnboarding(a.cfg, a.platform, log)
+	a.releases, a.library = newReleases(a.platform, a.onboarding)
 	return a, nil
 }
 
 func (a *app) webDeps() web.Deps {
-	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform, Onboarding: a.onboarding}
+	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform, Onboarding: a.onboarding,
+		Releases: a.releases, Library: a.library}
 	if a.sandbox != nil {
 		d.Sandbox = a.sandbox.sb
 	}

@@ -12,7 +12,8 @@ var permAppsAuthorize = authz.Perm{Obj: "apps", Act: "authorize"}
 
 func (s *Server) appsView(c *fiber.Ctx) (views.AppsView, error) {
 	apps, err := s.Store.TenantApps(c.UserContext(), currentTenant(c).ID)
-	return views.AppsView{Apps: apps, CanAuthorize: s.can(c, permAppsAuthorize)}, err
+	return views.AppsView{Apps: apps, CanAuthorize: s.can(c, permAppsAuthorize),
+		Releases: s.appReleaseRows(c.UserContext(), currentTenant(c).ID)}, err
 }
 
 // tenantApps lists the tenant's Mini Programs; it updates live.

@@ -73,6 +73,12 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
 		add("nav.staff", "nav.staff_apps", "/staff/apps", "nav-staff-apps")
 	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
+		add("nav.staff", "nav.fleet", "/staff/fleet", "nav-staff-fleet")
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "templates", Act: "read"}) {
+		add("nav.staff", "nav.templates", "/staff/templates", "nav-staff-templates")
+	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "wechat", Act: "read"}) {
 		add("nav.staff", "nav.wechat", "/staff/wechat", "nav-staff-wechat")
 	}

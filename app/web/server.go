@@ -35,6 +35,11 @@ type Deps struct {
 	Platform *platform.Platform
 	// Onboarding is the merchant authorization flow and its live hub.
 	Onboarding *platform.Onboarding
+	// Releases is the release pipeline (config, prepare, commit, audit,
+	// release); it publishes on Onboarding.Hub. Library is the template
+	// library (staff).
+	Releases *platform.Releases
+	Library  *platform.Library
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration

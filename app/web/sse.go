@@ -113,14 +113,14 @@ func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 		})
 	}
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e == nil || e.Name != platform.EventApp {
+		if e == nil || e.Name != platform.EventApp && e.Name != platform.EventRelease {
 			return "", nil, false
 		}
 		apps, err := s.Store.TenantApps(ctx, tid)
 		if err != nil {
 			return "", nil, false
 		}
-		return "apps", views.AppsList(p, views.AppsView{Apps: apps, CanAuthorize: canAuth}), true
+		return "apps", views.AppsList(p, views.AppsView{Apps: apps, CanAuthorize: canAuth, Releases: s.appReleaseRows(ctx, tid)}), true
 	})
 }
 

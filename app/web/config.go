@@ -1,0 +1,357 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/extconfig"
+	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/views"
+)
+
+var (
+	permConfigWrite    = authz.Perm{Obj: "config", Act: "write"}
+	permReleasePrepare = authz.Perm{Obj: "release", Act: "prepare"}
+	permReleaseApprove = authz.Perm{Obj: "release", Act: "approve"}
+)
+
+func init() {
+	for _, k := range []string{"config.saved", "config.restored"} {
+		flashKeys[k] = true
+	}
+}
+
+// schemaTemplates lists the templates an app's config can be written for.
+func (s *Server) schemaTemplates(ctx context.Context) ([]model.Template, error) {
+	ts, err := s.Store.ListTemplates(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	out := ts[:0]
+	for _, t := range ts {
+		if t.SchemaJSON != "" {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func pickTemplate(ts []model.Template, ids ...int64) model.Template {
+	for _, id := range ids {
+		for _, t := range ts {
+			if id != 0 && t.TemplateID == id {
+				return t
+			}
+		}
+	}
+	if len(ts) > 0 {
+		return ts[0]
+	}
+	return model.Template{}
+}
+
+// configPage builds the config page: the form from values (nil: from the
+// newest version or the schema's defaults).
+func (s *Server) configPage(c *fiber.Ctx, templateID int64, values url.Values, errs extconfig.FieldErrors) (views.ConfigPageView, error) {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return views.ConfigPageView{}, err
+	}
+	v := views.ConfigPageView{App: a, CanWrite: s.can(c, permConfigWrite), CanPrepare: s.can(c, permReleasePrepare)}
+	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
+		return v, err
+	}
+	if v.History, err = s.Store.ListConfigs(ctx, t.ID, a.AppID); err != nil {
+		return v, err
+	}
+	if len(v.History) > 0 {
+		v.Latest = &v.History[0]
+	}
+	if open, err := s.Store.OpenRelease(ctx, t.ID, a.AppID); err == nil {
+		v.Open = &open
+	}
+	var latestTpl int64
+	if v.Latest != nil {
+		latestTpl = v.Latest.TemplateID
+	}
+	v.Template = pickTemplate(v.Templates, templateID, latestTpl)
+	if v.Template.TemplateID == 0 {
+		return v, nil
+	}
+	sc, err := extconfig.ParseSchema([]byte(v.Template.SchemaJSON))
+	if err != nil {
+		return v, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
+	}
+	if values == nil {
+		cfg := sc.Defaults()
+		if v.Latest != nil {
+			if saved, err := extconfig.DecodeConfig([]byte(v.Latest.JSON)); err == nil {
+				cfg = saved
+			}
+		}
+		values = sc.FormValues(cfg)
+	}
+	v.Form = views.ConfigFormView{Fields: sc.Fields(i18n.From(ctx).Lang), Values: values, Errors: errs, ReadOnly: !v.CanWrite}
+	return v, nil
+}
+
+func (s *Server) appConfig(c *fiber.Ctx) error {
+	tid, _ := strconv.ParseInt(c.Query("template"), 10, 64)
+	v, err := s.configPage(c, tid, nil, nil)
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.ConfigPage(s.page(c, "config.title", "config.help"), v))
+}
+
+// postValues is the submitted form as url.Values, every value kept.
+func postValues(c *fiber.Ctx) url.Values {
+	v := url.Values{}
+	c.Request().PostArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
+	return v
+}
+
+// listOp applies a row button ("add:banners", "remove:banners.2") to the
+// typed values of list fields, renumbering rows 0…n-1.
+func listOp(op string, fields []extconfig.Field, v url.Values) url.Values {
+	verb, arg, _ := strings.Cut(op, ":")
+	name, drop := arg, -1
+	if verb == "remove" {
+		i := strings.LastIndexByte(arg, '.')
+		if i < 0 {
+			return v
+		}
+		n, err := strconv.Atoi(arg[i+1:])
+		if err != nil {
+			return v
+		}
+		name, drop = arg[:i], n
+	}
+	var f *extconfig.Field
+	for i := range fields {
+		if fields[i].Name == name && fields[i].Kind == extconfig.KindList {
+			f = &fields[i]
+		}
+	}
+	if f == nil {
+		return v
+	}
+	out := url.Values{}
+	for k, vals := range v {
+		if !strings.HasPrefix(k, name+".") {
+			out[k] = vals
+		}
+	}
+	rows := views.ListRows(v, name)
+	n := 0
+	for i := 0; i < rows; i++ {
+		if i == drop {
+			continue
+		}
+		for _, it := range f.Items {
+			if val := v.Get(f.ItemName(i, it)); val != "" {
+				out.Set(f.ItemName(n, it), val)
+			}
+		}
+		if len(f.Items) > 0 {
+			// keep the row even when it is empty so far
+			if _, ok := out[f.ItemName(n, f.Items[0])]; !ok {
+				out.Set(f.ItemName(n, f.Items[0]), "")
+			}
+		}
+		n++
+	}
+	if verb == "add" && len(f.Items) > 0 && (f.MaxItems == 0 || n < f.MaxItems) {
+		out.Set(f.ItemName(n, f.Items[0]), "")
+	}
+	return out
+}
+
+// appConfigSave saves a new config version, or applies a row button.
+func (s *Server) appConfigSave(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	tplID, _ := strconv.ParseInt(c.FormValue("template_id"), 10, 64)
+	form := postValues(c)
+	op := form.Get("_op")
+	note := strings.TrimSpace(form.Get("note"))
+	for _, k := range []string{"_csrf", "_op", "template_id", "note"} {
+		form.Del(k)
+	}
+	v, err := s.configPage(c, tplID, form, nil)
+	if err != nil {
+		return err
+	}
+	if v.Template.TemplateID == 0 || v.Template.TemplateID != tplID {
+		return model.Errorf(model.CodeInvalid, "release.err.template_required")
+	}
+	v.Note = note
+	p := s.page(c, "config.title", "config.help")
+	if op != "" && op != "save" {
+		v.Form.Values = listOp(op, v.Form.Fields, form)
+		return s.render(c, views.ConfigPage(p, v))
+	}
+	if len([]rune(note)) > 200 {
+		v.Summary = "form.too_long"
+		c.Status(fiber.StatusUnprocessableEntity)
+		return s.render(c, views.ConfigPage(p, v))
+	}
+	sc, err := extconfig.ParseSchema([]byte(v.Template.SchemaJSON))
+	if err != nil {
+		return err
+	}
+	cfg, errs := sc.FromForm(form)
+	if len(errs) == 0 {
+		if s.Releases == nil {
+			return fiber.ErrServiceUnavailable
+		}
+		_, errs, err = s.Releases.SaveConfig(ctx, actor(c), t.ID, v.App.AppID, tplID, cfg, note)
+		if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		v.Form.Values, v.Form.Errors = sc.FormValues(cfg), errs
+		for _, f := range v.Form.Fields { // an empty row being filled in stays on screen
+			if f.Kind == extconfig.KindList {
+				if n, m := views.ListRows(form, f.Name), views.ListRows(v.Form.Values, f.Name); n > m && len(f.Items) > 0 {
+					for i := m; i < n; i++ {
+						v.Form.Values.Set(f.ItemName(i, f.Items[0]), "")
+					}
+				}
+			}
+		}
+		c.Status(fiber.StatusUnprocessableEntity)
+		return s.render(c, views.ConfigPage(p, v))
+	}
+	return s.redirectFlash(c, configPath(t.ID, v.App.AppID), "config.saved")
+}
+
+func configPath(tenantID int64, appID string) string {
+	return "/t/" + itoa(tenantID) + "/apps/" + appID + "/config"
+}
+
+// appConfigDiff compares two versions of the app's config.
+func (s *Server) appConfigDiff(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return err
+	}
+	from, _ := strconv.ParseInt(c.Query("from"), 10, 64)
+	to, _ := strconv.ParseInt(c.Query("to"), 10, 64)
+	x, y, err := s.Store.ConfigPair(ctx, t.ID, a.AppID, from, to)
+	if err != nil {
+		return err
+	}
+	cx, err := extconfig.DecodeConfig([]byte(x.JSON))
+	if err != nil {
+		return err
+	}
+	cy, err := extconfig.DecodeConfig([]byte(y.JSON))
+	if err != nil {
+		return err
+	}
+	v := views.ConfigDiffView{App: a, From: x, To: y, Changes: extconfig.Diff(cx, cy)}
+	if v.History, err = s.Store.ListConfigs(ctx, t.ID, a.AppID); err != nil {
+		return err
+	}
+	return s.render(c, views.ConfigDiffPage(s.page(c, "config.diff_page", ""), v))
+}
+
+// appConfigRestore saves an old version as the newest one.
+func (s *Server) appConfigRestore(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return err
+	}
+	ver, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	if err != nil || ver <= 0 {
+		return model.NotFound("config")
+	}
+	if _, err := s.Store.RestoreConfig(ctx, actor(c), t.ID, a.AppID, ver); err != nil {
+		return err
+	}
+	return s.redirectFlash(c, configPath(t.ID, a.AppID), "config.restored")
+}
+
+// appConfigExtJSON shows the exact ext_json string a commit of a version
+// would send (the newest version through the release pipeline itself).
+func (s *Server) appConfigExtJSON(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return err
+	}
+	latest, err := s.Store.LatestConfig(ctx, t.ID, a.AppID)
+	if err != nil {
+		return err
+	}
+	cfg := latest
+	if ver, _ := strconv.ParseInt(c.Query("version"), 10, 64); ver > 0 && ver != latest.Version {
+		if cfg, err = s.Store.Config(ctx, t.ID, a.AppID, ver); err != nil {
+			return err
+		}
+	}
+	v := views.ExtJSONView{App: a, Version: cfg.Version}
+	var ext string
+	if cfg.Version == latest.Version && s.Releases != nil {
+		ext, err = s.Releases.PreviewExtJSON(ctx, t.ID, a.AppID, cfg.TemplateID)
+	} else {
+		ext, err = renderExtJSON(ctx, s, a.AppID, cfg)
+	}
+	if err != nil {
+		var fe extconfig.FieldErrors
+		var me *model.Error
+		switch {
+		case errors.As(err, &fe):
+			v.ErrKey = "config.err.saved_invalid"
+		case errors.As(err, &me):
+			v.ErrKey, v.ErrData = me.Key, me.Data
+		default:
+			return err
+		}
+	} else {
+		v.Exact, v.ExtJSON = ext, prettyJSON(ext)
+	}
+	return s.render(c, views.ExtJSONPage(s.page(c, "config.ext_json_page", ""), v))
+}
+
+func renderExtJSON(ctx context.Context, s *Server, appID string, cfg model.AppConfig) (string, error) {
+	tpl, err := s.Store.Template(ctx, cfg.TemplateID)
+	if err != nil {
+		return "", err
+	}
+	sc, err := extconfig.ParseSchema([]byte(tpl.SchemaJSON))
+	if err != nil {
+		return "", &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
+	}
+	m, err := extconfig.DecodeConfig([]byte(cfg.JSON))
+	if err != nil {
+		return "", err
+	}
+	return sc.RenderExtJSON(appID, m, nil, tpl.Pages)
+}
+
+func prettyJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	return b.String()
+}

@@ -1,0 +1,272 @@
+package web
+
+import (
+	"context"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/views"
+)
+
+func init() {
+	for _, k := range []string{"release.prepared", "release.moved"} {
+		flashKeys[k] = true
+	}
+}
+
+func releasePath(tenantID int64, appID string, id int64) string {
+	return views.ReleaseURL(tenantID, appID, id)
+}
+
+// appReleases lists an app's releases and offers to prepare a new one.
+func (s *Server) appReleases(c *fiber.Ctx) error {
+	v, err := s.releasesView(c, views.NewForm())
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.ReleasesPage(s.page(c, "release.list_title", "release.list_help"), v))
+}
+
+func (s *Server) releasesView(c *fiber.Ctx, f views.Form) (views.ReleasesView, error) {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return views.ReleasesView{}, err
+	}
+	v := views.ReleasesView{App: a, Form: f, CanPrepare: s.can(c, permReleasePrepare)}
+	if v.Releases, err = s.Store.ListReleases(ctx, t.ID, a.AppID, 50); err != nil {
+		return v, err
+	}
+	for i := range v.Releases {
+		if v.Releases[i].State.Open() {
+			v.Open = &v.Releases[i]
+			break
+		}
+	}
+	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
+		return v, err
+	}
+	latest, err := s.Store.LatestConfig(ctx, t.ID, a.AppID)
+	switch {
+	case err == nil:
+		v.HasConfig = true
+		if f.V("template_id") == "" {
+			v.Form.Values["template_id"] = itoa(latest.TemplateID)
+		}
+	case !model.IsNotFound(err):
+		return v, err
+	}
+	return v, nil
+}
+
+// appReleasePrepare starts a draft release from the app's newest config.
+func (s *Server) appReleasePrepare(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	if s.Releases == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	f := views.NewForm()
+	for _, k := range []string{"template_id", "user_version", "user_desc"} {
+		f.Values[k] = strings.TrimSpace(c.FormValue(k))
+	}
+	tplID, _ := parseInt64(f.V("template_id"))
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return err
+	}
+	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, tplID, f.V("user_version"), f.V("user_desc"), actor(c))
+	if err == nil {
+		return s.redirectFlash(c, releasePath(t.ID, a.AppID, rel.ID), "release.prepared")
+	}
+	if fe, ok := asFieldErrors(err); ok {
+		f.Summary = "release.err.config_invalid"
+		f.Data = map[string]any{"N": len(fe)}
+	} else if !formError(&f, err) {
+		return err
+	}
+	v, verr := s.releasesView(c, f)
+	if verr != nil {
+		return verr
+	}
+	c.Status(statusOf(err))
+	return s.render(c, views.ReleasesPage(s.page(c, "release.list_title", "release.list_help"), v))
+}
+
+// loadRelease loads :rid of the current tenant, which must be of :appid.
+func (s *Server) loadRelease(c *fiber.Ctx) (model.App, model.Release, error) {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
+	if err != nil {
+		return a, model.Release{}, err
+	}
+	id, err := parseID(c, "rid")
+	if err != nil {
+		return a, model.Release{}, err
+	}
+	rel, err := s.Store.Release(ctx, t.ID, id)
+	if err != nil {
+		return a, rel, err
+	}
+	if rel.AppID != a.AppID {
+		return a, rel, model.NotFound("release")
+	}
+	return a, rel, nil
+}
+
+// releaseView reads everything a release page shows.
+func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, releaseID int64) (views.ReleaseView, error) {
+	t := currentTenant(c)
+	v := views.ReleaseView{App: a, CanPrepare: s.can(c, permReleasePrepare), CanApprove: s.can(c, permReleaseApprove),
+		StreamURL: releasePath(t.ID, a.AppID, releaseID) + "/events", Form: views.NewForm()}
+	if u := currentUser(c); u != nil {
+		v.ViewerID = u.ID
+	}
+	return s.fillRelease(ctx, t.ID, v, releaseID)
+}
+
+func (s *Server) fillRelease(ctx context.Context, tenantID int64, v views.ReleaseView, releaseID int64) (views.ReleaseView, error) {
+	var d platform.ReleaseDetail
+	var err error
+	if s.Releases != nil {
+		d, err = s.Releases.Detail(ctx, tenantID, releaseID)
+	} else {
+		d, err = s.detailFromStore(ctx, tenantID, releaseID)
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Release, v.Events = d.Release, d.Events
+	v.Art = views.ReleaseArt{HasQR: d.Artifacts.HasQR, WithoutAuth: d.Artifacts.WithoutAuth, WithoutConf: d.Artifacts.WithoutConf,
+		PrivacyKeys: d.Artifacts.PrivacyKeys, Scanned: !d.Artifacts.ScannedAt.IsZero(), PreflightAt: d.Artifacts.PreflightAt}
+	for _, pc := range d.Artifacts.Preflight {
+		v.Art.Preflight = append(v.Art.Preflight, views.PreflightRow{Name: pc.Name, OK: pc.OK, Skipped: pc.Skipped, Key: pc.Key, Errcode: pc.Errcode, Detail: pc.Detail})
+	}
+	n := d.Next
+	v.Next = views.ReleaseNext{Key: n.Key, Errcode: n.Errcode, Retry: n.Retry, Wait: n.Wait, Stop: n.Stop, Events: n.Events}
+	if tpl, err := s.Store.Template(ctx, d.Release.TemplateID); err == nil {
+		v.Template = tpl
+	}
+	return v, nil
+}
+
+func (s *Server) detailFromStore(ctx context.Context, tenantID, releaseID int64) (platform.ReleaseDetail, error) {
+	rel, err := s.Store.Release(ctx, tenantID, releaseID)
+	if err != nil {
+		return platform.ReleaseDetail{}, err
+	}
+	evs, err := s.Store.ReleaseEvents(ctx, tenantID, releaseID)
+	if err != nil {
+		return platform.ReleaseDetail{}, err
+	}
+	art, err := s.Store.ReleaseArtifacts(ctx, tenantID, releaseID)
+	if err != nil {
+		return platform.ReleaseDetail{}, err
+	}
+	return platform.ReleaseDetail{Release: rel, Events: evs, Artifacts: art, Next: platform.NextFor(rel, art)}, nil
+}
+
+func (s *Server) appRelease(c *fiber.Ctx) error {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.releaseView(c.UserContext(), c, a, rel.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.ReleasePage(s.page(c, "release.title", ""), v))
+}
+
+// appReleaseQR serves the experience version's QR image.
+func (s *Server) appReleaseQR(c *fiber.Ctx) error {
+	_, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	var img []byte
+	var ct string
+	if s.Releases != nil {
+		img, ct, err = s.Releases.QRCode(c.UserContext(), rel.TenantID, rel.ID)
+	} else {
+		img, ct, err = s.Store.ReleaseQR(c.UserContext(), rel.TenantID, rel.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if ct == "" {
+		ct = "image/jpeg"
+	}
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	return c.Send(img)
+}
+
+// appReleaseEvents streams the release page's live part.
+func (s *Server) appReleaseEvents(c *fiber.Ctx) error {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	base, err := s.releaseView(c.UserContext(), c, a, rel.ID)
+	if err != nil {
+		return err
+	}
+	if c.Query("view") == "review" {
+		if !s.can(c, permReleaseApprove) {
+			return model.Errorf(model.CodeForbidden, "error.forbidden")
+		}
+		return s.reviewStream(c, base, c.Query("hash"))
+	}
+	p := s.page(c, "release.title", "")
+	tid, appID, id := rel.TenantID, a.AppID, rel.ID
+	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+		if e == nil || e.AppID != appID || e.Name != platform.EventRelease {
+			return "", nil, false
+		}
+		v, err := s.fillRelease(ctx, tid, base, id)
+		if err != nil {
+			return "", nil, false
+		}
+		p.Now = s.Now()
+		return "release", views.ReleaseBody(p, v), true
+	})
+}
+
+func parseInt64(s string) (int64, bool) {
+	var n int64
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(r-'0')
+	}
+	return n, true
+}
+
+// appReleaseRows is the release line of each app in the apps list.
+func (s *Server) appReleaseRows(ctx context.Context, tenantID int64) map[string]views.AppReleaseRow {
+	rs, err := s.Store.TenantAppReleases(ctx, tenantID)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]views.AppReleaseRow, len(rs))
+	for k, r := range rs {
+		out[k] = appReleaseRow(r)
+	}
+	return out
+}
+
+func appReleaseRow(r store.AppRelease) views.AppReleaseRow {
+	return views.AppReleaseRow{ReleaseID: r.ReleaseID, State: r.State, UserVersion: r.UserVersion, LiveVersion: r.LiveVersion}
+}

@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/extconfig"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/views"
+)
+
+func init() {
+	flashKeys["release.submitted"] = true
+}
+
+func asFieldErrors(err error) (extconfig.FieldErrors, bool) {
+	var fe extconfig.FieldErrors
+	ok := errors.As(err, &fe)
+	return fe, ok
+}
+
+// extDoc decodes an ext_json string for a diff, without the keys every
+// commit sets the same way.
+func extDoc(s string) map[string]any {
+	if s == "" {
+		return map[string]any{}
+	}
+	m, err := extconfig.DecodeConfig([]byte(s))
+	if err != nil {
+		return map[string]any{}
+	}
+	delete(m, "extAppid")
+	delete(m, "extEnable")
+	return m
+}
+
+// reviewView is the approver's page: shown is the payload hash the page
+// was first rendered with ("" for now).
+func (s *Server) reviewView(ctx context.Context, c *fiber.Ctx, a model.App, releaseID int64, shown string) (views.ReviewView, error) {
+	base, err := s.releaseView(ctx, c, a, releaseID)
+	if err != nil {
+		return views.ReviewView{}, err
+	}
+	base.StreamURL += "?view=review&hash=" + urlQueryEscape(shown)
+	return s.fillReview(ctx, base, shown)
+}
+
+func (s *Server) fillReview(ctx context.Context, base views.ReleaseView, shown string) (views.ReviewView, error) {
+	rel := base.Release
+	v := views.ReviewView{ReleaseView: base, ShownHash: shown}
+	if v.ShownHash == "" {
+		v.ShownHash = rel.PayloadHash
+	}
+	live := map[string]any{}
+	if ar, err := s.Store.AppReleaseOf(ctx, rel.TenantID, rel.AppID); err == nil && ar.LiveID != 0 && ar.LiveID != rel.ID {
+		if lr, err := s.Store.Release(ctx, rel.TenantID, ar.LiveID); err == nil {
+			live, v.LiveVersion, v.LiveConfig = extDoc(lr.ExtJSON), lr.UserVersion, lr.ConfigVersion
+		}
+	}
+	v.Changes = extconfig.Diff(live, extDoc(rel.ExtJSON))
+	switch {
+	case base.ViewerID == rel.PreparerID:
+		v.Reason = "release.review.preparer"
+	case v.ShownHash != rel.PayloadHash:
+		v.Reason = "release.review.changed"
+	case rel.State != model.RelAwaitingApproval && rel.State != model.RelSubmitFailed:
+		v.Reason = "release.review.not_ready"
+	}
+	return v, nil
+}
+
+func (s *Server) appReleaseReview(c *fiber.Ctx) error {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.reviewView(c.UserContext(), c, a, rel.ID, rel.PayloadHash)
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.ReviewPage(s.page(c, "release.review_title", "release.review_help"), v))
+}
+
+// appReleaseSubmit is the approver's 提交审核: bound to the hash they saw.
+func (s *Server) appReleaseSubmit(c *fiber.Ctx) error {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	if s.Releases == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	shown := c.FormValue("hash")
+	_, err = s.Releases.Approve(c.UserContext(), rel.TenantID, rel.ID, actor(c), shown)
+	if err == nil {
+		return s.redirectFlash(c, releasePath(rel.TenantID, a.AppID, rel.ID), "release.submitted")
+	}
+	f := views.NewForm()
+	if !formError(&f, err) {
+		return err
+	}
+	var me *model.Error
+	if errors.As(err, &me) {
+		f.Data = me.Data
+	}
+	v, verr := s.reviewView(c.UserContext(), c, a, rel.ID, shown)
+	if verr != nil {
+		return verr
+	}
+	v.Form = f
+	c.Status(statusOf(err))
+	return s.render(c, views.ReviewPage(s.page(c, "release.review_title", "release.review_help"), v))
+}
+
+// appReleaseStep is a preparer's button: commit, recheck, edit, cancel,
+// dismiss, undo, speed-up.
+func (s *Server) appReleaseStep(c *fiber.Ctx) error {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	if s.Releases == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	ctx, who := c.UserContext(), actor(c)
+	seq, _ := strconv.ParseInt(c.FormValue("seq"), 10, 64)
+	tid, id := rel.TenantID, rel.ID
+	switch model.ReleaseEvent(c.FormValue("event")) {
+	case model.EvCommit:
+		_, err = s.Releases.Commit(ctx, tid, id, who, seq)
+	case model.EvRecheck:
+		_, err = s.Releases.Recheck(ctx, tid, id, who, seq)
+	case model.EvEdit:
+		_, err = s.Releases.Edit(ctx, tid, id, who, seq)
+	case model.EvCancel:
+		_, err = s.Releases.Cancel(ctx, tid, id, who, seq)
+	case model.EvDismiss:
+		_, err = s.Releases.Dismiss(ctx, tid, id, who, seq)
+	case model.EvUndo:
+		_, err = s.Releases.Undo(ctx, tid, id, who)
+	case model.EvSpeedUp:
+		_, err = s.Releases.SpeedUp(ctx, tid, id, who)
+	default:
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return s.afterStep(c, a, rel, err)
+}
+
+// appReleaseShip is an approver's button: release, gray release, revert
+// the gray release, roll back.
+func (s *Server) appReleaseShip(c *fiber.Ctx) error {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	if s.Releases == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	ctx, who := c.UserContext(), actor(c)
+	tid, id := rel.TenantID, rel.ID
+	switch model.ReleaseEvent(c.FormValue("event")) {
+	case model.EvRelease:
+		_, err = s.Releases.Release(ctx, tid, id, who)
+	case model.EvGray:
+		pct, perr := strconv.Atoi(c.FormValue("percent"))
+		if perr != nil {
+			pct = 0
+		}
+		_, err = s.Releases.Gray(ctx, tid, id, who, pct)
+	case model.EvGrayRevert:
+		_, err = s.Releases.RevertGray(ctx, tid, id, who)
+	case model.EvRollback:
+		_, err = s.Releases.Rollback(ctx, tid, id, who, 0)
+	default:
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return s.afterStep(c, a, rel, err)
+}
+
+// afterStep goes back to the release page, or shows it with the refusal
+// (a localized next action with WeChat's errcode).
+func (s *Server) afterStep(c *fiber.Ctx, a model.App, rel model.Release, err error) error {
+	if err == nil {
+		return s.redirectFlash(c, releasePath(rel.TenantID, a.AppID, rel.ID), "release.moved")
+	}
+	f := views.NewForm()
+	if !formError(&f, err) {
+		return err
+	}
+	var me *model.Error
+	if errors.As(err, &me) {
+		f.Data = me.Data
+	}
+	v, verr := s.releaseView(c.UserContext(), c, a, rel.ID)
+	if verr != nil {
+		return verr
+	}
+	v.Form = f
+	c.Status(statusOf(err))
+	return s.render(c, views.ReleasePage(s.page(c, "release.title", ""), v))
+}
+
+// reviewStream keeps the review page's button honest: a payload that
+// changes while the approver looks disables it with the reason.
+func (s *Server) reviewStream(c *fiber.Ctx, base views.ReleaseView, shown string) error {
+	p := s.page(c, "release.review_title", "")
+	tid, appID, id := base.Release.TenantID, base.App.AppID, base.Release.ID
+	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+		if e == nil || e.AppID != appID || e.Name != platform.EventRelease {
+			return "", nil, false
+		}
+		rv, err := s.fillRelease(ctx, tid, base, id)
+		if err != nil {
+			return "", nil, false
+		}
+		v, err := s.fillReview(ctx, rv, shown)
+		if err != nil {
+			return "", nil, false
+		}
+		p.Now = s.Now()
+		return "review", views.ReviewBody(p, v), true
+	})
+}

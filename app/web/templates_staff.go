@@ -1,0 +1,243 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/extconfig"
+	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/views"
+)
+
+var permTemplatesWrite = authz.Perm{Obj: "templates", Act: "write"}
+
+func init() {
+	for _, k := range []string{"templates.synced", "templates.added", "templates.deleted_flash", "schema.saved"} {
+		flashKeys[k] = true
+	}
+}
+
+// templatesView builds the library page; drafts come only from a sync (a
+// GET never calls WeChat for them).
+func (s *Server) templatesView(c *fiber.Ctx, f views.Form) (views.TemplatesView, error) {
+	ctx := c.UserContext()
+	ts, err := s.Store.ListTemplates(ctx, true)
+	if err != nil {
+		return views.TemplatesView{}, err
+	}
+	v := views.TemplatesView{Templates: ts, Runs: map[int64][]views.TemplateRunRow{}, CanWrite: s.can(c, permTemplatesWrite), Form: f}
+	runs, err := s.Store.TemplateRuns(ctx, 0)
+	if err != nil {
+		return v, err
+	}
+	for _, r := range runs {
+		row := views.TemplateRunRow{AppID: r.AppID, UserVersion: r.UserVersion, State: r.State}
+		if a, err := s.Store.App(ctx, r.TenantID, r.AppID); err == nil {
+			row.AppName, row.TenantName = a.Nickname, a.TenantName
+		}
+		v.Runs[r.TemplateID] = append(v.Runs[r.TemplateID], row)
+	}
+	return v, nil
+}
+
+func (s *Server) staffTemplates(c *fiber.Ctx) error {
+	v, err := s.templatesView(c, views.NewForm())
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.TemplatesPage(s.page(c, "templates.title", "templates.help"), v))
+}
+
+// staffTemplatesSync mirrors WeChat's library and shows the draft box.
+func (s *Server) staffTemplatesSync(c *fiber.Ctx) error {
+	if s.Library == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	drafts, err := s.Library.Sync(c.UserContext())
+	f := views.NewForm()
+	if err != nil && !formError(&f, err) {
+		return err
+	}
+	v, verr := s.templatesView(c, f)
+	if verr != nil {
+		return verr
+	}
+	inLib := map[int64]bool{}
+	for _, t := range v.Templates {
+		if t.DeletedAt.IsZero() {
+			inLib[t.DraftID] = true
+		}
+	}
+	for _, d := range drafts {
+		v.Drafts = append(v.Drafts, views.TemplateDraftRow{DraftID: d.DraftID, UserVersion: d.UserVersion, UserDesc: d.UserDesc,
+			SourceAppID: d.SourceMiniprogramAppID, InLibrary: inLib[d.DraftID]})
+	}
+	p := s.page(c, "templates.title", "templates.help")
+	if f.HasErrors() {
+		c.Status(fiber.StatusConflict)
+	} else {
+		p.Flash = "templates.synced"
+	}
+	return s.render(c, views.TemplatesPage(p, v))
+}
+
+// staffTemplateAddDraft turns a draft into a template.
+func (s *Server) staffTemplateAddDraft(c *fiber.Ctx) error {
+	if s.Library == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	id, err := strconv.ParseInt(c.FormValue("draft_id"), 10, 64)
+	if err != nil || id < 0 {
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	if err := s.Library.AddDraft(c.UserContext(), actor(c), id); err != nil {
+		return s.templatesFailed(c, err)
+	}
+	return s.redirectFlash(c, "/staff/templates", "templates.added")
+}
+
+// staffTemplateDelete deletes a template from WeChat's library.
+func (s *Server) staffTemplateDelete(c *fiber.Ctx) error {
+	if s.Library == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	id, err := parseID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.Template(c.UserContext(), id); err != nil {
+		return err
+	}
+	if err := s.Library.Delete(c.UserContext(), actor(c), id); err != nil {
+		return s.templatesFailed(c, err)
+	}
+	return s.redirectFlash(c, "/staff/templates", "templates.deleted_flash")
+}
+
+// templatesFailed shows a WeChat refusal on the library page.
+func (s *Server) templatesFailed(c *fiber.Ctx, err error) error {
+	f := views.NewForm()
+	if !formError(&f, err) {
+		return err
+	}
+	var e *model.Error
+	if errors.As(err, &e) {
+		f.Data = e.Data
+	}
+	v, verr := s.templatesView(c, f)
+	if verr != nil {
+		return verr
+	}
+	c.Status(statusOf(err))
+	return s.render(c, views.TemplatesPage(s.page(c, "templates.title", "templates.help"), v))
+}
+
+// schemaView parses raw and builds the editor (and its preview).
+func schemaView(ctx context.Context, t model.Template, raw, pages string, canWrite bool) views.SchemaEditView {
+	v := views.SchemaEditView{Template: t, Schema: raw, Pages: pages, CanWrite: canWrite}
+	if strings.TrimSpace(raw) == "" {
+		return v
+	}
+	sc, err := extconfig.ParseSchema([]byte(raw))
+	if err != nil {
+		v.HasErr = true
+		var se *extconfig.SchemaError
+		if errors.As(err, &se) {
+			v.ErrPath, v.ErrMsg = se.Path, se.Msg
+		} else {
+			v.ErrMsg = err.Error()
+		}
+		return v
+	}
+	v.Preview = views.ConfigFormView{Fields: sc.Fields(i18n.From(ctx).Lang), Values: sc.FormValues(sc.Defaults()), Preview: true}
+	for _, f := range v.Preview.Fields {
+		if f.Kind == extconfig.KindList && views.ListRows(v.Preview.Values, f.Name) == 0 {
+			v.Preview.Values.Set(f.Name+".0."+firstItem(f), "")
+		}
+	}
+	return v
+}
+
+func firstItem(f extconfig.Field) string {
+	if len(f.Items) == 0 {
+		return "_"
+	}
+	return f.Items[0].Name
+}
+
+func (s *Server) staffTemplateSchema(c *fiber.Ctx) error {
+	id, err := parseID(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Template(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	v := schemaView(c.UserContext(), t, t.SchemaJSON, strings.Join(t.Pages, "\n"), s.can(c, permTemplatesWrite))
+	return s.render(c, views.SchemaEditPage(s.page(c, "schema.title", "schema.page_help"), v))
+}
+
+// staffTemplateSchemaSave stores the schema and pages; a bad schema is shown
+// with its error and nothing typed is lost.
+func (s *Server) staffTemplateSchemaSave(c *fiber.Ctx) error {
+	id, err := parseID(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Template(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	raw, pagesRaw := c.FormValue("schema"), c.FormValue("pages")
+	v := schemaView(c.UserContext(), t, raw, pagesRaw, true)
+	if strings.TrimSpace(raw) == "" {
+		v.HasErr, v.ErrMsg = true, i18n.T(c.UserContext(), "form.required")
+	}
+	if !v.HasErr {
+		var pages []string
+		for _, l := range strings.Split(pagesRaw, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				pages = append(pages, l)
+			}
+		}
+		if s.Library != nil {
+			err = s.Library.SetSchema(c.UserContext(), actor(c), id, raw)
+		} else {
+			var sc *extconfig.Schema
+			if sc, err = extconfig.ParseSchema([]byte(raw)); err == nil {
+				err = s.Store.SetTemplateSchema(c.UserContext(), actor(c), id, raw, sc.AllowedKeys())
+			}
+		}
+		if err == nil {
+			err = s.Store.SetTemplatePages(c.UserContext(), id, pages)
+		}
+		if err != nil {
+			return err
+		}
+		return s.redirectFlash(c, "/staff/templates/"+itoa(id)+"/schema", "schema.saved")
+	}
+	c.Status(fiber.StatusUnprocessableEntity)
+	return s.render(c, views.SchemaEditPage(s.page(c, "schema.title", "schema.page_help"), v))
+}
+
+// staffTemplateSchemaPreview renders the form a schema would generate. It
+// never writes: the schema being typed is only parsed.
+func (s *Server) staffTemplateSchemaPreview(c *fiber.Ctx) error {
+	id, err := parseID(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Template(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	v := schemaView(c.UserContext(), t, c.FormValue("schema"), "", false)
+	return s.render(c, views.SchemaPreview(v))
+}
