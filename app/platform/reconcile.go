@@ -34,6 +34,10 @@ func (o *Onboarding) Reconcile(ctx context.Context, actor model.Actor, trigger s
 		detail += " error"
 	}
 	_ = o.Store.Activity(ctx, actor, 0, store.ActReconcile, trigger, detail)
+	// Merge the staff search index's small segments (one per change since).
+	if oerr := o.Store.OptimizeAppSearch(ctx); oerr != nil {
+		o.log().Warn("optimize app search", "err", oerr)
+	}
 	o.Hub.Publish(Event{Name: EventReconcile})
 	run.FinishedAt = o.now()
 	return run, err

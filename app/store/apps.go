@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/minifleet/minifleet/app/model"
 )
@@ -47,6 +48,32 @@ func (s *Store) queryApps(ctx context.Context, q string, args ...any) ([]model.A
 	var out []model.App
 	for rows.Next() {
 		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// rowWithTotal scans a row of appCols followed by one more column, total.
+type rowWithTotal struct {
+	rows  *sql.Rows
+	total *int
+}
+
+func (r rowWithTotal) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.total)...) }
+
+// queryAppsTotal is queryApps for a query whose last column is a total.
+func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args ...any) ([]model.App, error) {
+	rows, err := s.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.App
+	for rows.Next() {
+		a, err := scanApp(rowWithTotal{rows, total})
 		if err != nil {
 			return nil, err
 		}
@@ -102,14 +129,8 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, e
 	if f.Problems {
 		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))")
 	}
-	q := strings.TrimSpace(f.Query)
-	if q != "" {
-		p := "%" + likeEscape(q) + "%"
-		// The tenant name is matched in the small tenants table first, so
-		// neither query below needs the join to filter.
-		where = append(where, `(a.appid LIKE ? ESCAPE '\' OR a.nickname LIKE ? ESCAPE '\' OR a.user_name LIKE ? ESCAPE '\' OR a.principal_name LIKE ? ESCAPE '\'
-			OR a.tenant_id IN (SELECT id FROM tenants WHERE name LIKE ? ESCAPE '\'))`)
-		args = append(args, p, p, p, p, p)
+	if q := strings.TrimSpace(f.Query); q != "" {
+		where, args = appSearchCond(q, where, args)
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -124,8 +145,22 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, e
 	// and only they are joined and read in full.
 	const order = ` ORDER BY a.updated_at DESC, a.appid DESC`
 	page := `SELECT ` + appCols + appFrom + ` WHERE a.rowid IN (SELECT a.rowid FROM authorizers a` + cond + order + ` LIMIT ? OFFSET ?)` + order
+	count := `SELECT COUNT(*) FROM authorizers a` + cond
+	if strings.TrimSpace(f.Query) != "" {
+		// A search finds its matches once: the page query counts them too
+		// (a window over every match, before LIMIT), so the index is not
+		// read a second time for the total.
+		total := 0
+		apps, err := s.queryAppsTotal(ctx, `SELECT `+appCols+`, p.total FROM (SELECT a.rowid AS rid, COUNT(*) OVER () AS total FROM authorizers a`+cond+order+
+			` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &total, append(args, limit, f.Offset)...)
+		if err != nil || len(apps) > 0 || f.Offset == 0 {
+			return apps, total, err
+		}
+		err = s.R.QueryRowContext(ctx, count, args...).Scan(&total) // a page past the end
+		return nil, total, err
+	}
 	var total int
-	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM authorizers a`+cond, args...).Scan(&total); err != nil {
+	if err := s.R.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	if total == 0 || f.Offset >= total {
@@ -133,6 +168,27 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, e
 	}
 	apps, err := s.queryApps(ctx, page, append(args, limit, f.Offset)...)
 	return apps, total, err
+}
+
+// appSearchCond adds the staff search to the filter. Three characters or
+// more: the trigram index of appid, nickname, gh_ name, principal and
+// tenant name (migration 00008). Shorter (two CJK characters are a real
+// name): a scan of the nicknames, principals and tenant names only, the
+// columns where so short a substring means something.
+func appSearchCond(q string, where []string, args []any) ([]string, []any) {
+	if utf8.RuneCountInString(q) >= 3 {
+		where = append(where, `a.appid IN (SELECT appid FROM app_search_keys WHERE id IN (SELECT rowid FROM app_search WHERE app_search MATCH ?))`)
+		return where, append(args, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+	}
+	if strings.IndexFunc(q, isASCIILetter) < 0 {
+		// Without ASCII letters, LIKE's case folding does nothing and
+		// instr finds the same rows faster.
+		where = append(where, `(instr(a.nickname, ?) > 0 OR instr(a.principal_name, ?) > 0 OR a.tenant_id IN (SELECT id FROM tenants WHERE instr(name, ?) > 0))`)
+		return where, append(args, q, q, q)
+	}
+	p := "%" + likeEscape(q) + "%"
+	where = append(where, `(a.nickname LIKE ? ESCAPE '\' OR a.principal_name LIKE ? ESCAPE '\' OR a.tenant_id IN (SELECT id FROM tenants WHERE name LIKE ? ESCAPE '\'))`)
+	return where, append(args, p, p, p)
 }
 
 // AppDetails is what api_get_authorizer_info says about an app.
@@ -434,4 +490,13 @@ func (s *Store) TenantOfApp(ctx context.Context, appID string) (int64, error) {
 	var t sql.NullInt64
 	err := s.W.QueryRowContext(ctx, `SELECT tenant_id FROM authorizers WHERE appid = ?`, appID).Scan(&t)
 	return t.Int64, notFound(err, "app")
+}
+
+// OptimizeAppSearch merges the staff search index into one segment. Every
+// insert or re-index adds a small segment that FTS5 merges only lazily, and
+// a search reads each segment's lists of its trigrams: the nightly reconcile
+// calls this so searches stay one lookup per trigram.
+func (s *Store) OptimizeAppSearch(ctx context.Context) error {
+	_, err := s.W.ExecContext(ctx, `INSERT INTO app_search (app_search) VALUES ('optimize')`)
+	return err
 }
