@@ -95,7 +95,11 @@ func (s *Server) appReleasePrepare(c *fiber.Ctx) error {
 	if verr != nil {
 		return verr
 	}
-	c.Status(statusOf(err))
+	if f.Summary == "release.err.config_invalid" {
+		c.Status(fiber.StatusUnprocessableEntity)
+	} else {
+		c.Status(statusOf(err))
+	}
 	return s.render(c, views.ReleasesPage(s.page(c, "release.list_title", "release.list_help"), v))
 }
 
