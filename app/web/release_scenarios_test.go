@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-		"os"
+	"os"
 	"strings"
 	"testing"
 
@@ -213,7 +213,7 @@ func releaseScenarios() []scenario {
 				}
 			}},
 		scenario{name: "config save invalid keeps what was typed", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "shopName", relBadShop, "theme", "dark", "tables", "twelve", "brandColor", "green", "banners.0.title", "没图片", "deliveryFee", "3.5"), who: "developerA", status: 422,
-			want: []string{`data-testid="form-summary"`, `data-testid="error-shopName"`, `data-testid="error-tables"`, `data-testid="error-brandColor"`, `data-testid="error-banners.0.image"`, `value="twelve"`, `value="green"`, `value="没图片"`, `value="3.5"`, "t:config.err.integer", "t:config.err.color"},
+			want:  []string{`data-testid="form-summary"`, `data-testid="error-shopName"`, `data-testid="error-tables"`, `data-testid="error-brandColor"`, `data-testid="error-banners.0.image"`, `value="twelve"`, `value="green"`, `value="没图片"`, `value="3.5"`, "t:config.err.integer", "t:config.err.color"},
 			check: configs("wxappa0000000001", 2)},
 		scenario{name: "config add a row without JS", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "_op", "add:banners", "shopName", "甲店", "banners.0.image", "https://a.test/1.png"), who: "developerA", status: 200,
 			want: []string{`name="banners.1.image"`, `value="https://a.test/1.png"`, `value="甲店"`}, check: configs("wxappa0000000001", 2)},
@@ -255,7 +255,7 @@ func releaseScenarios() []scenario {
 		scenario{name: "release prepare approver", method: "POST", url: "/t/{A}/apps/{appA}/releases", form: form("template_id", "{tpl}", "user_version", "3.0.0"), who: "approverA", status: 403},
 		scenario{name: "release prepare for A's app through B", method: "POST", url: "/t/{B}/apps/{appA}/releases", form: form("template_id", "{tpl}", "user_version", "3.0.0"), who: "ownerB", status: 404},
 		scenario{name: "release page", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "viewerA", status: 200,
-			want: []string{"2.0.0", "t:release.state.awaiting_approval", `data-testid="timeline"`, "t:release.event.commit_ok", "t:release.cause.poll", "owner@a.test", `/releases/{relA}/qr`, `data-testid="next-action"`, `sse-connect="/t/{A}/apps/{appA}/releases/{relA}/events"`},
+			want:    []string{"2.0.0", "t:release.state.awaiting_approval", `data-testid="timeline"`, "t:release.event.commit_ok", "t:release.cause.poll", "owner@a.test", `/releases/{relA}/qr`, `data-testid="next-action"`, `sse-connect="/t/{A}/apps/{appA}/releases/{relA}/events"`},
 			notWant: []string{`data-testid="go-review"`, `data-testid="action-cancel"`}},
 		scenario{name: "release page approver sees review link", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "approverA", status: 200, want: []string{`data-testid="go-review"`}},
 		scenario{name: "release page developer sees steps", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "developerA", status: 200, want: []string{`data-testid="action-recheck"`, `data-testid="action-cancel"`, "data-confirm="}},
