@@ -41,6 +41,9 @@ func printDemo(ctx context.Context, a *app, out io.Writer) error {
 	} else if err != nil {
 		return err
 	}
+	if err := seedDemoTemplate(ctx, a); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, `
   Minifleet is running in SANDBOX mode (a local WeChat emulator, no real WeChat).
   Open %s and sign in with a demo account (password %q):
