@@ -242,19 +242,13 @@ func (o *Onboarding) bind(ctx context.Context, actor model.Actor, a model.AuthAt
 	if err != nil {
 		return a, err
 	}
-	state, key := model.AttemptBound, ""
+	// BindApp completed the attempt and logged the binding (or the
+	// re-authorization, or the refusal) once, whichever path came first.
+	key := ""
 	if !r.Bound {
-		state, key = model.AttemptRefused, "authorize.bound_elsewhere"
+		key = "authorize.bound_elsewhere"
 	}
-	if err := o.Store.FinishAttempt(ctx, a.ID, state, appID, key); err != nil {
-		return a, err
-	}
-	if r.AlreadyBound {
-		if err := o.Store.Activity(ctx, actor, a.TenantID, store.ActAppReauthorized, appID, ""); err != nil {
-			return a, err
-		}
-	}
-	if r.Bound {
+	if r.Bound && !r.Duplicate {
 		o.logPermissionChange(ctx, actor, a.TenantID, appID)
 	}
 	o.Hub.Publish(Event{Name: EventAttempt, TenantID: a.TenantID, AttemptID: a.ID, AppID: appID})

@@ -265,10 +265,17 @@ type BindResult struct {
 	AlreadyBound  bool  // it was tenantID's before
 	OwnerTenantID int64 // set when another tenant holds it
 	ConflictID    int64
+	// Duplicate: the attempt was already completed (the redirect and the
+	// push bound it together); this call changed and logged nothing.
+	Duplicate bool
 }
 
 // BindApp binds appID to tenantID unless another tenant holds it; then a
-// conflict is recorded for staff and nothing moves.
+// conflict is recorded for staff and nothing moves. With an attempt, the
+// attempt is completed (bound or refused, its sealed auth code dropped) in
+// the same transaction, and only the first of two binders of one attempt
+// (the redirect and the push, at the same moment) acts and logs: the other
+// gets Duplicate. An app its tenant authorizes again is logged re-authorized.
 func (s *Store) BindApp(ctx context.Context, actor model.Actor, appID string, tenantID, attemptID int64) (BindResult, error) {
 	var r BindResult
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -277,10 +284,30 @@ func (s *Store) BindApp(ctx context.Context, actor model.Actor, appID string, te
 			return notFound(err, "app")
 		}
 		now := s.now()
+		if attemptID != 0 {
+			state, key := model.AttemptBound, ""
+			if owner.Valid && owner.Int64 != tenantID {
+				state, key = model.AttemptRefused, "authorize.bound_elsewhere"
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE auth_attempts SET state = ?, appid = ?, error = ?, auth_code_sealed = '', next_try_at = 0, updated_at = ?
+				WHERE id = ? AND state NOT IN ('bound', 'refused')`, string(state), appID, key, now, attemptID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				r.Duplicate = true
+				r.Bound = !owner.Valid || owner.Int64 == tenantID
+				r.AlreadyBound = owner.Valid && owner.Int64 == tenantID
+				if owner.Valid && owner.Int64 != tenantID {
+					r.OwnerTenantID = owner.Int64
+				}
+				return nil
+			}
+		}
 		switch {
 		case owner.Valid && owner.Int64 == tenantID:
 			r.Bound, r.AlreadyBound = true, true
-			return nil
+			return s.logTx(ctx, tx, actor, tenantID, ActAppReauthorized, appID, "")
 		case owner.Valid:
 			r.OwnerTenantID = owner.Int64
 			err := tx.QueryRowContext(ctx, `SELECT id FROM app_conflicts WHERE appid = ? AND claimant_tenant_id = ? AND resolved_at IS NULL`, appID, tenantID).Scan(&r.ConflictID)
