@@ -15,6 +15,7 @@ func newOnboarding(cfg config.Config, p *platform.Platform, log *slog.Logger) *p
 		Store: p.Store, WeChat: p.Client, Hub: platform.NewHub(), EvictToken: p.Vault.Evict,
 		Now: p.Now, Log: log.With("component", "onboarding"), BaseURL: cfg.BaseURL,
 	}
+	o.UseJobs(p.Jobs)
 	p.Hooks.GrantApplied = o.GrantApplied
 	p.Hooks.Unauthorized = o.Unauthorized
 	return o

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -35,6 +36,33 @@ type Onboarding struct {
 	// code was already used, for our own authorized-push job (which spent
 	// it) to bind the attempt; 0 means 5 s, negative means do not wait.
 	SpentCodeWait time.Duration
+	// Jobs runs the retries of failed exchanges (UseJobs); nil: they are
+	// queued in the store for whichever runner handles them.
+	Jobs *Jobs
+}
+
+// JobAttemptExchange retries an attempt's failed api_query_auth. Its payload
+// names the attempt; the auth code stays sealed in the attempt's row.
+const JobAttemptExchange = "attempt_exchange"
+
+// exchangeTries bounds the exchanges of one code: the first, then the
+// retries of the job queue (with its backoff, about two and a half minutes
+// in all); then the attempt fails for good.
+const exchangeTries = 5
+
+// firstRetryDelay is how long after a failed exchange the job first runs.
+const firstRetryDelay = 5 * time.Second
+
+type attemptJob struct {
+	AttemptID int64 `json:"attempt_id"`
+	TenantID  int64 `json:"tenant_id"`
+}
+
+// UseJobs registers the exchange retries with the platform's durable job
+// queue (leases, backoff, survives restarts).
+func (o *Onboarding) UseJobs(js *Jobs) {
+	o.Jobs = js
+	js.Handle(JobAttemptExchange, o.jobExchange)
 }
 
 // System is the actor of work nobody clicked (pushes, reconcile, retries).
@@ -135,7 +163,7 @@ func (o *Onboarding) Callback(ctx context.Context, actor model.Actor, tenantID, 
 		return a, err
 	}
 	o.Hub.Publish(Event{Name: EventAttempt, TenantID: tenantID, AttemptID: a.ID})
-	return o.exchange(ctx, actor, a, authCode)
+	return o.exchange(ctx, actor, a, authCode, false)
 }
 
 // settled reports whether a needs no more work, with the error its outcome shows.
@@ -155,14 +183,11 @@ func (o *Onboarding) settled(a model.AuthAttempt) (bool, error) {
 	return false, nil
 }
 
-// retryDelays are the waits between exchange attempts after a failure that
-// may pass (network, WeChat busy); then the attempt fails for good.
-var retryDelays = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute}
-
 // exchange swaps the code for tokens (stored in the vault), fetches the
 // app's details and binds it. A failure that may pass leaves the attempt
-// retrying with the code sealed; RetryExchanges picks it up.
-func (o *Onboarding) exchange(ctx context.Context, actor model.Actor, a model.AuthAttempt, authCode string) (model.AuthAttempt, error) {
+// retrying with the code sealed and a JobAttemptExchange queued (once per
+// attempt); lastTry (the job's last run) makes it fail for good instead.
+func (o *Onboarding) exchange(ctx context.Context, actor model.Actor, a model.AuthAttempt, authCode string, lastTry bool) (model.AuthAttempt, error) {
 	info, err := o.WeChat.QueryAuth(ctx, authCode)
 	if err != nil && actor != System && wechat.IsCode(err, 61009) && o.awaitPush(ctx, a) {
 		// The push got the same code first and bound the attempt.
@@ -170,18 +195,20 @@ func (o *Onboarding) exchange(ctx context.Context, actor model.Actor, a model.Au
 	}
 	if err != nil {
 		key, final := "authorize.exchange_retrying", false
-		if wechat.IsCode(err, 61009, 61010, 61003, 61011) {
+		switch {
+		case wechat.IsCode(err, 61009, 61010, 61003, 61011):
 			key, final = "authorize.code_invalid", true
-		}
-		// a.Tries counts the exchanges before this one.
-		if !final && a.Tries >= len(retryDelays) {
+		case lastTry:
 			key, final = "authorize.exchange_failed", true
 		}
 		o.log().Warn("api_query_auth failed", "attempt", a.ID, "final", final, "err", err)
 		if final {
 			err = o.Store.FinishAttempt(ctx, a.ID, model.AttemptFailed, "", key)
 		} else {
-			err = o.Store.RetryAttempt(ctx, a.ID, authCode, key, o.now().Add(retryDelays[a.Tries]))
+			err = o.Store.RetryAttempt(ctx, a.ID, authCode, key, store.NewJob{
+				Kind: JobAttemptExchange, DedupeKey: JobAttemptExchange + ":" + strconv.FormatInt(a.ID, 10),
+				Payload: attemptJob{AttemptID: a.ID, TenantID: a.TenantID}, RunAt: o.now().Add(firstRetryDelay), MaxAttempts: exchangeTries - 1,
+			})
 		}
 		o.Hub.Publish(Event{Name: EventAttempt, TenantID: a.TenantID, AttemptID: a.ID})
 		if err != nil {
@@ -406,28 +433,39 @@ func (o *Onboarding) Unauthorized(ctx context.Context, appID string) error {
 	return nil
 }
 
-// RetryExchanges runs the exchanges that are due again; it returns how
-// many it tried.
-func (o *Onboarding) RetryExchanges(ctx context.Context) (int, error) {
-	due, err := o.Store.DueAttemptRetries(ctx, o.now(), 20)
+// jobExchange is JobAttemptExchange: exchange the attempt's sealed code
+// again. Nothing to do when the attempt was settled meanwhile (the push
+// bound it); a failure that may pass returns an error so the queue retries
+// it with backoff; the last run gives up and the attempt shows failed. The
+// sealed code is dropped once the attempt is bound, refused or failed.
+func (o *Onboarding) jobExchange(ctx context.Context, j store.Job) error {
+	var pl attemptJob
+	if err := json.Unmarshal(j.Payload, &pl); err != nil {
+		return Permanent(err)
+	}
+	a, code, err := o.Store.ClaimAttemptRetry(ctx, pl.TenantID, pl.AttemptID)
+	if model.IsNotFound(err) {
+		return nil // settled by the other path, or cancelled
+	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	n := 0
-	for _, d := range due {
-		claimed, err := o.Store.ClaimAttempt(ctx, d.Attempt.ID, d.AuthCode, o.now())
-		if err != nil {
-			return n, err
-		}
-		if !claimed {
-			continue
-		}
-		n++
-		if _, err := o.exchange(ctx, System, d.Attempt, d.AuthCode); err != nil && model.ErrorCode(err) == model.CodeInternal {
-			return n, fmt.Errorf("retry attempt %d: %w", d.Attempt.ID, err)
-		}
+	o.Hub.Publish(Event{Name: EventAttempt, TenantID: a.TenantID, AttemptID: a.ID})
+	a, err = o.exchange(ctx, System, a, code, j.Attempts >= j.MaxAttempts)
+	switch {
+	case model.ErrorCode(err) == model.CodeConflict:
+		return Permanent(err) // refused or failed for good; the attempt shows it
+	case err != nil && j.Attempts >= j.MaxAttempts:
+		// The last run failed inside: do not leave the attempt exchanging.
+		_ = o.Store.FinishAttempt(ctx, a.ID, model.AttemptFailed, "", "authorize.exchange_failed")
+		o.Hub.Publish(Event{Name: EventAttempt, TenantID: a.TenantID, AttemptID: a.ID})
+		return err
+	case err != nil:
+		return err
+	case a.State == model.AttemptRetrying:
+		return fmt.Errorf("attempt %d: api_query_auth still failing", a.ID)
 	}
-	return n, nil
+	return nil
 }
 
 // Assign binds an unbound app to a tenant (staff).

@@ -98,9 +98,9 @@ func (o *Onboarding) reconcile(ctx context.Context, run *model.ReconcileRun) err
 	return o.Store.MarkReconciled(ctx, seen, o.now())
 }
 
-// Run drives the onboarding background work until ctx ends: exchanges to
-// retry every few seconds, and the nightly reconcile, each where its lease
-// is (holder names this process).
+// Run drives the nightly reconcile until ctx ends, where its lease is
+// (holder names this process). Failed exchanges are retried by the job
+// queue (UseJobs).
 func (o *Onboarding) Run(ctx context.Context, holder string) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
@@ -114,11 +114,6 @@ func (o *Onboarding) Run(ctx context.Context, holder string) {
 		case <-tick.C:
 		}
 		now := o.now()
-		if ok, err := o.Store.AcquireLease(ctx, "onboarding:retries", holder, now, 30*time.Second); err == nil && ok {
-			if _, err := o.RetryExchanges(ctx); err != nil {
-				o.log().Error("retry exchanges", "err", err)
-			}
-		}
 		last, err := o.Store.LatestReconcileRun(ctx)
 		if err != nil && !model.IsNotFound(err) {
 			continue

@@ -131,42 +131,46 @@ func (s *Store) ClaimAttempt(ctx context.Context, id int64, authCode string, now
 	return n == 1, err
 }
 
-// RetryAttempt keeps the auth code sealed and schedules another exchange.
-func (s *Store) RetryAttempt(ctx context.Context, id int64, authCode, errKey string, at time.Time) error {
-	_, err := s.W.ExecContext(ctx, `UPDATE auth_attempts SET state = 'retrying', auth_code_sealed = ?, error = ?, next_try_at = ?, updated_at = ? WHERE id = ?`,
-		s.Box.Seal(authCode, attemptAuthAD(id)), errKey, at.Unix(), s.now(), id)
-	return err
-}
-
-// DueAttemptRetry is an attempt whose exchange is due again, with its code.
-type DueAttemptRetry struct {
-	Attempt  model.AuthAttempt
-	AuthCode string
-}
-
-// DueAttemptRetries lists exchanges to retry at now.
-func (s *Store) DueAttemptRetries(ctx context.Context, now time.Time, limit int) ([]DueAttemptRetry, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+attemptCols+`, auth_code_sealed FROM auth_attempts WHERE state = 'retrying' AND next_try_at <= ? ORDER BY next_try_at LIMIT ?`, now.Unix(), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DueAttemptRetry
-	for rows.Next() {
-		var a model.AuthAttempt
-		var hash, sealed, code string
-		var created, expires, next, updated int64
-		if err := rows.Scan(&a.ID, &a.TenantID, &a.UserID, &hash, &sealed, &a.BizAppID, &created, &expires, &a.State, &a.AppID, &a.Error, &a.Tries, &next, &updated, &code); err != nil {
-			return nil, err
+// RetryAttempt keeps the auth code sealed, leaves the attempt retrying and
+// queues job (the retry; its dedupe key makes it one per attempt) in the
+// same transaction, so a retrying attempt always has its job.
+func (s *Store) RetryAttempt(ctx context.Context, id int64, authCode, errKey string, job NewJob) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_attempts SET state = 'retrying', auth_code_sealed = ?, error = ?, next_try_at = ?, updated_at = ? WHERE id = ?`,
+			s.Box.Seal(authCode, attemptAuthAD(id)), errKey, job.RunAt.Unix(), s.now(), id); err != nil {
+			return err
 		}
-		a.CreatedAt, a.ExpiresAt, a.NextTryAt, a.UpdatedAt = unix(created), unix(expires), unix(next), unix(updated)
-		plain, err := s.Box.Open(code, attemptAuthAD(a.ID))
+		_, _, err := s.enqueueTx(ctx, tx, job)
+		return err
+	})
+}
+
+// ClaimAttemptRetry moves tenantID's attempt id, retrying with its auth code
+// sealed, to exchanging and returns it with the code. An attempt left
+// exchanging with its code sealed (the retry's process died) is claimed
+// again. Not found when there is nothing to retry (settled meanwhile).
+func (s *Store) ClaimAttemptRetry(ctx context.Context, tenantID, id int64) (model.AuthAttempt, string, error) {
+	var a model.AuthAttempt
+	var sealed string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE auth_attempts SET state = 'exchanging', tries = tries + 1, updated_at = ?
+			WHERE tenant_id = ? AND id = ? AND state IN ('retrying', 'exchanging') AND auth_code_sealed != ''`, s.now(), tenantID, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, DueAttemptRetry{Attempt: a, AuthCode: plain})
+		if n, _ := res.RowsAffected(); n == 0 {
+			return model.NotFound("attempt")
+		}
+		if a, err = s.scanAttempt(tx.QueryRowContext(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE id = ?`, id), false); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT auth_code_sealed FROM auth_attempts WHERE id = ?`, id).Scan(&sealed)
+	})
+	if err != nil {
+		return a, "", err
 	}
-	return out, rows.Err()
+	code, err := s.Box.Open(sealed, attemptAuthAD(id))
+	return a, code, err
 }
 
 // FinishAttempt records an attempt's outcome; the sealed auth code is

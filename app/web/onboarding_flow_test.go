@@ -234,29 +234,85 @@ func TestAuthorizeExpiredCancelledAndRetried(t *testing.T) {
 	mustContain(t, "cancelled page", page, fl.h.tr("zh-CN", "authorize.cancelled"))
 	mustNotContain(t, "cancelled page", page, "bindcomponent")
 
-	// A failing api_query_auth is retried, and the page says so.
+	// A failing api_query_auth is retried by the job queue, and the page says so.
 	c := fl.start(A)
 	appID, code, err := fl.sb.AuthorizeApp(c.PreAuthCode, sandbox.AppSpec{Nickname: "Retry Rita 重试"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl.sb.InjectError("api_query_auth", -1, 1)
+	fl.sb.InjectError("api_query_auth", -1, 2)
 	r = fl.callback(c, code)
 	wantStatus(t, "retrying", r, 200)
 	mustContain(t, "retrying", r, `data-state="retrying"`, fl.h.tr("zh-CN", "authorize.exchange_retrying"))
-	if n, err := fl.o.RetryExchanges(ctx); err != nil || n != 0 {
+	if n := fl.h.count(`SELECT COUNT(*) FROM auth_attempts WHERE auth_code_sealed != ''`); n != 1 {
+		t.Fatalf("%d sealed auth codes while retrying, want 1", n)
+	}
+	if n, err := fl.o.Jobs.RunDue(ctx); err != nil || n != 0 {
 		t.Fatalf("retry before due: %d, %v", n, err)
 	}
 	fl.h.clock.Advance(time.Minute)
-	if n, err := fl.o.RetryExchanges(ctx); err != nil || n != 1 {
+	if n, err := fl.o.Jobs.RunDue(ctx); err != nil || n != 1 {
 		t.Fatalf("retry when due: %d, %v", n, err)
 	}
+	// The second exchange failed too: still retrying, still visible.
 	got, _ := fl.h.st.Attempt(ctx, A, c.ID)
+	if got.State != model.AttemptRetrying {
+		t.Fatalf("after a failed retry: %+v", got)
+	}
+	mustContain(t, "still retrying", fl.c.get("/t/"+itoa(A)+"/authorize/"+itoa(c.ID)), `data-state="retrying"`)
+	fl.h.clock.Advance(time.Hour)
+	if n, err := fl.o.Jobs.RunDue(ctx); err != nil || n != 1 {
+		t.Fatalf("second retry: %d, %v", n, err)
+	}
+	got, _ = fl.h.st.Attempt(ctx, A, c.ID)
 	if got.State != model.AttemptBound || got.AppID != appID {
 		t.Fatalf("after retry: %+v", got)
 	}
+	mustContain(t, "bound after retry", fl.c.get("/t/"+itoa(A)+"/apps"), "app-row-"+appID)
 	if n := fl.h.count(`SELECT COUNT(*) FROM auth_attempts WHERE auth_code_sealed != ''`); n != 0 {
 		t.Fatal("a sealed auth code outlived its exchange")
+	}
+	jobs, _ := fl.h.st.JobsByKind(ctx, platform.JobAttemptExchange)
+	if len(jobs) != 1 || jobs[0].State != store.JobDone {
+		t.Fatalf("exchange jobs = %+v", jobs)
+	}
+}
+
+// A failing api_query_auth that never recovers: the job queue gives up, the
+// attempt shows failed with its reason, nothing is bound and the sealed code
+// is gone.
+func TestAuthorizeExchangeGivesUp(t *testing.T) {
+	fl := newFlow(t, "ownerA")
+	A := fl.f.A.ID
+	ctx := context.Background()
+	a := fl.start(A)
+	appID, code, err := fl.sb.AuthorizeApp(a.PreAuthCode, sandbox.AppSpec{Nickname: "Never Nora 永不"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl.sb.InjectError("api_query_auth", -1, 100)
+	wantStatus(t, "retrying", fl.callback(a, code), 200)
+	for i := 0; i < 10; i++ {
+		fl.h.clock.Advance(2 * time.Hour)
+		if _, err := fl.o.Jobs.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := fl.h.st.Attempt(ctx, A, a.ID)
+	if got.State != model.AttemptFailed || got.Error != "authorize.exchange_failed" || got.Tries != 5 {
+		t.Fatalf("after giving up: %+v", got)
+	}
+	page := fl.c.get("/t/" + itoa(A) + "/authorize/" + itoa(a.ID))
+	mustContain(t, "failed page", page, `data-state="failed"`, fl.h.tr("zh-CN", "authorize.exchange_failed"))
+	if n := fl.h.count(`SELECT COUNT(*) FROM auth_attempts WHERE auth_code_sealed != ''`); n != 0 {
+		t.Fatal("a sealed auth code outlived the give-up")
+	}
+	if n := fl.h.count(`SELECT COUNT(*) FROM authorizers WHERE appid = '` + appID + `' AND tenant_id IS NOT NULL`); n != 0 {
+		t.Fatal("an attempt that gave up bound its app")
+	}
+	jobs, _ := fl.h.st.JobsByKind(ctx, platform.JobAttemptExchange)
+	if len(jobs) != 1 || jobs[0].State != store.JobFailed || jobs[0].Attempts != 4 {
+		t.Fatalf("exchange jobs = %+v", jobs)
 	}
 }
 

@@ -77,6 +77,10 @@ func wireOnboarding(h *harness) {
 	c.Tokens = &sbTokens{c: c, sb: sb, st: h.st}
 	h.srv.Onboarding = &platform.Onboarding{Store: h.st, WeChat: c, Hub: platform.NewHub(), Now: h.clock.Now, BaseURL: h.cfg.BaseURL,
 		SpentCodeWait: -1} // no push job runs here
+	// Exchange retries go to a job queue over the harness's store, which
+	// tests run by hand (RunDue) after moving the clock.
+	jp, _ := wxPlatform(h.t, h.st)
+	h.srv.Onboarding.UseJobs(jp.Jobs)
 	// Streams in scenario rows send their first fragment and end, so a
 	// request through app.Test returns.
 	h.srv.SSEMaxLife = time.Nanosecond
