@@ -60,7 +60,9 @@ func seedDemoTemplate(ctx context.Context, a *app) error {
 		return err
 	}
 	u, err := a.store.UserByEmail(ctx, demoOwnerEmail)
-	if err != nil {
+	if model.IsNotFound(err) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	ms, err := a.store.MembershipsOfUser(ctx, u.ID)

@@ -64,7 +64,7 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 			return w.Flush()
 		}
 		w.WriteString("retry: 2000\n\n")
-		if send(nil) != nil {
+		if send(nil) != nil || w.Flush() != nil { // flush now: lists skip the first fragment, and the client waits for the open
 			return
 		}
 		for {

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/wechat/sandbox"
+)
+
+// TestE2ERelease: a developer edits the config → prepares → commits; an
+// approver (another user) submits; the sandbox approves; the approver
+// releases; the developer's apps list shows the released version live,
+// without a reload.
+func TestE2ERelease(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skip("chromium is not installed (make chromium)")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	a := startE2EApp(t, cheapHasher)
+	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often
+	lctx, stopLoops := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	loops.Add(4)
+	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
+	go func() { defer loops.Done(); a.platform.Run(lctx) }()
+	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
+	go func() { defer loops.Done(); a.releases.Run(lctx) }()
+	t.Cleanup(func() { stopLoops(); loops.Wait() })
+
+	budget, stop := context.WithTimeout(context.Background(), 150*time.Second)
+	t.Cleanup(stop)
+	ctx := context.Background()
+	for {
+		h, err := a.store.ComponentHealth(budget, a.cfg.WeChat.ComponentAppID)
+		if err == nil && h.HasTicket {
+			break
+		}
+		select {
+		case <-budget.Done():
+			t.Fatal("no component_verify_ticket arrived from the sandbox")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
+	// The cast: a developer (owner) and an approver of one tenant, with an
+	// authorized app, the demo template (schema) and a contact.
+	hash, err := cheapHasher.Hash("release-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, tn, err := a.store.Signup(ctx, model.User{Email: "dev@shop.example", Name: "开发 Dev", PasswordHash: hash}, "老王面馆", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.authz.SetTenantRole(dev.ID, tn.ID, model.RoleOwner)
+	devActor := model.Actor{UserID: dev.ID, Label: dev.Email}
+	appr, err := a.store.CreateUser(ctx, devActor, model.User{Email: "boss@shop.example", Name: "审批 Boss", PasswordHash: hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := a.store.CreateInvite(ctx, devActor, tn.ID, model.RoleApprover, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.store.AcceptInvite(ctx, tok, appr.ID, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.authz.SetTenantRole(appr.ID, tn.ID, model.RoleApprover)
+	att, err := a.onboarding.Start(ctx, devActor, tn.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appID, code, err := a.sandbox.sb.AuthorizeApp(att.PreAuthCode, sandbox.AppSpec{Nickname: "老王面馆小程序"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.onboarding.Callback(ctx, devActor, tn.ID, att.ID, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemoTemplate(ctx, a.app); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.releases.SaveContact(ctx, devActor, tn.ID, store.TenantContact{Name: "王", Email: "dev@shop.example", NoticeMethod: "弹窗"}); err != nil {
+		t.Fatal(err)
+	}
+	tid := strconv.FormatInt(tn.ID, 10)
+	appPath := "/t/" + tid + "/apps/" + appID
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatal(err)
+	}
+	newTab := func(name string) *tab {
+		c, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		return &tab{t: t, ctx: c, base: a.base, name: name}
+	}
+	login := func(b *tab, email string) {
+		b.open("/login", 200)
+		b.nav("log in "+email,
+			chromedp.SendKeys(css("#f-email"), email),
+			chromedp.SendKeys(css("#f-password"), "release-password"),
+			chromedp.Click(css(`[data-testid=login-submit]`)),
+			chromedp.WaitVisible(css(`[data-testid=page-title]`)),
+		)
+	}
+	devTab := newTab("developer")
+	login(devTab, "dev@shop.example")
+
+	// The apps list stays open in a second tab of the developer's session.
+	listTab := &tab{t: t, base: a.base, name: "apps list"}
+	lc, cancelList := chromedp.NewContext(devTab.ctx)
+	t.Cleanup(cancelList)
+	listTab.ctx = lc
+	listTab.open("/t/"+tid+"/apps", 200)
+	listTab.do("the apps list is live", chromedp.WaitVisible(css(`#live-indicator.is-live`)))
+	listTab.wantText(`[data-testid=app-release-`+appID+`]`, "暂无")
+
+	// Config: type into the generated form; a bad value is kept with its error.
+	devTab.open(appPath+"/config", 200)
+	devTab.nav("save a config with a bad color",
+		chromedp.SetValue(css(`#cf-shopName`), "老王面馆"),
+		chromedp.SetValue(css(`#cf-brandColor`), "green"),
+		chromedp.Click(css(`[data-testid=config-save]`)),
+		chromedp.WaitVisible(css(`[data-testid=error-brandColor]`)),
+	)
+	if got := devTab.value(`#cf-brandColor`); got != "green" {
+		t.Fatalf("the typed color was lost: %q", got)
+	}
+	devTab.nav("add a banner row without JS",
+		chromedp.SetValue(css(`#cf-brandColor`), "#C0392B"),
+		chromedp.Click(css(`[data-testid=add-banners]`)),
+		chromedp.WaitVisible(css(`#cf-banners-0-image`)),
+	)
+	devTab.nav("save the config",
+		chromedp.SetValue(css(`#cf-banners-0-image`), "https://img.example/noodles.png"),
+		chromedp.SetValue(css(`#cf-banners-0-title`), "招牌面"),
+		chromedp.Click(css(`[data-testid=config-save]`)),
+		chromedp.WaitVisible(css(`[data-testid=version-1]`)),
+	)
+	devTab.shot("release-1-config")
+
+	// Prepare and commit.
+	devTab.open(appPath+"/releases", 200)
+	devTab.nav("prepare 1.0.0",
+		chromedp.SendKeys(css(`#f-user_version`), "1.0.0"),
+		chromedp.SendKeys(css(`#f-user_desc`), "首个版本"),
+		chromedp.Click(css(`[data-testid=prepare-submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=action-commit]`)),
+	)
+	relPath := devTab.path()
+	if i := len(relPath) - len("?flash=release.prepared"); i > 0 && relPath[i:] == "?flash=release.prepared" {
+		relPath = relPath[:i]
+	}
+	devTab.nav("commit", chromedp.Click(css(`[data-testid=action-commit]`)), chromedp.WaitVisible(css(`[data-testid=release]`)))
+	devTab.do("the privacy scan and preflight finish, live",
+		chromedp.WaitVisible(css(`[data-testid=release][data-state=awaiting_approval]`)))
+	devTab.shot("release-2-awaiting-approval")
+	// The developer prepared it: no review button for them as owner either.
+	devTab.open(relPath+"/review", 200)
+	devTab.wantText(`[data-testid=submit-reason]`, "由你准备")
+
+	// The approver reviews and submits.
+	bossTab := newTab("approver")
+	login(bossTab, "boss@shop.example")
+	bossTab.open(relPath+"/review", 200)
+	bossTab.wantText(`[data-testid=review-version]`, "1.0.0")
+	bossTab.wantText(`[data-testid=diff]`, "老王面馆")
+	bossTab.shot("release-3-review")
+	bossTab.nav("submit for review", chromedp.Click(css(`[data-testid=submit-audit]`)),
+		chromedp.WaitVisible(css(`[data-testid=release][data-state=auditing]`)))
+
+	// WeChat's reviewers approve (the sandbox console's decision); the push moves it live.
+	if err := a.sandbox.sb.DecideAudit(appID, sandbox.AuditDecision{Outcome: sandbox.AuditApprove}); err != nil {
+		t.Fatal(err)
+	}
+	bossTab.do("approved, live", chromedp.WaitVisible(css(`[data-testid=release][data-state=approved]`)))
+	bossTab.do("answer the confirm", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	bossTab.nav("release", chromedp.Click(css(`[data-testid=action-release]`)),
+		chromedp.WaitVisible(css(`[data-testid=release][data-state=released]`)))
+	bossTab.shot("release-4-released")
+
+	// The developer's apps list, never reloaded, shows the live version.
+	listTab.do("the apps list shows the released version without a reload",
+		chromedp.WaitVisible(css(`[data-testid=app-live-`+appID+`]`)))
+	listTab.wantText(`[data-testid=app-live-`+appID+`]`, "1.0.0")
+	listTab.shot("release-5-apps-list")
+}
