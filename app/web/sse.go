@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -22,6 +24,18 @@ var sseHeartbeat = 15 * time.Second
 
 // fragment renders what a live page shows for an event; ok=false skips it.
 type fragment func(ctx context.Context, e *platform.Event) (name string, comp templ.Component, ok bool)
+
+// sseParts is a fragment that updates several parts of a page for one
+// event: each part goes out as its own named event (the name a fragment
+// returns with it is unused).
+type sseParts []ssePart
+
+type ssePart struct {
+	name string
+	comp templ.Component
+}
+
+func (sseParts) Render(context.Context, io.Writer) error { return nil }
 
 // stream serves Server-Sent Events for topic: render(nil) on connect (the
 // attempt page uses it so a grant that lands between page load and connect
@@ -52,15 +66,21 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 			if !ok {
 				return nil
 			}
-			var buf bytes.Buffer
-			if err := comp.Render(ctx, &buf); err != nil {
-				return err
+			parts, ok := comp.(sseParts)
+			if !ok {
+				parts = sseParts{{name, comp}}
 			}
-			w.WriteString("event: " + name + "\n")
-			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-				w.WriteString("data: " + line + "\n")
+			for _, part := range parts {
+				var buf bytes.Buffer
+				if err := part.comp.Render(ctx, &buf); err != nil {
+					return err
+				}
+				w.WriteString("event: " + part.name + "\n")
+				for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+					w.WriteString("data: " + line + "\n")
+				}
+				w.WriteString("\n")
 			}
-			w.WriteString("\n")
 			return w.Flush()
 		}
 		w.WriteString("retry: 2000\n\n")
@@ -109,7 +129,12 @@ func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 			if err != nil {
 				return "", nil, false // moved to another tenant: show nothing more
 			}
-			return "app", views.AppSummary(p, views.AppDetailView{App: a, CanAuthorize: canAuth}), true
+			acts, err := s.Store.ListActivity(ctx, store.ActivityFilter{TenantID: tid, Query: appID, Limit: 20})
+			if err != nil {
+				return "", nil, false
+			}
+			p.Now = s.Now()
+			return "app", appLiveParts(p, views.AppDetailView{App: a, Activity: acts, CanAuthorize: canAuth}), true
 		})
 	}
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
@@ -169,8 +194,21 @@ func (s *Server) staffAppsEvents(c *fiber.Ctx) error {
 		if err != nil {
 			return "", nil, false
 		}
-		return "app", views.AppSummary(p, views.AppDetailView{App: a}), true
+		var acts []model.Activity
+		if a.TenantID != 0 {
+			if acts, err = s.Store.ListActivity(ctx, store.ActivityFilter{TenantID: a.TenantID, Query: appID, Limit: 20}); err != nil {
+				return "", nil, false
+			}
+		}
+		p.Now = s.Now()
+		return "app", appLiveParts(p, views.AppDetailView{App: a, Activity: acts}), true
 	})
+}
+
+// appLiveParts is what an app page updates live: its summary, its
+// permission sets and its activity.
+func appLiveParts(p views.Page, v views.AppDetailView) sseParts {
+	return sseParts{{"app", views.AppSummary(p, v)}, {"perms", views.AppPermissions(v)}, {"activity", views.AppActivity(p, v)}}
 }
 
 var _ = model.AppAuthorized
