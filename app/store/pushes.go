@@ -48,6 +48,9 @@ type NewPush struct {
 	FullXML    string // as decrypted; stored sealed
 }
 
+const insertPushSQL = `INSERT INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, last_seen_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`
+
 func pushAD(dedupeKey string) string { return "push:" + dedupeKey }
 
 // PushTx is the transaction recording a push; its cheap state changes and
@@ -84,52 +87,46 @@ func (p *PushTx) NoteAuthEvent(appID string, createTime int64) (bool, error) {
 // transaction to make its cheap state change and enqueue its follow-ups;
 // apply returns the outcome. For a duplicate, apply does not run, the
 // retry is counted and dup is true. An error from apply stores nothing.
-func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) (string, error)) (p Push, dup bool, err error) {
+// Concurrent pushes share one commit (push_batch.go); each still commits or
+// rolls back on its own.
+func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) (string, error)) (Push, bool, error) {
+	return s.pushes.record(ctx, in, apply)
+}
+
+// recordPushTx is one push's work inside a (batch) transaction.
+func (s *Store) recordPushTx(ctx context.Context, tx *sql.Tx, in NewPush, apply func(*PushTx) (string, error)) (p Push, dup bool, ptx *PushTx, err error) {
 	received := in.ReceivedAt.Unix()
-	var ptx *PushTx
-	defer func() {
-		if err == nil && ptx != nil {
-			for _, f := range ptx.after {
-				f()
-			}
+	res, err := s.execTx(ctx, tx, insertPushSQL,
+		in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, s.sealNonEmpty(in.FullXML, pushAD(in.DedupeKey)), received)
+	if err != nil {
+		return p, false, nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.execTx(ctx, tx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE dedupe_key = ?`, received, in.DedupeKey); err != nil {
+			return p, true, nil, err
 		}
-	}()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-			in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, s.sealNonEmpty(in.FullXML, pushAD(in.DedupeKey)), received)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			dup = true
-			if _, err := tx.ExecContext(ctx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE dedupe_key = ?`, received, in.DedupeKey); err != nil {
-				return err
-			}
-			p, err = scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, in.DedupeKey))
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		p = Push{ID: id, Route: in.Route, Kind: in.Kind, AppID: in.AppID, DedupeKey: in.DedupeKey, CreateTime: in.CreateTime,
-			ReceivedAt: unix(received), XML: in.XML, Outcome: PushRecorded, LastSeenAt: unix(received)}
-		if apply == nil {
-			return nil
-		}
-		ptx = &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
-		outcome, err := apply(ptx)
-		if err != nil {
-			return err
-		}
-		if outcome != "" && outcome != PushRecorded {
-			p.Outcome = outcome
-			_, err = tx.ExecContext(ctx, `UPDATE wechat_pushes SET outcome = ? WHERE id = ?`, outcome, id)
-		}
-		return err
-	})
-	return p, dup, err
+		p, err = scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, in.DedupeKey))
+		return p, true, nil, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return p, false, nil, err
+	}
+	p = Push{ID: id, Route: in.Route, Kind: in.Kind, AppID: in.AppID, DedupeKey: in.DedupeKey, CreateTime: in.CreateTime,
+		ReceivedAt: unix(received), XML: in.XML, Outcome: PushRecorded, LastSeenAt: unix(received)}
+	if apply == nil {
+		return p, false, nil, nil
+	}
+	ptx = &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
+	outcome, err := apply(ptx)
+	if err != nil {
+		return p, false, nil, err
+	}
+	if outcome != "" && outcome != PushRecorded {
+		p.Outcome = outcome
+		_, err = s.execTx(ctx, tx, `UPDATE wechat_pushes SET outcome = ? WHERE id = ?`, outcome, id)
+	}
+	return p, false, ptx, err
 }
 
 const pushCols = `id, route, kind, appid, dedupe_key, create_time, received_at, xml, outcome, duplicates, last_seen_at`

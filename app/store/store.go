@@ -35,6 +35,9 @@ type Store struct {
 	Path string
 	Box  *Box // encrypts secrets at rest
 	Now  func() time.Time
+
+	pushes pushBatcher // groups concurrent push records into one commit
+	stmts  stmtCache   // hot-path statements prepared on the writer
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
@@ -61,15 +64,24 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	s := &Store{W: w, R: r, Path: path, Box: box, Now: time.Now}
+	s.pushes.s = s
 	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareHot(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes both pools.
-func (s *Store) Close() error { return errors.Join(s.R.Close(), s.W.Close()) }
+// Close finishes pending push records, then closes both pools.
+func (s *Store) Close() error {
+	s.pushes.stop()
+	s.stmts.close()
+	return errors.Join(s.R.Close(), s.W.Close())
+}
 
 func (s *Store) provider() (*goose.Provider, error) {
 	sub, err := fs.Sub(db.Migrations, "migrations")

@@ -80,9 +80,12 @@ func (s *Store) ComponentHealth(ctx context.Context, appID string) (ComponentHea
 }
 
 func (s *Store) ensureComponentRow(ctx context.Context, tx *sql.Tx, appID string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO wechat_component (appid, updated_at) VALUES (?, ?) ON CONFLICT (appid) DO NOTHING`, appID, s.now())
+	_, err := s.execTx(ctx, tx, `INSERT INTO wechat_component (appid, updated_at) VALUES (?, ?) ON CONFLICT (appid) DO NOTHING`, appID, s.now())
 	return err
 }
+
+const saveTicketSQL = `UPDATE wechat_component SET ticket = ?, ticket_create_time = ?, ticket_received_at = ?, updated_at = ?
+	WHERE appid = ? AND ticket_create_time <= ?`
 
 // saveTicketTx keeps ticket if it is newer (by WeChat's CreateTime) than the
 // stored one; pushes can arrive out of order. It reports whether it saved.
@@ -90,8 +93,7 @@ func (s *Store) saveTicketTx(ctx context.Context, tx *sql.Tx, appID, ticket stri
 	if err := s.ensureComponentRow(ctx, tx, appID); err != nil {
 		return false, err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE wechat_component SET ticket = ?, ticket_create_time = ?, ticket_received_at = ?, updated_at = ?
-		WHERE appid = ? AND ticket_create_time <= ?`,
+	res, err := s.execTx(ctx, tx, saveTicketSQL,
 		s.sealNonEmpty(ticket, ticketAD(appID)), createTime, receivedAt.Unix(), s.now(), appID, createTime)
 	if err != nil {
 		return false, err
