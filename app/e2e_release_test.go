@@ -27,7 +27,8 @@ func TestE2ERelease(t *testing.T) {
 		t.Skip("browser test skipped with -short")
 	}
 	a := startE2EApp(t, cheapHasher)
-	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often
+	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often, and long enough
+	a.releases.ScanMaxPolls = 400
 	lctx, stopLoops := context.WithCancel(context.Background())
 	var loops sync.WaitGroup
 	loops.Add(4)
@@ -93,6 +94,20 @@ func TestE2ERelease(t *testing.T) {
 	if err := a.releases.SaveContact(ctx, devActor, tn.ID, store.TenantContact{Name: "王", Email: "dev@shop.example", NoticeMethod: "弹窗"}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		rs, _ := a.store.ListReleases(ctx, tn.ID, "", 5)
+		all, _ := a.store.ReleasesInStates(ctx, model.ReleaseStates, 10)
+		for _, r := range append(rs, all...) {
+			evs, _ := a.store.ReleaseEvents(ctx, tn.ID, r.ID)
+			t.Logf("release %d: %s errcode %d", r.ID, r.State, r.Errcode)
+			for _, e := range evs {
+				t.Logf("  %s -%s-> %s (%s) %s", e.From, e.Event, e.To, e.Cause, e.Detail)
+			}
+		}
+	})
 	tid := strconv.FormatInt(tn.ID, 10)
 	appPath := "/t/" + tid + "/apps/" + appID
 
@@ -172,8 +187,29 @@ func TestE2ERelease(t *testing.T) {
 		relPath = relPath[:i]
 	}
 	devTab.nav("commit", chromedp.Click(css(`[data-testid=action-commit]`)), chromedp.WaitVisible(css(`[data-testid=release]`)))
-	devTab.do("the privacy scan and preflight finish, live",
-		chromedp.WaitVisible(css(`[data-testid=release][data-state=awaiting_approval]`)))
+	// The pipeline (commit job, 20 s privacy scan, preflight) first, then
+	// the page, which must follow live.
+	waitState := func(want model.ReleaseState) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			rs, err := a.store.ListReleases(ctx, tn.ID, appID, 1)
+			if err == nil && len(rs) == 1 && rs[0].State == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("release never reached %s: %+v %v", want, rs, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitState(model.RelAwaitingApproval)
+	live, cancelLive := context.WithTimeout(devTab.ctx, 10*time.Second)
+	if _, err := chromedp.Run(live, chromedp.WaitVisible(css(`[data-testid=release][data-state=awaiting_approval]`))); err != nil {
+		cancelLive()
+		devTab.fail(err, "the release page did not follow the pipeline live")
+	}
+	cancelLive()
 	devTab.shot("release-2-awaiting-approval")
 	// The developer prepared it: no review button for them as owner either.
 	devTab.open(relPath+"/review", 200)
