@@ -97,6 +97,9 @@ func (s *Server) csrfMiddleware() fiber.Handler {
 
 // loadUser puts the signed-in user (if any) in the context.
 func (s *Server) loadUser(c *fiber.Ctx) error {
+	if isPushPath(c) {
+		return c.Next()
+	}
 	id := s.sessions.GetInt64(c.UserContext(), sessUserID)
 	if id != 0 {
 		u, err := s.Store.UserByID(c.UserContext(), id)
@@ -118,6 +121,9 @@ func currentUser(c *fiber.Ctx) *model.User {
 // locale picks the language (the user's choice, then the session's, then
 // Accept-Language) and the time zone, and puts a localizer in the context.
 func (s *Server) locale(c *fiber.Ctx) error {
+	if isPushPath(c) {
+		return c.Next()
+	}
 	choice := s.sessions.GetString(c.UserContext(), sessLang)
 	tz := s.Config.TimeZone
 	if u := currentUser(c); u != nil {
@@ -145,3 +151,7 @@ func parseID(c *fiber.Ctx, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// isPushPath is true for WeChat's push routes, which are signed, not
+// cookie-authenticated, and must answer fast.
+func isPushPath(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/wechat/") }
