@@ -20,7 +20,7 @@ import (
 // benchHTTP posts the prepared pushes to base+path from 8 clients and
 // reports pushes/s and the 99th percentile latency.
 func benchHTTP(b *testing.B, url string, bodies [][]byte, queries []string) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}} // a stuck request fails, not hangs
 	var next atomic.Int64
 	lat := make([]time.Duration, b.N)
 	b.ResetTimer()
