@@ -129,7 +129,7 @@ func (s *Server) loadRelease(c *fiber.Ctx) (model.App, model.Release, error) {
 func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, releaseID int64) (views.ReleaseView, error) {
 	t := currentTenant(c)
 	v := views.ReleaseView{App: a, CanPrepare: s.can(c, permReleasePrepare), CanApprove: s.can(c, permReleaseApprove),
-		StreamURL: releasePath(t.ID, a.AppID, releaseID) + "/events", Form: views.NewForm()}
+		CanContact: s.can(c, permTenantWrite), StreamURL: releasePath(t.ID, a.AppID, releaseID) + "/events", Form: views.NewForm()}
 	if u := currentUser(c); u != nil {
 		v.ViewerID = u.ID
 	}

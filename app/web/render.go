@@ -66,6 +66,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "activity", Act: "read"}) {
 			add("nav.tenant", "nav.activity", base+"/activity", "nav-activity")
 		}
+		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "tenant", Act: "write"}) {
+			add("nav.tenant", "nav.contact", base+"/settings/contact", "nav-contact")
+		}
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "tenants", Act: "read"}) {
 		add("nav.staff", "nav.tenants", "/staff/tenants", "nav-staff-tenants")

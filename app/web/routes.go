@@ -82,6 +82,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/t/:tid/invites/:iid/revoke", Tenant, p("members", "write"), s.inviteRevoke},
 		{"GET", "/t/:tid/activity", Tenant, p("activity", "read"), s.tenantActivity},
 		{"GET", "/t/:tid/activity.csv", Tenant, p("activity", "read"), s.tenantActivityCSV},
+		{"GET", "/t/:tid/settings/contact", Tenant, p("tenant", "write"), s.tenantContact},
+		{"POST", "/t/:tid/settings/contact", Tenant, p("tenant", "write"), s.tenantContactSave},
 
 		{"GET", "/t/:tid/apps", Tenant, p("apps", "read"), s.tenantApps},
 		{"GET", "/t/:tid/apps/events", Tenant, p("apps", "read"), s.tenantAppsEvents},
