@@ -84,6 +84,7 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "wechat", Act: "read"}) {
 		add("nav.staff", "nav.wechat", "/staff/wechat", "nav-staff-wechat")
+		add("nav.staff", "nav.domains", "/staff/settings/domains", "nav-staff-domains")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "activity", Act: "read"}) {
 		add("nav.staff", "nav.staff_activity", "/staff/activity", "nav-staff-activity")

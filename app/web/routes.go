@@ -115,6 +115,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/staff/tenants/:tid/status", Platform, p("tenants", "write"), s.staffTenantStatus},
 		{"GET", "/staff/wechat", Platform, p("wechat", "read"), s.staffWeChat},
 		{"POST", "/staff/wechat/ticket", Platform, p("wechat", "write"), s.staffWeChatTicket},
+		{"GET", "/staff/settings/domains", Platform, p("wechat", "read"), s.staffDomains},
+		{"POST", "/staff/settings/domains", Platform, p("wechat", "write"), s.staffDomainsSave},
 		{"GET", "/staff/apps", Platform, p("apps", "read"), s.staffApps},
 		{"GET", "/staff/apps/events", Platform, p("apps", "read"), s.staffAppsEvents},
 		{"POST", "/staff/apps/reconcile", Platform, p("wechat", "write"), s.staffReconcile},

@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/wechat"
 )
 
 // Settings pages: the tenant's privacy contact, the platform's server domains.
@@ -44,6 +47,29 @@ func settingsScenarios() []scenario {
 		{name: "contact save developer", method: "POST", url: "/t/{A}/settings/contact", form: form("email", "dev@a.test"), who: "developerA", status: 403},
 		{name: "contact save A's from B", method: "POST", url: "/t/{A}/settings/contact", form: form("email", "b@b.test"), who: "ownerB", status: 404},
 		{name: "contact save anonymous", method: "POST", url: "/t/{A}/settings/contact", form: form("email", "x@x.test"), who: "anon", status: 303, loc: "/login"},
+
+		{name: "domains page support reads", method: "GET", url: "/staff/settings/domains", who: "staffsupport", status: 200, want: []string{`data-testid="domains-form"`, `name="requestdomain"`, `name="wsrequestdomain"`, "readonly", "t:domains.read_only", `data-testid="nav-staff-domains"`}, notWant: []string{`data-testid="domains-save"`}},
+		{name: "domains page operator", method: "GET", url: "/staff/settings/domains", who: "staffoperator", status: 200, want: []string{`data-testid="domains-save"`}},
+		{name: "domains page tenant owner", method: "GET", url: "/staff/settings/domains", who: "ownerA", status: 403},
+		{name: "domains save", method: "POST", url: "/staff/settings/domains", form: form("requestdomain", "https://API.example.com\napi.example.com/\n\nhttps://pay.example.com:8443", "wsrequestdomain", "wss://ws.example.com", "uploaddomain", "", "downloaddomain", "https://cdn.example.com"), who: "staffoperator", status: 303, loc: "/staff/settings/domains?flash=domains.saved",
+			check: func(t *testing.T, h *harness, w *world) {
+				var d wechat.ServerDomains
+				if err := h.st.Setting(context.Background(), platform.SettingServerDomains, &d); err != nil ||
+					strings.Join(d.RequestDomain, " ") != "https://api.example.com https://pay.example.com:8443" || strings.Join(d.WsRequestDomain, " ") != "wss://ws.example.com" ||
+					len(d.UploadDomain) != 0 || strings.Join(d.DownloadDomain, " ") != "https://cdn.example.com" {
+					t.Errorf("saved domains: %+v %v", d, err)
+				}
+			}},
+		{name: "domains save invalid keeps what was typed", method: "POST", url: "/staff/settings/domains", form: form("requestdomain", "http://plain.example.com", "wsrequestdomain", "https://ws.example.com", "uploaddomain", "https://10.0.0.1", "downloaddomain", "https://ok.example.com/path"), who: "staffadmin", status: 422,
+			want: []string{`data-testid="form-summary"`, `data-testid="error-requestdomain"`, `data-testid="error-wsrequestdomain"`, `data-testid="error-uploaddomain"`, `data-testid="error-downloaddomain"`, "t:domains.err.https", "t:domains.err.wss", "http://plain.example.com", "https://ok.example.com/path"},
+			check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM platform_settings`); n != 0 {
+					t.Errorf("settings saved: %d", n)
+				}
+			}},
+		{name: "domains save support", method: "POST", url: "/staff/settings/domains", form: form("requestdomain", "https://api.example.com"), who: "staffsupport", status: 403},
+		{name: "domains save approver", method: "POST", url: "/staff/settings/domains", form: form("requestdomain", "https://api.example.com"), who: "staffapprover", status: 403},
+		{name: "domains save tenant owner", method: "POST", url: "/staff/settings/domains", form: form("requestdomain", "https://api.example.com"), who: "ownerA", status: 403},
 	}
 }
 
