@@ -81,6 +81,7 @@ func newSandboxRig(cfg *config.Config, log *slog.Logger, listenAddr string) (*sa
 		AppEventsURL:       internal + "/wechat/apps/$APPID$/events",
 		AllowedEntryHost:   host,
 		PublicBase:         public,
+		AssetBase:          internal + "/sandbox", // head_img: fetched by the server's avatar proxy
 		Logger:             log.With("component", "sandbox"),
 	})
 	if err != nil {

@@ -600,7 +600,7 @@ func StaffAppsTable(p Page, v StaffAppsView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = AppAvatar(a).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = AppAvatar(p, a).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -43,6 +43,9 @@ type Deps struct {
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration
+	// AvatarClient fetches authorizers' head images for the avatar proxy;
+	// nil means a client with a 3 s timeout.
+	AvatarClient *http.Client
 }
 
 // Server holds the dependencies every handler uses.
@@ -50,6 +53,7 @@ type Server struct {
 	Deps
 	sessions *scs.SessionManager
 	stop     chan struct{} // closed at shutdown so long-lived streams end
+	avatars  *avatarCache  // fetched head images (avatar.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -71,7 +75,7 @@ func New(d Deps) (*fiber.App, *Server) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = d.Config.SecureCookies()
 	sm.HashTokenInStore = true // the database holds hashes of session tokens, not the tokens
-	s := &Server{Deps: d, sessions: sm, stop: make(chan struct{})}
+	s := &Server{Deps: d, sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries)}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "minifleet",

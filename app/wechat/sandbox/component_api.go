@@ -276,7 +276,7 @@ type authorizerInfo struct {
 func (s *Sandbox) authorizerInfoOf(a *app) authorizerInfo {
 	info := authorizerInfo{
 		NickName:      a.nickname,
-		HeadImg:       "http://wx.qlogo.cn/mmopen/sandbox_" + a.appID + "/0",
+		HeadImg:       s.headImgURL(a.appID),
 		UserName:      a.userName,
 		QRCodeURL:     "http://mmbiz.qpic.cn/mmbiz_jpg/sandbox_" + a.appID + "/0",
 		PrincipalName: a.principal,

@@ -73,6 +73,9 @@ func (s *Sandbox) buildRoutes() {
 	s.mux.HandleFunc("POST /safe/bindcomponent", s.authSubmit)
 	s.mux.HandleFunc("POST /wxaopen/safe/bindcomponent", s.authSubmit)
 
+	// Authorizers' head images (wx.qlogo.cn).
+	s.mux.HandleFunc("GET /mmopen/{appid}/0", s.serveHeadImg)
+
 	// Operator console (sandbox mode only).
 	s.mux.HandleFunc("GET /console", s.consolePage)
 	s.mux.HandleFunc("POST /console/ticket", s.consoleTicket)

@@ -59,6 +59,11 @@ type Options struct {
 	// PublicBase is the URL prefix under which the handler is mounted (e.g.
 	// "http://localhost:8080/sandbox"); every link and redirect it renders starts with it.
 	PublicBase string
+	// AssetBase is the URL prefix under which the platform's server fetches
+	// the images the sandbox hands out (head_img); default PublicBase. In
+	// sandbox mode the server reaches the emulator over loopback, not
+	// through the public address.
+	AssetBase string
 
 	TicketInterval time.Duration // default 10 min
 	TicketTTL      time.Duration // default 12 h
@@ -136,6 +141,10 @@ func (o *Options) setDefaults() {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	o.PublicBase = strings.TrimRight(o.PublicBase, "/")
+	o.AssetBase = strings.TrimRight(o.AssetBase, "/")
+	if o.AssetBase == "" {
+		o.AssetBase = o.PublicBase
+	}
 }
 
 // Sandbox is the emulator. It is safe for concurrent use.
