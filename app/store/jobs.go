@@ -65,8 +65,13 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, j NewJob) (int64, boo
 	}
 	now := s.now()
 	runAt := j.RunAt.Unix()
-	if j.RunAt.IsZero() {
+	switch {
+	case j.RunAt.IsZero():
 		runAt = now
+	case j.RunAt.After(s.Now()) && j.RunAt.Nanosecond() != 0:
+		// run_at has whole seconds: round a later time up, so a job asked
+		// for in 500 ms never runs at once (a poll loop would spin).
+		runAt++
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, dedupe_key, payload, run_at, max_attempts, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
