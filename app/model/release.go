@@ -180,7 +180,11 @@ func EventCauses(ev ReleaseEvent) []CauseKind { return eventCauses[ev] }
 // ReleaseTable is the whole state machine. Anything not listed is illegal.
 var ReleaseTable = buildTable(
 	// Preparing and committing.
-	rules(EvAmend, map[ReleaseState]ReleaseState{RelDraft: RelDraft, RelPreflight: RelPreflight, RelPreflightFailed: RelPreflightFailed}),
+	// Amending the audit choices while awaiting approval (or after a failed
+	// submission) sends the release back to preflight: the new choices are
+	// checked and any approval is void.
+	rules(EvAmend, map[ReleaseState]ReleaseState{RelDraft: RelDraft, RelPreflight: RelPreflight, RelPreflightFailed: RelPreflightFailed,
+		RelAwaitingApproval: RelPreflight, RelSubmitFailed: RelPreflight}),
 	rules(EvCommit, to(RelCommitting, RelDraft, RelCommitFailed)),
 	rules(EvCommitOK, to(RelCommitted, RelCommitting)),
 	rules(EvCommitFail, to(RelCommitFailed, RelCommitting)),

@@ -242,7 +242,8 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 
 // AmendSubmit replaces the audit choices (items with page and category,
 // privacy_api_not_use, version_desc, feedback, order path) of a release in
-// draft, preflight or preflight_failed. seenSeq is the Seq the editor saw.
+// draft, preflight or preflight_failed; awaiting_approval and submit_failed
+// go back to preflight. seenSeq is the Seq the editor saw.
 // Any approval is void afterwards (the payload hash changes). In preflight
 // the checks run again with the new choices.
 func (r *Releases) AmendSubmit(ctx context.Context, tenantID, releaseID int64, actor model.Actor, seenSeq int64, choices model.SubmitChoices) (model.Release, error) {

@@ -101,6 +101,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/events", Tenant, p("apps", "read"), s.appReleaseEvents},
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/qr", Tenant, p("apps", "read"), s.appReleaseQR},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/step", Tenant, p("release", "prepare"), s.appReleaseStep},
+		{"GET", "/t/:tid/apps/:appid/releases/:rid/items", Tenant, p("release", "prepare"), s.appReleaseItems},
+		{"POST", "/t/:tid/apps/:appid/releases/:rid/items", Tenant, p("release", "prepare"), s.appReleaseItemsSave},
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/review", Tenant, p("release", "approve"), s.appReleaseReview},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/submit", Tenant, p("release", "approve"), s.appReleaseSubmit},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/ship", Tenant, p("release", "approve"), s.appReleaseShip},

@@ -14,7 +14,89 @@ import (
 // Settings pages: the tenant's privacy contact, the platform's server domains.
 
 func init() {
-	moreScenarios = append(moreScenarios, settingsScenarios)
+	fixtureSetup = append(fixtureSetup, itemsFixture)
+	moreScenarios = append(moreScenarios, settingsScenarios, itemsScenarios)
+}
+
+const appE = "wxappe0000000006"
+
+// itemsFixture: tenant E's app with a release awaiting approval whose audit
+// item has a category (the sandbox knows no fixture app, so get_category
+// fails and the current category stays choosable).
+func itemsFixture(h *harness, w *world) []string {
+	ctx := context.Background()
+	uE, tE := h.signup("owner@e.test", "Eve Owner", "Echo Eatery 戊商户")
+	w.users["ownerE"] = uE
+	addApp(h, appE, "Echo Eatery 戊小程序", []int{18}, tE.ID)
+	who := model.Actor{UserID: uE.ID, Label: uE.Email}
+	p := model.ReleasePayload{TemplateID: relTemplateID, UserVersion: "1.2.0", UserDesc: "戊店上新", ExtJSON: `{"ext":{"shopName":"戊店"},"extAppid":"` + appE + `","extEnable":true}`,
+		Submit: model.SubmitChoices{Items: []model.AuditItemChoice{{Address: "pages/index/index", FirstClass: "工具", SecondClass: "信息查询", FirstID: 287, SecondID: 612}}}}
+	r, err := model.NewRelease(tE.ID, appE, 1, p, who, h.clock.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if r, err = h.st.CreateRelease(ctx, tE.ID, r); err != nil {
+		h.t.Fatal(err)
+	}
+	for _, ev := range []model.ReleaseEvent{model.EvCommit, model.EvCommitOK, model.EvScan, model.EvScanDone, model.EvPreflightOK} {
+		c := model.Cause{Kind: model.CauseSystem, Actor: "system", At: h.clock.Now()}
+		if ev == model.EvCommit {
+			c = model.Cause{Kind: model.CauseUser, ActorID: uE.ID, Actor: uE.Email, At: h.clock.Now()}
+		}
+		if r, err = h.st.TransitionRelease(ctx, tE.ID, r.ID, ev, c); err != nil {
+			h.t.Fatalf("%s: %v", ev, err)
+		}
+	}
+	return []string{"{E}", itoa(tE.ID), "{appE}", appE, "{relE}", itoa(r.ID), "{seqE}", itoa(r.Seq), "{hashE}", r.PayloadHash}
+}
+
+func itemsScenarios() []scenario {
+	relE := func(t *testing.T, h *harness, w *world) model.Release {
+		t.Helper()
+		var id, tid int64
+		if err := h.st.R.QueryRow(`SELECT id, tenant_id FROM releases WHERE appid = ?`, appE).Scan(&id, &tid); err != nil {
+			t.Fatal(err)
+		}
+		r, err := h.st.Release(context.Background(), tid, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	unchanged := func(t *testing.T, h *harness, w *world) {
+		t.Helper()
+		if r := relE(t, h, w); r.State != model.RelAwaitingApproval || len(r.Submit.Items) != 1 || r.Submit.Items[0].Title != "" {
+			t.Errorf("release E changed: %s %+v", r.State, r.Submit.Items)
+		}
+	}
+	items := "/t/{E}/apps/{appE}/releases/{relE}/items"
+	return []scenario{
+		{name: "items page", method: "GET", url: items, who: "ownerE", status: 200,
+			want: []string{`data-testid="items-form"`, `data-testid="items-voids"`, `<option value="287:612:0" selected>工具 / 信息查询</option>`, `<option value="pages/index/index" selected>`, `name="seq" value="{seqE}"`, `data-testid="items-wechat-error"`}},
+		{name: "items page of A's release", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/items", who: "developerA", status: 200, want: []string{`data-testid="items-form"`, `name="items.0.category"`}},
+		{name: "items page viewer", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/items", who: "viewerA", status: 403},
+		{name: "items page approver", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/items", who: "approverA", status: 403},
+		{name: "items page of E from A", method: "GET", url: "/t/{A}/apps/{appE}/releases/{relE}/items", who: "ownerA", status: 404},
+		{name: "items save", method: "POST", url: items, form: form("seq", "{seqE}", "items.0.category", "287:612:0", "items.0.address", "pages/index/index", "items.0.title", "首页", "items.0.tag", " 店铺   菜单 "), who: "ownerE", status: 303, loc: "/t/{E}/apps/{appE}/releases/{relE}?flash=release.items_saved",
+			check: func(t *testing.T, h *harness, w *world) {
+				r := relE(t, h, w)
+				if r.State != model.RelPreflight || len(r.Submit.Items) != 1 || r.Submit.Items[0].Title != "首页" || r.Submit.Items[0].Tag != "店铺 菜单" || r.Submit.Items[0].SecondClass != "信息查询" {
+					t.Errorf("after amend: %s %+v", r.State, r.Submit.Items)
+				}
+				if n := h.count(`SELECT COUNT(*) FROM release_events WHERE release_id = ? AND event = 'amend'`, r.ID); n != 1 {
+					t.Errorf("amend events = %d", n)
+				}
+			}},
+		{name: "items save invalid keeps what was typed", method: "POST", url: items, form: form("seq", "{seqE}", "items.0.category", "9:9:9", "items.0.address", "pages/nope/nope", "items.0.title", strings.Repeat("长", 33), "items.0.tag", "a b c d e f g h i j k", "items.1.title", "没有类目"), who: "ownerE", status: 422,
+			want: []string{`data-testid="error-items.0.category"`, `data-testid="error-items.0.title"`, `data-testid="error-items.0.tag"`, `data-testid="error-items.1.category"`, "t:release.items.err.category", "t:release.items.err.category_required", `value="a b c d e f g h i j k"`, `value="没有类目"`}, check: unchanged},
+		{name: "items save nothing", method: "POST", url: items, form: form("seq", "{seqE}"), who: "ownerE", status: 422, want: []string{"t:release.preflight.no_category"}, check: unchanged},
+		{name: "items save stale", method: "POST", url: items, form: form("seq", "1", "items.0.category", "287:612:0"), who: "ownerE", status: 409, want: []string{"t:release.err.stale"}, check: unchanged},
+		{name: "items save viewer", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/items", form: form("seq", "5"), who: "viewerA", status: 403},
+		{name: "items save approver", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/items", form: form("seq", "5"), who: "approverA", status: 403},
+		{name: "items save E's through A", method: "POST", url: "/t/{A}/apps/{appE}/releases/{relE}/items", form: form("seq", "{seqE}", "items.0.category", "287:612:0"), who: "ownerA", status: 404},
+		{name: "release page shows audit items", method: "GET", url: "/t/{E}/apps/{appE}/releases/{relE}", who: "ownerE", status: 200, want: []string{`data-testid="audit-item-0"`, "工具 / 信息查询", `data-testid="edit-items"`}},
+		{name: "review page shows audit items", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/review", who: "approverA", status: 200, want: []string{`data-testid="review-items"`, `data-testid="audit-items-none"`}},
+	}
 }
 
 func settingsScenarios() []scenario {

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/wechat"
+	"github.com/minifleet/minifleet/views"
+)
+
+func init() {
+	flashKeys["release.items_saved"] = true
+}
+
+// WeChat's limits on an audit item (§7.1).
+const (
+	maxItemTitle = 32
+	maxItemTags  = 10
+	maxTagLen    = 20
+)
+
+func categoryValue(firstID, secondID, thirdID int) string {
+	return fmt.Sprintf("%d:%d:%d", firstID, secondID, thirdID)
+}
+
+func categoryLabel(c wechat.Category) string {
+	l := c.FirstClass + " / " + c.SecondClass
+	if c.ThirdClass != "" {
+		l += " / " + c.ThirdClass
+	}
+	return l
+}
+
+// itemsView reads a release's audit items page: the app's categories from
+// WeChat and the template's pages.
+func (s *Server) itemsView(c *fiber.Ctx) (views.ReleaseItemsView, []wechat.Category, error) {
+	a, rel, err := s.loadRelease(c)
+	if err != nil {
+		return views.ReleaseItemsView{}, nil, err
+	}
+	if s.Releases == nil {
+		return views.ReleaseItemsView{}, nil, fiber.ErrServiceUnavailable
+	}
+	rel, cats, pages, err := s.Releases.AuditChoices(c.UserContext(), rel.TenantID, rel.ID)
+	v := views.ReleaseItemsView{App: a, Release: rel, Pages: pages, Form: views.NewForm(), Amendable: views.ItemsAmendable(rel.State)}
+	if err != nil {
+		if model.ErrorCode(err) == model.CodeNotFound {
+			return v, nil, err
+		}
+		code := 0
+		if we := (*wechat.Error)(nil); errors.As(err, &we) {
+			code = we.Code
+		}
+		v.WeChatKey, v.WeChatErrcode = model.ErrActionFor(code).Key, code
+		// WeChat did not list the categories: the release's current ones stay
+		// choosable (preflight checks them against WeChat again).
+		for _, it := range rel.Submit.Items {
+			ct := wechat.Category{FirstClass: it.FirstClass, SecondClass: it.SecondClass, ThirdClass: it.ThirdClass, FirstID: it.FirstID, SecondID: it.SecondID, ThirdID: it.ThirdID}
+			if !slices.ContainsFunc(cats, func(x wechat.Category) bool {
+				return categoryValue(x.FirstID, x.SecondID, x.ThirdID) == categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID)
+			}) {
+				cats = append(cats, ct)
+			}
+		}
+	}
+	for _, ct := range cats {
+		v.Categories = append(v.Categories, views.Option{Value: categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID), Label: categoryLabel(ct)})
+	}
+	return v, cats, nil
+}
+
+func (s *Server) appReleaseItems(c *fiber.Ctx) error {
+	v, _, err := s.itemsView(c)
+	if err != nil {
+		return err
+	}
+	v.Form.Values["seq"] = strconv.FormatInt(v.Release.Seq, 10)
+	for i, it := range v.Release.Submit.Items {
+		k := "items." + strconv.Itoa(i) + "."
+		v.Form.Values[k+"category"] = categoryValue(it.FirstID, it.SecondID, it.ThirdID)
+		v.Form.Values[k+"address"], v.Form.Values[k+"title"], v.Form.Values[k+"tag"] = it.Address, it.Title, it.Tag
+	}
+	v.Rows = min(len(v.Release.Submit.Items)+1, model.MaxAuditItems)
+	return s.render(c, views.ReleaseItemsPage(s.page(c, "release.items_title", "release.items_help"), v))
+}
+
+// appReleaseItemsSave replaces the audit items through AmendSubmit, bound to
+// the Seq the editor saw; the release is checked again and any approval is
+// void (its payload hash changes).
+func (s *Server) appReleaseItemsSave(c *fiber.Ctx) error {
+	v, cats, err := s.itemsView(c)
+	if err != nil {
+		return err
+	}
+	f := views.NewForm()
+	f.Values["seq"] = c.FormValue("seq")
+	rows := 0
+	var items []model.AuditItemChoice
+	for i := range model.MaxAuditItems {
+		k := "items." + strconv.Itoa(i) + "."
+		cat, addr := c.FormValue(k+"category"), strings.TrimSpace(c.FormValue(k+"address"))
+		title, tag := strings.TrimSpace(c.FormValue(k+"title")), strings.Join(strings.Fields(c.FormValue(k+"tag")), " ")
+		for name, val := range map[string]string{"category": cat, "address": addr, "title": title, "tag": tag} {
+			f.Values[k+name] = val
+		}
+		if cat == "" && addr == "" && title == "" && tag == "" {
+			continue
+		}
+		rows = i + 1
+		it := model.AuditItemChoice{Address: addr, Title: title, Tag: tag}
+		idx := slices.IndexFunc(cats, func(ct wechat.Category) bool { return categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID) == cat })
+		switch {
+		case cat == "":
+			f.Errors[k+"category"] = "release.items.err.category_required"
+		case idx < 0:
+			f.Errors[k+"category"] = "release.items.err.category"
+		default:
+			ct := cats[idx]
+			it.FirstClass, it.SecondClass, it.ThirdClass = ct.FirstClass, ct.SecondClass, ct.ThirdClass
+			it.FirstID, it.SecondID, it.ThirdID = ct.FirstID, ct.SecondID, ct.ThirdID
+		}
+		if addr != "" && len(v.Pages) > 0 && !slices.Contains(v.Pages, addr) {
+			f.Errors[k+"address"] = "release.items.err.page"
+		}
+		if utf8.RuneCountInString(title) > maxItemTitle {
+			f.Errors[k+"title"] = "release.items.err.title"
+		}
+		if tags := strings.Fields(tag); len(tags) > maxItemTags || slices.ContainsFunc(tags, func(t string) bool { return utf8.RuneCountInString(t) > maxTagLen }) {
+			f.Errors[k+"tag"] = "release.items.err.tag"
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 && !f.HasErrors() {
+		f.Summary = "release.preflight.no_category"
+	}
+	if !f.HasErrors() {
+		seq, _ := strconv.ParseInt(f.V("seq"), 10, 64)
+		ch := v.Release.Submit
+		ch.Items = items
+		_, err = s.Releases.AmendSubmit(c.UserContext(), v.Release.TenantID, v.Release.ID, actor(c), seq, ch)
+		if err == nil {
+			return s.redirectFlash(c, releasePath(v.Release.TenantID, v.App.AppID, v.Release.ID), "release.items_saved")
+		}
+		if !formError(&f, err) {
+			return err
+		}
+		c.Status(statusOf(err))
+	} else {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	v.Form, v.Rows = f, min(max(rows, len(v.Release.Submit.Items))+1, model.MaxAuditItems)
+	return s.render(c, views.ReleaseItemsPage(s.page(c, "release.items_title", "release.items_help"), v))
+}
