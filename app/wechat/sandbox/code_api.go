@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/jpeg"
+	"image/png"
 	"net/url"
 	"slices"
 	"strings"
@@ -190,8 +191,14 @@ func qrJPEG(text string) ([]byte, error) {
 		return nil, err
 	}
 	code.Scale = 8
+	// code.Image() draws one pixel a module in the corner of a scaled
+	// canvas; the PNG is drawn at scale.
+	img, err := png.Decode(bytes.NewReader(code.PNG()))
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, code.Image(), &jpeg.Options{Quality: 95}); err != nil {
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
