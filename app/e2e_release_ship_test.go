@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,56 +26,10 @@ func TestE2EReleaseShip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}
-	a := startE2EApp(t, cheapHasher)
-	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s
-	a.releases.ScanMaxPolls = 400
-	lctx, stopLoops := context.WithCancel(context.Background())
-	var loops sync.WaitGroup
-	loops.Add(4)
-	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
-	go func() { defer loops.Done(); a.platform.Run(lctx) }()
-	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
-	go func() { defer loops.Done(); a.releases.Run(lctx) }()
-	t.Cleanup(func() { stopLoops(); loops.Wait() })
-
-	budget, stop := context.WithTimeout(context.Background(), 170*time.Second)
-	t.Cleanup(stop)
-	ctx := context.Background()
-	for {
-		h, err := a.store.ComponentHealth(budget, a.cfg.WeChat.ComponentAppID)
-		if err == nil && h.HasTicket {
-			break
-		}
-		select {
-		case <-budget.Done():
-			t.Fatal("no component_verify_ticket arrived from the sandbox")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	a, ctx, budget := startReleaseRig(t, 170*time.Second)
 
 	// The cast: an owner who prepares, an approver who ships (in English).
-	hash, err := cheapHasher.Hash("release-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, tn, err := a.store.Signup(ctx, model.User{Email: "dev@ship.example", Name: "开发 Dev", PasswordHash: hash}, "灰度面馆", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.authz.SetTenantRole(dev.ID, tn.ID, model.RoleOwner)
-	devActor := model.Actor{UserID: dev.ID, Label: dev.Email}
-	appr, err := a.store.CreateUser(ctx, devActor, model.User{Email: "boss@ship.example", Name: "Boss Approver", PasswordHash: hash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, tok, err := a.store.CreateInvite(ctx, devActor, tn.ID, model.RoleApprover, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := a.store.AcceptInvite(ctx, tok, appr.ID, nil, ""); err != nil {
-		t.Fatal(err)
-	}
-	a.authz.SetTenantRole(appr.ID, tn.ID, model.RoleApprover)
+	_, tn, appr, devActor := releaseCast(t, a, "dev@ship.example", "开发 Dev", "灰度面馆", "boss@ship.example", "Boss Approver")
 	if err := a.store.SetPreferences(ctx, appr.ID, "en", "Asia/Shanghai"); err != nil {
 		t.Fatal(err)
 	}

@@ -26,57 +26,11 @@ func TestE2ERelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}
-	a := startE2EApp(t, cheapHasher)
-	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often, and long enough
-	a.releases.ScanMaxPolls = 400
-	lctx, stopLoops := context.WithCancel(context.Background())
-	var loops sync.WaitGroup
-	loops.Add(4)
-	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
-	go func() { defer loops.Done(); a.platform.Run(lctx) }()
-	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
-	go func() { defer loops.Done(); a.releases.Run(lctx) }()
-	t.Cleanup(func() { stopLoops(); loops.Wait() })
-
-	budget, stop := context.WithTimeout(context.Background(), 150*time.Second)
-	t.Cleanup(stop)
-	ctx := context.Background()
-	for {
-		h, err := a.store.ComponentHealth(budget, a.cfg.WeChat.ComponentAppID)
-		if err == nil && h.HasTicket {
-			break
-		}
-		select {
-		case <-budget.Done():
-			t.Fatal("no component_verify_ticket arrived from the sandbox")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	a, ctx, budget := startReleaseRig(t, 150*time.Second)
 
 	// The cast: a developer (owner) and an approver of one tenant, with an
 	// authorized app, the demo template (schema) and a contact.
-	hash, err := cheapHasher.Hash("release-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, tn, err := a.store.Signup(ctx, model.User{Email: "dev@shop.example", Name: "开发 Dev", PasswordHash: hash}, "老王面馆", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.authz.SetTenantRole(dev.ID, tn.ID, model.RoleOwner)
-	devActor := model.Actor{UserID: dev.ID, Label: dev.Email}
-	appr, err := a.store.CreateUser(ctx, devActor, model.User{Email: "boss@shop.example", Name: "审批 Boss", PasswordHash: hash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, tok, err := a.store.CreateInvite(ctx, devActor, tn.ID, model.RoleApprover, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := a.store.AcceptInvite(ctx, tok, appr.ID, nil, ""); err != nil {
-		t.Fatal(err)
-	}
-	a.authz.SetTenantRole(appr.ID, tn.ID, model.RoleApprover)
+	_, tn, _, devActor := releaseCast(t, a, "dev@shop.example", "开发 Dev", "老王面馆", "boss@shop.example", "审批 Boss")
 	att, err := a.onboarding.Start(ctx, devActor, tn.ID, "")
 	if err != nil {
 		t.Fatal(err)
@@ -240,4 +194,66 @@ func TestE2ERelease(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-testid=app-live-`+appID+`]`)))
 	listTab.wantText(`[data-testid=app-live-`+appID+`]`, "1.0.0")
 	listTab.shot("release-5-apps-list")
+}
+
+// startReleaseRig starts the whole app with its background loops (sandbox,
+// platform, onboarding, releases) and waits for the sandbox's first ticket.
+func startReleaseRig(t *testing.T, d time.Duration) (*e2eApp, context.Context, context.Context) {
+	t.Helper()
+	a := startE2EApp(t, cheapHasher)
+	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often, and long enough
+	a.releases.ScanMaxPolls = 400
+	lctx, stopLoops := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	loops.Add(4)
+	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
+	go func() { defer loops.Done(); a.platform.Run(lctx) }()
+	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
+	go func() { defer loops.Done(); a.releases.Run(lctx) }()
+	t.Cleanup(func() { stopLoops(); loops.Wait() })
+
+	budget, stop := context.WithTimeout(context.Background(), d)
+	t.Cleanup(stop)
+	for {
+		h, err := a.store.ComponentHealth(budget, a.cfg.WeChat.ComponentAppID)
+		if err == nil && h.HasTicket {
+			break
+		}
+		select {
+		case <-budget.Done():
+			t.Fatal("no component_verify_ticket arrived from the sandbox")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return a, context.Background(), budget
+}
+
+// releaseCast signs up a tenant whose owner prepares releases, and invites
+// a second user as its approver (the two-person rule needs both).
+func releaseCast(t *testing.T, a *e2eApp, devEmail, devName, tenant, apprEmail, apprName string) (model.User, model.Tenant, model.User, model.Actor) {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := cheapHasher.Hash("release-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, tn, err := a.store.Signup(ctx, model.User{Email: devEmail, Name: devName, PasswordHash: hash}, tenant, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.authz.SetTenantRole(dev.ID, tn.ID, model.RoleOwner)
+	devActor := model.Actor{UserID: dev.ID, Label: dev.Email}
+	appr, err := a.store.CreateUser(ctx, devActor, model.User{Email: apprEmail, Name: apprName, PasswordHash: hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := a.store.CreateInvite(ctx, devActor, tn.ID, model.RoleApprover, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.store.AcceptInvite(ctx, tok, appr.ID, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.authz.SetTenantRole(appr.ID, tn.ID, model.RoleApprover)
+	return dev, tn, appr, devActor
 }
