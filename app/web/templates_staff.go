@@ -207,14 +207,10 @@ func (s *Server) staffTemplateSchemaSave(c *fiber.Ctx) error {
 				pages = append(pages, l)
 			}
 		}
-		if s.Library != nil {
-			err = s.Library.SetSchema(c.UserContext(), actor(c), id, raw)
-		} else {
-			var sc *extconfig.Schema
-			if sc, err = extconfig.ParseSchema([]byte(raw)); err == nil {
-				err = s.Store.SetTemplateSchema(c.UserContext(), actor(c), id, raw, sc.AllowedKeys())
-			}
+		if s.Library == nil {
+			return fiber.ErrServiceUnavailable
 		}
+		err = s.Library.SetSchema(c.UserContext(), actor(c), id, raw)
 		if err == nil {
 			err = s.Store.SetTemplatePages(c.UserContext(), id, pages)
 		}
