@@ -56,6 +56,15 @@ func ErrorCode(err error) Code {
 	return CodeInternal
 }
 
+// ErrorKey returns the translation key of err, "" when it has none.
+func ErrorKey(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key
+	}
+	return ""
+}
+
 // IsNotFound reports whether err is a not-found error.
 func IsNotFound(err error) bool { return err != nil && ErrorCode(err) == CodeNotFound }
 

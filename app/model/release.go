@@ -372,6 +372,7 @@ type Release struct {
 	SubmittedAt  time.Time
 	DecidedAt    time.Time
 	ReleasedAt   time.Time
+	CampaignID   int64 // the campaign that made it; 0 for one prepared by hand
 }
 
 // NewRelease starts a draft prepared by preparer.

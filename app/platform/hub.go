@@ -13,6 +13,7 @@ type Event struct {
 	TenantID  int64  // 0 for apps bound to no tenant
 	AppID     string // authorizer appid, when about an app
 	AttemptID int64  // authorization attempt, when about one
+	Campaign  int64  // campaign, for EventCampaign
 }
 
 // Event names.
@@ -20,6 +21,7 @@ const (
 	EventApp       = "app"       // an app's binding, status or info changed
 	EventAttempt   = "attempt"   // an authorization attempt moved
 	EventReconcile = "reconcile" // a reconcile run finished
+	EventCampaign  = "campaign"  // a campaign's progress changed
 )
 
 // Topics: one per tenant, and one for staff that sees every event.

@@ -171,6 +171,12 @@ func (r *Releases) enqueueStep(ctx context.Context, rel model.Release, at time.T
 // (conflict), the config does not validate (extconfig.FieldErrors), the
 // app already has an open release (conflict "release.err.open_exists").
 func (r *Releases) PrepareRelease(ctx context.Context, tenantID int64, appID string, templateID int64, userVersion, userDesc string, actor model.Actor) (model.Release, error) {
+	return r.prepare(ctx, tenantID, appID, templateID, userVersion, userDesc, actor, 0)
+}
+
+// prepare is PrepareRelease for a campaign (campaignID, 0 for none): one
+// release per app per campaign (conflict "release.err.campaign_exists").
+func (r *Releases) prepare(ctx context.Context, tenantID int64, appID string, templateID int64, userVersion, userDesc string, actor model.Actor, campaignID int64) (model.Release, error) {
 	if _, err := r.Store.App(ctx, tenantID, appID); err != nil {
 		return model.Release{}, err
 	}
@@ -194,6 +200,7 @@ func (r *Releases) PrepareRelease(ctx context.Context, tenantID int64, appID str
 	if err != nil {
 		return rel, err
 	}
+	rel.CampaignID = campaignID
 	rel, err = r.Store.CreateRelease(ctx, tenantID, rel)
 	if err != nil {
 		return rel, err

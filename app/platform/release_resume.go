@@ -55,9 +55,16 @@ func (r *Releases) ResumeOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	campaigns, err := r.Store.ActiveCampaignIDs(ctx)
+	if err != nil {
+		return 0, err
+	}
 	now := r.now()
 	n := 0
 	for _, rel := range rels {
+		if campaigns[rel.CampaignID] && engineStates[rel.State] {
+			continue // the campaign engine drives these (and resumes them after a crash)
+		}
 		pending, err := r.Store.ReleaseHasPendingJob(ctx, rel.ID)
 		if err != nil {
 			return n, err

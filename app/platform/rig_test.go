@@ -49,6 +49,7 @@ type rigOpts struct {
 	deliver        bool // the sandbox delivers pushes to an intake HTTP server
 	start          bool // start the sandbox (first ticket push, ticket ticks)
 	ticketInterval time.Duration
+	sandbox        func(*sandbox.Options) // adjusts the emulator's options
 }
 
 type syncBuffer struct {
@@ -89,6 +90,9 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		t.Cleanup(in.Close)
 		opts.ComponentEventsURL = in.URL + "/wechat/component/events"
 		opts.AppEventsURL = in.URL + "/wechat/apps/$APPID$/events"
+	}
+	if o.sandbox != nil {
+		o.sandbox(&opts)
 	}
 	sb, err := sandbox.New(opts)
 	if err != nil {

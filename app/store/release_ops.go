@@ -274,6 +274,46 @@ func (s *Store) ReleaseHasPendingJob(ctx context.Context, releaseID int64) (bool
 	return n > 0, err
 }
 
+// CampaignPendingJobs returns the releases of a campaign that have a
+// queued or running pipeline job (a privacy-scan wait, a retry).
+func (s *Store) CampaignPendingJobs(ctx context.Context, campaignID int64) (map[int64]bool, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT DISTINCT json_extract(j.payload, '$.release_id') FROM jobs j
+		WHERE j.state IN ('queued', 'running') AND j.dedupe_key >= 'release:' AND j.dedupe_key < 'release;'
+		AND json_extract(j.payload, '$.release_id') IN (SELECT id FROM releases WHERE campaign_id = ?)`, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id sql.NullInt64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id.Int64] = true
+	}
+	return out, rows.Err()
+}
+
+// ActiveCampaignIDs returns the campaigns whose releases the campaign
+// engine drives (running, paused, halted, waiting for quota).
+func (s *Store) ActiveCampaignIDs(ctx context.Context) (map[int64]bool, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT id FROM campaigns WHERE state IN ('running', 'paused', 'halted', 'waiting_quota')`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // TemplateRun is one app running one template version: its newest release
 // that went live (released or in a phased release).
 type TemplateRun struct {

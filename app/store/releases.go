@@ -14,7 +14,7 @@ import (
 const releaseCols = `id, tenant_id, appid, template_id, config_version, user_version, user_desc, ext_json, submit_json,
 	payload_hash, state, seq, preparer_id, preparer, COALESCE(approver_id, 0), approver, approval_hash, COALESCE(approved_at, 0),
 	auditid, reason, screenshots, errcode, gray_percent, created_at, updated_at,
-	COALESCE(submitted_at, 0), COALESCE(decided_at, 0), COALESCE(released_at, 0)`
+	COALESCE(submitted_at, 0), COALESCE(decided_at, 0), COALESCE(released_at, 0), COALESCE(campaign_id, 0)`
 
 func scanRelease(sc interface{ Scan(...any) error }) (model.Release, error) {
 	var r model.Release
@@ -22,7 +22,7 @@ func scanRelease(sc interface{ Scan(...any) error }) (model.Release, error) {
 	var approved, created, updated, submitted, decided, released int64
 	err := sc.Scan(&r.ID, &r.TenantID, &r.AppID, &r.TemplateID, &r.ConfigVersion, &r.UserVersion, &r.UserDesc, &r.ExtJSON, &submit,
 		&r.PayloadHash, &state, &r.Seq, &r.PreparerID, &r.Preparer, &r.ApproverID, &r.Approver, &r.ApprovalHash, &approved,
-		&r.AuditID, &r.Reason, &r.ScreenShots, &r.Errcode, &r.GrayPercent, &created, &updated, &submitted, &decided, &released)
+		&r.AuditID, &r.Reason, &r.ScreenShots, &r.Errcode, &r.GrayPercent, &created, &updated, &submitted, &decided, &released, &r.CampaignID)
 	if err != nil {
 		return r, err
 	}
@@ -63,10 +63,13 @@ func (s *Store) CreateRelease(ctx context.Context, tenantID int64, r model.Relea
 	r.CreatedAt, r.UpdatedAt, r.Seq = now, now, 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO releases (tenant_id, appid, template_id, config_version, user_version, user_desc,
-			ext_json, submit_json, payload_hash, state, open, seq, preparer_id, preparer, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,1,0,?,?,?,?)`,
+			ext_json, submit_json, payload_hash, state, open, seq, preparer_id, preparer, created_at, updated_at, campaign_id)
+			VALUES (?,?,?,?,?,?,?,?,?,?,1,0,?,?,?,?,?)`,
 			tenantID, r.AppID, r.TemplateID, r.ConfigVersion, r.UserVersion, r.UserDesc, r.ExtJSON, submitJSON(r.Submit),
-			r.PayloadHash, string(r.State), r.PreparerID, r.Preparer, now.Unix(), now.Unix())
+			r.PayloadHash, string(r.State), r.PreparerID, r.Preparer, now.Unix(), now.Unix(), nullID(r.CampaignID))
+		if isUnique(err) && r.CampaignID != 0 && strings.Contains(err.Error(), "campaign_id") {
+			return model.Errorf(model.CodeConflict, "release.err.campaign_exists")
+		}
 		if isUnique(err) {
 			return model.Errorf(model.CodeConflict, "release.err.open_exists")
 		}

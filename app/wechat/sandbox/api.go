@@ -101,7 +101,11 @@ func (s *Sandbox) serveLocked(rt *route, r *http.Request, body []byte) any {
 	if !s.quota.spend(rt.name, c.now, s.opts.DailyQuotas[rt.name]) {
 		return fail(45009)
 	}
-	return rt.h(c)
+	res := rt.h(c)
+	if _, failed := res.(*apiError); !failed && c.app != nil {
+		s.appOK[rt.name+"|"+c.app.appID]++
+	}
+	return res
 }
 
 func (s *Sandbox) checkIPLocked(r *http.Request) *apiError {

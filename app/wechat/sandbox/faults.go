@@ -84,6 +84,14 @@ func (s *Sandbox) CallCount(api string) int {
 	return s.calls[s.apiName(api)]
 }
 
+// AppSuccessCount reports how many calls of api for one authorizer
+// succeeded: tests prove with it that nothing was committed or submitted twice.
+func (s *Sandbox) AppSuccessCount(api, appID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appOK[s.apiName(api)+"|"+appID]
+}
+
 // apiName maps a path ("/wxa/commit") to its API name; names pass through.
 func (s *Sandbox) apiName(api string) string {
 	if !strings.HasPrefix(api, "/") {

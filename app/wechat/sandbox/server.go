@@ -172,6 +172,7 @@ type Sandbox struct {
 	nextID     int64 // draft, template and audit ids
 	quota      quotaBook
 	calls      map[string]int
+	appOK      map[string]int // "api|appid" → calls answered with success
 	faults     faults
 	schedule   []scheduled
 	pushLog    []PushRecord
@@ -213,6 +214,7 @@ func New(opts Options) (*Sandbox, error) {
 		authCodes: map[string]*authCode{},
 		apps:      map[string]*app{},
 		calls:     map[string]int{},
+		appOK:     map[string]int{},
 		wake:      make(chan struct{}, 1),
 	}
 	s.idle = sync.NewCond(&s.mu)
