@@ -48,8 +48,10 @@ type app struct {
 	// releases is the release pipeline; library the template library.
 	releases *platform.Releases
 	library  *platform.Library
-	web      *web.Server
-	handler  http.Handler
+	// campaigns ships a template to many apps in waves.
+	campaigns *platform.Campaigns
+	web       *web.Server
+	handler   http.Handler
 }
 
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -90,6 +92,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	releasesDone := make(chan struct{}) // the release pipeline's resume loop
 	go func() { defer close(releasesDone); a.releases.Run(lctx) }()
 	defer func() { stopLoops(); <-releasesDone }()
+	campaignsDone := make(chan struct{}) // the campaign engine
+	go func() { defer close(campaignsDone); a.campaigns.Run(lctx); a.campaigns.Wait(context.Background()) }()
+	defer func() { stopLoops(); <-campaignsDone }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
 	select {
 	case err := <-errc:
@@ -136,12 +141,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 	}
 	a.onboarding = newOnboarding(a.cfg, a.platform, log)
 	a.releases, a.library = newReleases(a.platform, a.onboarding)
+	a.campaigns = platform.NewCampaigns(a.platform, a.releases)
 	return a, nil
 }
 
 func (a *app) webDeps() web.Deps {
 	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform, Onboarding: a.onboarding,
-		Releases: a.releases, Library: a.library}
+		Releases: a.releases, Library: a.library, Campaigns: a.campaigns}
 	if a.sandbox != nil {
 		d.Sandbox = a.sandbox.sb
 	}

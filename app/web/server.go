@@ -40,6 +40,8 @@ type Deps struct {
 	// library (staff).
 	Releases *platform.Releases
 	Library  *platform.Library
+	// Campaigns ships one template to many apps in waves (staff and tenants).
+	Campaigns *platform.Campaigns
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration
