@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/store"
@@ -130,11 +131,11 @@ func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Rel
 			code, _ := strconv.Atoi(strings.TrimPrefix(call.Outcome, "errcode:"))
 			return r.failWith(ctx, rel, model.EvCommitFail, code, "commit refused before a restart")
 		}
-		if _, perr := r.WeChat.CodePrivacyInfo(ctx, rel.AppID); wechatCode(perr) == 61039 {
+		if landed, how := r.commitLanded(ctx, rel, call.StartedAt); landed {
 			if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, "ok"); err != nil {
 				return rel, err
 			}
-			return r.commitOK(ctx, rel, "reconciled: the privacy scan of the commit is running")
+			return r.commitOK(ctx, rel, "reconciled: "+how)
 		}
 		r.Log.Info("release: commit outcome unknown, sending it again", "release", rel.ID)
 	}
@@ -157,6 +158,28 @@ func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Rel
 		return rel, err
 	}
 	return r.commitOK(ctx, rel, "wxa/commit")
+}
+
+// clockSlack allows for WeChat's clock and ours disagreeing when a commit's
+// time is compared with our marker.
+const clockSlack = 5 * time.Minute
+
+// commitLanded tells whether a commit whose answer was lost reached WeChat:
+// the trial version getversioninfo reports is this release's version and
+// description, committed after the marker was written; failing that, a
+// privacy scan running means some commit just landed.
+func (r *Releases) commitLanded(ctx context.Context, rel model.Release, sentAt time.Time) (bool, string) {
+	if v, err := r.WeChat.VersionInfo(ctx, rel.AppID); err == nil {
+		e := v.ExpInfo
+		if e.ExpVersion == rel.UserVersion && e.ExpDesc == rel.UserDesc && !time.Unix(e.ExpTime, 0).Before(sentAt.Add(-clockSlack)) {
+			return true, "getversioninfo shows the trial version " + e.ExpVersion
+		}
+		return false, ""
+	}
+	if _, err := r.WeChat.CodePrivacyInfo(ctx, rel.AppID); wechatCode(err) == 61039 {
+		return true, "the privacy scan of the commit is running"
+	}
+	return false, ""
 }
 
 func (r *Releases) commitOK(ctx context.Context, rel model.Release, detail string) (model.Release, error) {

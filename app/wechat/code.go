@@ -37,6 +37,33 @@ func (c *Client) Commit(ctx context.Context, appID string, r CommitRequest) erro
 	return c.call(ctx, post("/wxa/commit", authAuthorizer, appID, r), nil)
 }
 
+// VersionInfo is what getversioninfo reports about an app's code: the
+// trial version (the last commit) and the version live now. Times are Unix
+// seconds; a part is empty when there is no such version.
+type VersionInfo struct {
+	ExpInfo struct {
+		ExpTime    int64  `json:"exp_time"`
+		ExpVersion string `json:"exp_version"`
+		ExpDesc    string `json:"exp_desc"`
+	} `json:"exp_info"`
+	ReleaseInfo struct {
+		ReleaseTime    int64  `json:"release_time"`
+		ReleaseVersion string `json:"release_version"`
+		ReleaseDesc    string `json:"release_desc"`
+	} `json:"release_info"`
+}
+
+// VersionInfo asks which trial and live versions the app has: after a
+// crash it tells whether a commit landed, long after the privacy scan ended.
+// Endpoint: POST /wxa/getversioninfo (body {}).
+func (c *Client) VersionInfo(ctx context.Context, appID string) (*VersionInfo, error) {
+	var out VersionInfo
+	if err := c.call(ctx, post("/wxa/getversioninfo", authAuthorizer, appID, struct{}{}), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Pages lists the page paths of the committed code.
 // Endpoint: GET /wxa/get_page.
 func (c *Client) Pages(ctx context.Context, appID string) ([]string, error) {

@@ -164,6 +164,33 @@ func (s *Sandbox) apiGetPage(c *call) any {
 	}{ok(), v.pages}
 }
 
+// apiGetVersionInfo reports the trial version (the last commit) and the
+// live version; either part is empty when there is none.
+func (s *Sandbox) apiGetVersionInfo(c *call) any {
+	type expInfo struct {
+		ExpTime    int64  `json:"exp_time"`
+		ExpVersion string `json:"exp_version"`
+		ExpDesc    string `json:"exp_desc"`
+	}
+	type releaseInfo struct {
+		ReleaseTime    int64  `json:"release_time"`
+		ReleaseVersion string `json:"release_version"`
+		ReleaseDesc    string `json:"release_desc"`
+	}
+	out := struct {
+		okEnvelope
+		ExpInfo     *expInfo     `json:"exp_info,omitempty"`
+		ReleaseInfo *releaseInfo `json:"release_info,omitempty"`
+	}{okEnvelope: ok()}
+	if t := c.app.code.trial; t != nil {
+		out.ExpInfo = &expInfo{t.committed.Unix(), t.userVersion, t.userDesc}
+	}
+	if l := c.app.code.live; l != nil {
+		out.ReleaseInfo = &releaseInfo{l.commitTime.Unix(), l.userVersion, l.userDesc}
+	}
+	return out
+}
+
 func (s *Sandbox) apiGetQRCode(c *call) any {
 	if _, e := c.requireCommit(); e != nil {
 		return e

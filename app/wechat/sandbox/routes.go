@@ -36,6 +36,7 @@ func (s *Sandbox) buildRoutes() {
 
 		wxa("commit", s.apiCommit),
 		wxa("get_page", s.apiGetPage),
+		wxa("getversioninfo", s.apiGetVersionInfo),
 		{name: "get_qrcode", path: "/wxa/get_qrcode", cred: credAuthorizer, perms: []int{codeSet, 86}, mpOnlyCode: 48001, h: s.apiGetQRCode},
 		wxa("get_category", s.apiGetCategory),
 		wxa("submit_audit", s.apiSubmitAudit),
