@@ -352,10 +352,7 @@ func (e *Campaigns) runningCount(id int64) int {
 func (e *Campaigns) cleanupCancelled(ctx context.Context, c model.Campaign, apps []store.CampaignApp) {
 	actor := model.Actor{UserID: c.CreatorID, Label: c.Creator}
 	for _, a := range apps {
-		if a.ReleaseID == 0 || e.isDriving(c.ID, a.AppID) || a.Phase() == model.PhInReview || a.Phase().Decided() {
-			continue
-		}
-		if _, err := model.Next(a.RelState, model.EvCancel); err != nil {
+		if a.ReleaseID == 0 || e.isDriving(c.ID, a.AppID) || !cancellable[a.RelState] {
 			continue
 		}
 		rel, err := e.Store.Release(ctx, a.TenantID, a.ReleaseID)

@@ -160,6 +160,22 @@ func (cr *campRig) run(t *testing.T, e *platform.Campaigns, id int64, step time.
 	return c
 }
 
+// spin runs rounds of the engine, jobs and pushes, step apart.
+func (cr *campRig) spin(t *testing.T, e *platform.Campaigns, step time.Duration, rounds int) {
+	t.Helper()
+	for i := 0; i < rounds; i++ {
+		if err := e.TickOnce(cr.ctx); err != nil {
+			t.Logf("tick: %v", err)
+		}
+		e.Wait(cr.ctx)
+		if _, err := cr.p.Jobs.RunDue(cr.ctx); err != nil {
+			t.Fatal(err)
+		}
+		cr.sb.WaitPushes()
+		cr.clock.Advance(step)
+	}
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]

@@ -268,10 +268,7 @@ func (e *Campaigns) cancelOpen(ctx context.Context, c model.Campaign, actor mode
 		return
 	}
 	for _, a := range apps {
-		if a.ReleaseID == 0 || e.isDriving(c.ID, a.AppID) {
-			continue
-		}
-		if _, err := model.Next(a.RelState, model.EvCancel); err != nil {
+		if a.ReleaseID == 0 || e.isDriving(c.ID, a.AppID) || !cancellable[a.RelState] {
 			continue
 		}
 		rel, err := e.Store.Release(ctx, a.TenantID, a.ReleaseID)
@@ -284,6 +281,13 @@ func (e *Campaigns) cancelOpen(ctx context.Context, c model.Campaign, actor mode
 			e.Log.Warn("campaign cancel release", "release", rel.ID, "err", err)
 		}
 	}
+}
+
+// cancellable are the states of a campaign's releases that a cancel ends:
+// nothing submitted yet. Rejected and approved ones keep their outcome.
+var cancellable = map[model.ReleaseState]bool{
+	model.RelDraft: true, model.RelCommitted: true, model.RelPrivacyScan: true, model.RelPreflight: true,
+	model.RelPreflightFailed: true, model.RelAwaitingApproval: true, model.RelCommitFailed: true, model.RelSubmitFailed: true,
 }
 
 func (e *Campaigns) publish(c model.Campaign) {
