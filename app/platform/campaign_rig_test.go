@@ -43,8 +43,13 @@ type campRig struct {
 }
 
 func newCampRig(t *testing.T, n int, sb func(*sandbox.Options)) *campRig {
+	return newCampRigAt(t, n, time.Time{}, sb)
+}
+
+// newCampRigAt is newCampRig with the fake clock starting at start.
+func newCampRigAt(t *testing.T, n int, start time.Time, sb func(*sandbox.Options)) *campRig {
 	t.Helper()
-	r := newRig(t, rigOpts{deliver: true, start: true, ticketInterval: 24 * time.Hour, sandbox: func(o *sandbox.Options) {
+	r := newRig(t, rigOpts{deliver: true, start: true, ticketInterval: 24 * time.Hour, epoch: start, sandbox: func(o *sandbox.Options) {
 		o.AuditQuota = 5000
 		if sb != nil {
 			sb(o)

@@ -50,6 +50,7 @@ type rigOpts struct {
 	start          bool // start the sandbox (first ticket push, ticket ticks)
 	ticketInterval time.Duration
 	sandbox        func(*sandbox.Options) // adjusts the emulator's options
+	epoch          time.Time              // the fake clock's start; zero: epoch
 }
 
 type syncBuffer struct {
@@ -75,7 +76,11 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	r := &rig{t: t, ctx: ctx, dbPath: filepath.Join(t.TempDir(), "minifleet.db"), clock: sandbox.NewFakeClock(epoch), logs: &syncBuffer{}}
+	start := epoch
+	if !o.epoch.IsZero() {
+		start = o.epoch
+	}
+	r := &rig{t: t, ctx: ctx, dbPath: filepath.Join(t.TempDir(), "minifleet.db"), clock: sandbox.NewFakeClock(start), logs: &syncBuffer{}}
 	var sbHandler http.Handler
 	sbSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { sbHandler.ServeHTTP(w, req) }))
 	t.Cleanup(sbSrv.Close)

@@ -32,10 +32,11 @@ func (s *Store) Activity(ctx context.Context, a model.Actor, tenantID int64, act
 	return s.tx(ctx, func(tx *sql.Tx) error { return s.logTx(ctx, tx, a, tenantID, action, object, detail) })
 }
 
+const insertActivitySQL = `INSERT INTO activity (at, tenant_id, actor_id, actor, action, object, detail, ip) VALUES (?,?,?,?,?,?,?,?)`
+
 // logTx appends one row inside the transaction that makes the change.
 func (s *Store) logTx(ctx context.Context, tx *sql.Tx, a model.Actor, tenantID int64, action, object, detail string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO activity (at, tenant_id, actor_id, actor, action, object, detail, ip) VALUES (?,?,?,?,?,?,?,?)`,
-		s.now(), nullID(tenantID), nullID(a.UserID), a.Label, action, object, detail, a.IP)
+	_, err := s.execTx(ctx, tx, insertActivitySQL, s.now(), nullID(tenantID), nullID(a.UserID), a.Label, action, object, detail, a.IP)
 	return err
 }
 

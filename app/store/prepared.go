@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Hot-path statements (push intake) are prepared once at Open: every Exec
+// Hot-path statements (push intake, release transitions) are prepared once at Open: every Exec
 // through database/sql otherwise parses its SQL again, which was a fifth of
 // a push's CPU. They are prepared on the writer before any transaction
 // holds its only connection; each transaction reuses them on that connection.
@@ -19,6 +19,11 @@ var hotQueries = []string{
 	`UPDATE wechat_pushes SET outcome = ? WHERE id = ?`,
 	`INSERT INTO wechat_component (appid, updated_at) VALUES (?, ?) ON CONFLICT (appid) DO NOTHING`,
 	saveTicketSQL,
+	// Every release transition (a campaign makes thousands a minute).
+	selectReleaseSQL,
+	updateReleaseSQL,
+	insertReleaseEventSQL,
+	insertActivitySQL,
 }
 
 type stmtCache map[string]*sql.Stmt
@@ -41,6 +46,14 @@ func (s *Store) execTx(ctx context.Context, tx *sql.Tx, query string, args ...an
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
+}
+
+// queryRowTx is execTx for a query of one row.
+func (s *Store) queryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st, ok := s.stmts[strings.TrimSpace(query)]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
 }
 
 func (c stmtCache) close() {

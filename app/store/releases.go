@@ -77,7 +77,7 @@ func (s *Store) CreateRelease(ctx context.Context, tenantID int64, r model.Relea
 			return err
 		}
 		r.ID, _ = res.LastInsertId()
-		if err := insertReleaseEvent(ctx, tx, model.ReleaseTransition{ReleaseID: r.ID, TenantID: tenantID, Seq: 0,
+		if err := s.insertReleaseEvent(ctx, tx, model.ReleaseTransition{ReleaseID: r.ID, TenantID: tenantID, Seq: 0,
 			Event: model.EvCreate, To: model.RelDraft, Cause: model.CauseUser, ActorID: r.PreparerID, Actor: r.Preparer, At: now}); err != nil {
 			return err
 		}
@@ -87,9 +87,20 @@ func (s *Store) CreateRelease(ctx context.Context, tenantID int64, r model.Relea
 	return r, err
 }
 
-func insertReleaseEvent(ctx context.Context, tx *sql.Tx, t model.ReleaseTransition) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO release_events (release_id, tenant_id, seq, from_state, event, to_state, cause,
-		actor_id, actor, detail, errcode, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+// Statements of every transition, prepared at Open (see prepared.go).
+const (
+	selectReleaseSQL = `SELECT ` + releaseCols + ` FROM releases WHERE id = ? AND tenant_id = ?`
+	updateReleaseSQL = `UPDATE releases SET template_id = ?, user_version = ?, user_desc = ?, ext_json = ?, submit_json = ?,
+			payload_hash = ?, state = ?, open = ?, seq = ?, approver_id = ?, approver = ?, approval_hash = ?, approved_at = ?,
+			auditid = ?, reason = ?, screenshots = ?, errcode = ?, gray_percent = ?, updated_at = ?,
+			submitted_at = ?, decided_at = ?, released_at = ?
+			WHERE id = ? AND tenant_id = ? AND seq = ?`
+	insertReleaseEventSQL = `INSERT INTO release_events (release_id, tenant_id, seq, from_state, event, to_state, cause,
+		actor_id, actor, detail, errcode, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+)
+
+func (s *Store) insertReleaseEvent(ctx context.Context, tx *sql.Tx, t model.ReleaseTransition) error {
+	_, err := s.execTx(ctx, tx, insertReleaseEventSQL,
 		t.ReleaseID, t.TenantID, t.Seq, string(t.From), string(t.Event), string(t.To), string(t.Cause),
 		nullID(t.ActorID), t.Actor, t.Detail, t.Errcode, t.At.Unix())
 	return err
@@ -119,7 +130,7 @@ func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64
 func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, releaseID int64, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
 	var out model.Release
 	err := func() error {
-		cur, err := scanRelease(tx.QueryRowContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ? AND tenant_id = ?`, releaseID, tenantID))
+		cur, err := scanRelease(s.queryRowTx(ctx, tx, selectReleaseSQL, releaseID, tenantID))
 		if err != nil {
 			return notFound(err, "release")
 		}
@@ -127,11 +138,7 @@ func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, r
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE releases SET template_id = ?, user_version = ?, user_desc = ?, ext_json = ?, submit_json = ?,
-			payload_hash = ?, state = ?, open = ?, seq = ?, approver_id = ?, approver = ?, approval_hash = ?, approved_at = ?,
-			auditid = ?, reason = ?, screenshots = ?, errcode = ?, gray_percent = ?, updated_at = ?,
-			submitted_at = ?, decided_at = ?, released_at = ?
-			WHERE id = ? AND tenant_id = ? AND seq = ?`,
+		res, err := s.execTx(ctx, tx, updateReleaseSQL,
 			n.TemplateID, n.UserVersion, n.UserDesc, n.ExtJSON, submitJSON(n.Submit),
 			n.PayloadHash, string(n.State), n.State.Open(), n.Seq, nullID(n.ApproverID), n.Approver, n.ApprovalHash, nullTime(n.ApprovedAt),
 			n.AuditID, n.Reason, n.ScreenShots, n.Errcode, n.GrayPercent, n.UpdatedAt.Unix(),
@@ -146,7 +153,7 @@ func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, r
 		if k, _ := res.RowsAffected(); k != 1 {
 			return model.Errorf(model.CodeConflict, "release.err.stale")
 		}
-		if err := insertReleaseEvent(ctx, tx, t); err != nil {
+		if err := s.insertReleaseEvent(ctx, tx, t); err != nil {
 			if isUnique(err) {
 				return model.Errorf(model.CodeConflict, "release.err.stale")
 			}

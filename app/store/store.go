@@ -36,8 +36,9 @@ type Store struct {
 	Box  *Box // encrypts secrets at rest
 	Now  func() time.Time
 
-	pushes pushBatcher // groups concurrent push records into one commit
-	stmts  stmtCache   // hot-path statements prepared on the writer
+	pushes pushBatcher   // groups concurrent push records into one commit
+	stmts  stmtCache     // hot-path statements prepared on the writer
+	ckpt   *checkpointer // copies the WAL back off the writer's path
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
@@ -51,7 +52,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +74,10 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.ckpt, err = startCheckpointer(path); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -80,7 +85,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 func (s *Store) Close() error {
 	s.pushes.stop()
 	s.stmts.close()
-	return errors.Join(s.R.Close(), s.W.Close())
+	return errors.Join(s.ckpt.close(context.Background()), s.R.Close(), s.W.Close())
 }
 
 func (s *Store) provider() (*goose.Provider, error) {

@@ -55,6 +55,9 @@ type binary struct {
 	contentType string
 	header      map[string]string
 	body        []byte
+	// render makes body after the sandbox's lock is released, so drawing
+	// an image never holds up every other API call.
+	render func() ([]byte, error)
 }
 
 type errBody struct {
@@ -184,6 +187,14 @@ func (s *Sandbox) checkAuthorizerTokenLocked(rt *route, c *call, v string) *apiE
 func writeResult(w http.ResponseWriter, res any, msgRID string) {
 	switch v := res.(type) {
 	case binary:
+		if v.render != nil {
+			body, err := v.render()
+			if err != nil {
+				writeResult(w, fail(-1), msgRID)
+				return
+			}
+			v.body = body
+		}
 		for k, val := range v.header {
 			w.Header().Set(k, val)
 		}

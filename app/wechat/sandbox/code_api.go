@@ -200,14 +200,10 @@ func (s *Sandbox) apiGetQRCode(c *call) any {
 	if p := c.r.URL.Query().Get("path"); p != "" {
 		u += "&path=" + url.QueryEscape(p)
 	}
-	img, err := qrJPEG(u + "#wechat-redirect")
-	if err != nil {
-		return fail(-1)
-	}
 	return binary{
 		contentType: "image/jpeg",
 		header:      map[string]string{"Content-Disposition": `attachment; filename="QRCode.jpg"`},
-		body:        img,
+		render:      func() ([]byte, error) { return qrJPEG(u + "#wechat-redirect") },
 	}
 }
 

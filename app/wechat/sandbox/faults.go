@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -82,6 +83,13 @@ func (s *Sandbox) CallCount(api string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[s.apiName(api)]
+}
+
+// CallCounts reports every API's call count so far, by name.
+func (s *Sandbox) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
 }
 
 // AppSuccessCount reports how many calls of api for one authorizer
