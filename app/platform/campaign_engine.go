@@ -92,7 +92,7 @@ func (e *Campaigns) Wait(ctx context.Context) {
 // waveStat is one wave's outcome so far.
 type waveStat struct {
 	size, decided, rejected, open int // open: not yet submitted (or failed with a retry pending)
-	blocking                         int // canary: not yet decided
+	blocking                      int // canary: not yet decided
 }
 
 func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
@@ -174,7 +174,7 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 			if halt, rate := model.WaveVerdict(w.size, w.decided, w.rejected, c.HaltRate); halt {
 				_, err := e.move(ctx, c, store.CampaignMove{From: c.State, To: model.CampHalted, Notice: "campaign.notice.halted",
 					NoticeData: map[string]any{"Wave": n, "Rejected": w.rejected, "Decided": w.decided, "Percent": int(rate*100 + 0.5)},
-					Action: store.ActCampaignHalt, Detail: fmt.Sprintf("wave %d: %d of %d decided rejected (%.0f%% > %.0f%%)", n, w.rejected, w.decided, rate*100, c.HaltRate*100)})
+					Action:     store.ActCampaignHalt, Detail: fmt.Sprintf("wave %d: %d of %d decided rejected (%.0f%% > %.0f%%)", n, w.rejected, w.decided, rate*100, c.HaltRate*100)})
 				return err
 			}
 		}
