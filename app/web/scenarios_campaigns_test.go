@@ -114,7 +114,7 @@ func campaignScenarios() []scenario {
 	// Tenant pages.
 	add(
 		scenario{name: "campaigns list", method: "GET", url: "/t/{A}/campaigns", who: "viewerA", status: 200,
-			want: []string{campNameA, "t:campaign.state.awaiting_approval", `data-testid="campaign-bar"`, "owner@a.test", `data-testid="nav-campaigns"`},
+			want:    []string{campNameA, "t:campaign.state.awaiting_approval", `data-testid="campaign-bar"`, "owner@a.test", `data-testid="nav-campaigns"`},
 			notWant: []string{campNameB, campNameS, `data-testid="campaign-new"`}},
 		scenario{name: "campaigns list developer may create", method: "GET", url: "/t/{A}/campaigns", who: "developerA", status: 200, want: []string{`data-testid="campaign-new"`}},
 		scenario{name: "campaigns list non-member", method: "GET", url: "/t/{A}/campaigns", who: "ownerB", status: 404, notWant: []string{campNameA}},
@@ -239,8 +239,8 @@ func campaignScenarios() []scenario {
 func campaignFormCases() []formCase {
 	return []formCase{
 		{name: "campaign numbers not numbers", who: "staffoperator", url: "/staff/campaigns",
-			form: campaignFormValues("name", "批量 <b>", "user_desc", "保留的描述", "canary_size", "abc", "halt_rate", "0"),
-			kept: []string{`value="批量 &lt;b&gt;"`, "保留的描述", `value="abc"`, `value="0"`},
+			form:   campaignFormValues("name", "批量 <b>", "user_desc", "保留的描述", "canary_size", "abc", "halt_rate", "0"),
+			kept:   []string{`value="批量 &lt;b&gt;"`, "保留的描述", `value="abc"`, `value="0"`},
 			errors: map[string]string{"canary_size": "campaign.err.number", "halt_rate": "campaign.err.halt_rate"}},
 		{name: "campaign version missing", who: "ownerD", url: "/t/{D}/campaigns", form: campaignFormValues("user_version", "", "name", "丁店冬季"),
 			kept: []string{`value="丁店冬季"`}, errors: map[string]string{"user_version": "form.required"}},
@@ -256,4 +256,3 @@ func campaignFormCases() []formCase {
 			kept: []string{strings.Repeat("长", 21)}, errors: map[string]string{"tags": "tags.err.too_long"}},
 	}
 }
-
