@@ -549,4 +549,3 @@ func parseTags(raw string) (tags []string, key string) {
 	}
 	return tags, ""
 }
-
