@@ -44,13 +44,19 @@ func printDemo(ctx context.Context, a *app, out io.Writer) error {
 	if err := seedDemoTemplate(ctx, a); err != nil {
 		return err
 	}
+	if err := seedDemoCampaign(ctx, a); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, `
   Minifleet is running in SANDBOX mode (a local WeChat emulator, no real WeChat).
   Open %s and sign in with a demo account (password %q):
     merchant owner:  %s
     platform admin:  %s
+    approver:        %s (approves the owner's or the admin's campaigns: two-person rule)
+  The demo merchant has %d sandbox Mini Programs tagged %q for a campaign (批量发布);
+  a version description containing "reject" makes the sandbox reject its audits.
   WeChat emulator console: %s/sandbox/console
 
-`, a.cfg.BaseURL, demoPassword, demoOwnerEmail, demoAdminEmail, a.cfg.BaseURL)
+`, a.cfg.BaseURL, demoPassword, demoOwnerEmail, demoAdminEmail, demoApproverEmail, demoFleetSize, demoFleetTag, a.cfg.BaseURL)
 	return nil
 }

@@ -9,10 +9,19 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"time"
 
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
+
+// sandboxReview is how long the emulator's privacy scan and audits take
+// in sandbox mode, and its monthly audit quota: short, so a demo campaign
+// over a dozen apps runs to done in a minute or two (WeChat takes hours).
+var sandboxReview = struct {
+	Scan, Audit time.Duration
+	Quota       int
+}{Scan: 5 * time.Second, Audit: 15 * time.Second, Quota: 100}
 
 // sandboxRig is the WeChat emulator wired to this process in sandbox mode.
 type sandboxRig struct {
@@ -73,16 +82,19 @@ func newSandboxRig(cfg *config.Config, log *slog.Logger, listenAddr string) (*sa
 		host = u.Hostname()
 	}
 	sb, err := sandbox.New(sandbox.Options{
-		ComponentAppID:     creds.ComponentAppID,
-		ComponentSecret:    creds.ComponentSecret,
-		Token:              creds.Token,
-		EncodingAESKey:     creds.AESKey,
-		ComponentEventsURL: internal + "/wechat/component/events",
-		AppEventsURL:       internal + "/wechat/apps/$APPID$/events",
-		AllowedEntryHost:   host,
-		PublicBase:         public,
-		AssetBase:          internal + "/sandbox", // head_img: fetched by the server's avatar proxy
-		Logger:             log.With("component", "sandbox"),
+		ComponentAppID:      creds.ComponentAppID,
+		ComponentSecret:     creds.ComponentSecret,
+		Token:               creds.Token,
+		EncodingAESKey:      creds.AESKey,
+		ComponentEventsURL:  internal + "/wechat/component/events",
+		AppEventsURL:        internal + "/wechat/apps/$APPID$/events",
+		AllowedEntryHost:    host,
+		PublicBase:          public,
+		AssetBase:           internal + "/sandbox", // head_img: fetched by the server's avatar proxy
+		Logger:              log.With("component", "sandbox"),
+		PrivacyScanDuration: sandboxReview.Scan,
+		AuditDelay:          sandboxReview.Audit,
+		AuditQuota:          sandboxReview.Quota,
 	})
 	if err != nil {
 		return nil, err

@@ -19,19 +19,23 @@ func p(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
 // on purpose: a change to policy.csv must be a deliberate change to this table).
 var tenantGrants = map[model.TenantRole][]authz.Perm{
 	model.RoleOwner: {p("tenant", "read"), p("tenant", "write"), p("members", "read"), p("members", "write"), p("activity", "read"),
-		p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"), p("release", "approve")},
-	model.RoleDeveloper: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare")},
-	model.RoleApprover:  {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("release", "approve")},
-	model.RoleViewer:    {p("tenant", "read"), p("members", "read"), p("apps", "read")},
+		p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"), p("release", "approve"),
+		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve")},
+	model.RoleDeveloper: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"),
+		p("campaigns", "read"), p("campaigns", "write")},
+	model.RoleApprover: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("release", "approve"), p("campaigns", "read"), p("campaigns", "approve")},
+	model.RoleViewer:   {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("campaigns", "read")},
 }
 
 var staffGrants = map[model.StaffRole][]authz.Perm{
 	model.StaffAdmin: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("staff", "read"), p("staff", "write"),
-		p("wechat", "read"), p("wechat", "write"), p("apps", "read"), p("apps", "assign"), p("templates", "read"), p("templates", "write"), p("release", "approve")},
+		p("wechat", "read"), p("wechat", "write"), p("apps", "read"), p("apps", "assign"), p("templates", "read"), p("templates", "write"), p("release", "approve"),
+		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve")},
 	model.StaffOperator: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("wechat", "read"), p("wechat", "write"),
-		p("apps", "read"), p("templates", "read"), p("templates", "write")},
-	model.StaffApprover: {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read"), p("release", "approve")},
-	model.StaffSupport:  {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read")},
+		p("apps", "read"), p("templates", "read"), p("templates", "write"), p("campaigns", "read"), p("campaigns", "write")},
+	model.StaffApprover: {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read"), p("release", "approve"),
+		p("campaigns", "read"), p("campaigns", "approve")},
+	model.StaffSupport: {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read"), p("campaigns", "read")},
 }
 
 type world struct {

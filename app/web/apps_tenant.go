@@ -34,8 +34,16 @@ func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
 		return views.AppDetailView{}, err
 	}
 	acts, err := s.Store.ListActivity(c.UserContext(), store.ActivityFilter{TenantID: t.ID, Query: a.AppID, Limit: 20})
+	if err != nil {
+		return views.AppDetailView{}, err
+	}
+	tags, err := s.Store.AppTags(c.UserContext(), t.ID, a.AppID)
+	if err != nil {
+		return views.AppDetailView{}, err
+	}
 	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, permAppsAuthorize),
-		StreamURL: "/t/" + itoa(t.ID) + "/apps/events?view=app&appid=" + urlQueryEscape(a.AppID)}, err
+		StreamURL: "/t/" + itoa(t.ID) + "/apps/events?view=app&appid=" + urlQueryEscape(a.AppID),
+		Tags:      tags, CanTag: s.can(c, permConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
 }
 
 func (s *Server) tenantApp(c *fiber.Ctx) error {

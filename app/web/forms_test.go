@@ -17,8 +17,15 @@ type formCase struct {
 	errors map[string]string // field -> message key shown beside it ("" field = form summary)
 }
 
+// moreFormCases are other test files' invalid submissions.
+var moreFormCases []func() []formCase
+
 func formCases() []formCase {
-	return []formCase{
+	var more []formCase
+	for _, f := range moreFormCases {
+		more = append(more, f()...)
+	}
+	return append(more, []formCase{
 		{name: "signup empty", who: "anon", url: "/signup", form: []string{"tenant", "", "name", "", "email", "", "password", ""},
 			errors: map[string]string{"tenant": "form.required", "name": "form.required", "email": "form.required", "password": "form.required"}},
 		{name: "signup bad values", who: "anon", url: "/signup", form: []string{"tenant", "Shop <b>&", "name", "Ming 明", "email", "not-an-email", "password", "short"},
@@ -57,7 +64,7 @@ func formCases() []formCase {
 			errors: map[string]string{"": "tenant.status_unchanged"}},
 		{name: "status not a choice", who: "staffadmin", url: "/staff/tenants/{B}/status", htmx: true, form: []string{"status", "deleted", "reason", "x"},
 			errors: map[string]string{"": "form.invalid_choice"}},
-	}
+	}...)
 }
 
 func TestFormsValidateOnTheServer(t *testing.T) {

@@ -33,6 +33,7 @@ func wireReleases(h *harness) {
 	}
 	c.Tokens = &sbTokens{c: c, sb: sb, st: h.st}
 	h.srv.Releases, h.srv.Library = platform.NewReleases(p, o.Hub), platform.NewLibrary(p)
+	h.srv.Campaigns = platform.NewCampaigns(p, h.srv.Releases)
 }
 
 const (

@@ -60,6 +60,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "apps", Act: "read"}) {
 			add("nav.tenant", "nav.apps", base+"/apps", "nav-apps")
 		}
+		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "campaigns", Act: "read"}) {
+			add("nav.tenant", "nav.campaigns", base+"/campaigns", "nav-campaigns")
+		}
 		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "members", Act: "read"}) {
 			add("nav.tenant", "nav.members", base+"/members", "nav-members")
 		}
@@ -78,6 +81,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
 		add("nav.staff", "nav.fleet", "/staff/fleet", "nav-staff-fleet")
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "campaigns", Act: "read"}) {
+		add("nav.staff", "nav.staff_campaigns", "/staff/campaigns", "nav-staff-campaigns")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "templates", Act: "read"}) {
 		add("nav.staff", "nav.templates", "/staff/templates", "nav-staff-templates")

@@ -106,6 +106,16 @@ func (s *Server) Routes() []Route {
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/review", Tenant, p("release", "approve"), s.appReleaseReview},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/submit", Tenant, p("release", "approve"), s.appReleaseSubmit},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/ship", Tenant, p("release", "approve"), s.appReleaseShip},
+		{"POST", "/t/:tid/apps/:appid/tags", Tenant, p("config", "write"), s.appTagsSave},
+		{"GET", "/t/:tid/campaigns", Tenant, p("campaigns", "read"), s.campaignsList},
+		{"GET", "/t/:tid/campaigns/new", Tenant, p("campaigns", "write"), s.campaignNew},
+		{"POST", "/t/:tid/campaigns/preview", Tenant, p("campaigns", "write"), s.campaignPreview}, // evaluates only, never writes
+		{"POST", "/t/:tid/campaigns", Tenant, p("campaigns", "write"), s.campaignCreate},
+		{"GET", "/t/:tid/campaigns/:cid", Tenant, p("campaigns", "read"), s.campaignPage},
+		{"GET", "/t/:tid/campaigns/:cid/events", Tenant, p("campaigns", "read"), s.campaignEvents},
+		{"GET", "/t/:tid/campaigns/:cid/report.csv", Tenant, p("campaigns", "read"), s.campaignReport},
+		{"POST", "/t/:tid/campaigns/:cid/approve", Tenant, p("campaigns", "approve"), s.campaignApprove},
+		{"POST", "/t/:tid/campaigns/:cid/action", Tenant, p("campaigns", "write"), s.campaignAction},
 		{"GET", "/t/:tid/authorize", Tenant, p("apps", "authorize"), s.authorizePage},
 		{"POST", "/t/:tid/authorize", Tenant, p("apps", "authorize"), s.authorizeCreate},
 		{"GET", "/t/:tid/authorize/:aid", Tenant, p("apps", "authorize"), s.attemptPage},
@@ -136,6 +146,15 @@ func (s *Server) Routes() []Route {
 		{"POST", "/staff/templates/:id/schema/preview", Platform, p("templates", "read"), s.staffTemplateSchemaPreview}, // renders only, never writes
 		{"GET", "/staff/fleet", Platform, p("apps", "read"), s.staffFleet},
 		{"GET", "/staff/fleet/events", Platform, p("apps", "read"), s.staffFleetEvents},
+		{"GET", "/staff/campaigns", Platform, p("campaigns", "read"), s.campaignsList},
+		{"GET", "/staff/campaigns/new", Platform, p("campaigns", "write"), s.campaignNew},
+		{"POST", "/staff/campaigns/preview", Platform, p("campaigns", "write"), s.campaignPreview}, // evaluates only, never writes
+		{"POST", "/staff/campaigns", Platform, p("campaigns", "write"), s.campaignCreate},
+		{"GET", "/staff/campaigns/:cid", Platform, p("campaigns", "read"), s.campaignPage},
+		{"GET", "/staff/campaigns/:cid/events", Platform, p("campaigns", "read"), s.campaignEvents},
+		{"GET", "/staff/campaigns/:cid/report.csv", Platform, p("campaigns", "read"), s.campaignReport},
+		{"POST", "/staff/campaigns/:cid/approve", Platform, p("campaigns", "approve"), s.campaignApprove},
+		{"POST", "/staff/campaigns/:cid/action", Platform, p("campaigns", "write"), s.campaignAction},
 		{"GET", "/staff/activity", Platform, p("activity", "read"), s.staffActivity},
 		{"GET", "/staff/activity.csv", Platform, p("activity", "read"), s.staffActivityCSV},
 	}

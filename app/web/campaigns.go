@@ -1,0 +1,551 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/views"
+)
+
+// Campaigns: one template shipped to many apps in waves. The same handlers
+// serve staff (/staff/campaigns, every tenant, scope 0) and a tenant
+// (/t/:tid/campaigns, its own apps and campaigns only); the scope comes from
+// the route (a tenant route has a current tenant).
+
+var (
+	permCampaignsRead    = authz.Perm{Obj: "campaigns", Act: "read"}
+	permCampaignsWrite   = authz.Perm{Obj: "campaigns", Act: "write"}
+	permCampaignsApprove = authz.Perm{Obj: "campaigns", Act: "approve"}
+)
+
+func init() {
+	for _, k := range []string{"campaign.created", "campaign.decided", "tags.saved"} {
+		flashKeys[k] = true
+	}
+}
+
+// campScope is whose campaigns a request sees: a tenant's, or every one (staff).
+type campScope struct {
+	TenantID int64 // 0: staff
+	Base     string
+}
+
+func campScopeOf(c *fiber.Ctx) campScope {
+	if t := currentTenant(c); t != nil {
+		return campScope{TenantID: t.ID, Base: "/t/" + itoa(t.ID) + "/campaigns"}
+	}
+	return campScope{Base: "/staff/campaigns"}
+}
+
+func (cs campScope) staff() bool { return cs.TenantID == 0 }
+
+func (cs campScope) topic() string {
+	if cs.staff() {
+		return platform.TopicStaff
+	}
+	return platform.TenantTopic(cs.TenantID)
+}
+
+func (s *Server) campaignsReady() error {
+	if s.Campaigns == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	return nil
+}
+
+// campaignsList lists the scope's campaigns, newest first.
+func (s *Server) campaignsList(c *fiber.Ctx) error {
+	if err := s.campaignsReady(); err != nil {
+		return err
+	}
+	ctx, cs := c.UserContext(), campScopeOf(c)
+	cams, err := s.Store.Campaigns(ctx, cs.TenantID, 100)
+	if err != nil {
+		return err
+	}
+	v := views.CampaignsView{Base: cs.Base, Staff: cs.staff(), CanCreate: s.can(c, permCampaignsWrite)}
+	for _, cm := range cams {
+		row := views.CampaignRow{Campaign: cm}
+		if p, err := s.Campaigns.Progress(ctx, cs.TenantID, cm.ID); err == nil {
+			row.Total, row.Percent = p.Total, p.Percent
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return s.render(c, views.CampaignsPage(s.page(c, "campaign.list_title", "campaign.list_help"), v))
+}
+
+// campaignFormDefaults are the settings a new campaign starts from.
+func campaignFormDefaults() views.Form {
+	f := views.NewForm()
+	for k, v := range map[string]string{"canary_size": "3", "wave_max": "200", "concurrency": "20", "halt_rate": "20",
+		"gray_percent": "0", "release_mode": model.ReleaseEach} {
+		f.Values[k] = v
+	}
+	return f
+}
+
+var campaignFields = []string{"name", "template_id", "user_version", "user_desc", "tenant", "tag", "cur_template", "cur_version",
+	"status", "canary_size", "wave_max", "concurrency", "halt_rate", "gray_percent", "release_mode", "release_at"}
+
+// campaignForm reads what was typed, keeping it for a re-render, and turns
+// it into the platform's input; parse errors are put on the form.
+func (s *Server) campaignForm(c *fiber.Ctx, cs campScope) (views.Form, platform.CampaignInput) {
+	f := views.NewForm()
+	for _, k := range campaignFields {
+		f.Values[k] = strings.TrimSpace(c.FormValue(k))
+	}
+	f.Values["user_desc"] = c.FormValue("user_desc") // kept as typed
+	in := platform.CampaignInput{TenantID: cs.TenantID, Name: f.V("name"), UserVersion: f.V("user_version"), UserDesc: strings.TrimSpace(f.V("user_desc"))}
+	num := func(name string, dst *int) {
+		n, err := strconv.Atoi(f.V(name))
+		if err != nil {
+			f.Errors[name] = "campaign.err.number"
+			return
+		}
+		*dst = n
+	}
+	in.TemplateID, _ = strconv.ParseInt(f.V("template_id"), 10, 64)
+	num("canary_size", &in.CanarySize)
+	num("wave_max", &in.WaveMax)
+	num("concurrency", &in.Concurrency)
+	num("gray_percent", &in.GrayPercent)
+	var halt int
+	num("halt_rate", &halt)
+	if f.E("halt_rate") == "" && (halt < 1 || halt > 100) {
+		f.Errors["halt_rate"] = "campaign.err.halt_rate"
+	}
+	in.HaltRate = float64(halt) / 100
+	in.ReleaseMode = f.V("release_mode")
+	if in.ReleaseMode == "" {
+		in.ReleaseMode = model.ReleaseEach
+	}
+	if in.ReleaseMode == model.ReleaseAt {
+		loc := time.UTC
+		if l := i18n.From(c.UserContext()); l != nil && l.Loc != nil {
+			loc = l.Loc
+		}
+		t, err := time.ParseInLocation("2006-01-02T15:04", f.V("release_at"), loc)
+		if err != nil {
+			f.Errors["release_at"] = "campaign.err.release_at"
+		}
+		in.ReleaseAt = t
+	}
+	if cs.staff() {
+		in.Filter.TenantID, _ = strconv.ParseInt(f.V("tenant"), 10, 64)
+	}
+	in.Filter.Tag = f.V("tag")
+	in.Filter.TemplateID, _ = strconv.ParseInt(f.V("cur_template"), 10, 64)
+	in.Filter.Version = f.V("cur_version")
+	switch st := f.V("status"); st {
+	case "", string(model.AppAuthorized), string(model.AppNeedsReauth), string(model.AppUnauthorized):
+		in.Filter.Status = st
+	default:
+		f.Errors["status"] = "form.invalid_choice"
+	}
+	return f, in
+}
+
+func (s *Server) campaignFormView(ctx context.Context, cs campScope, f views.Form) (views.CampaignFormView, error) {
+	v := views.CampaignFormView{Base: cs.Base, Staff: cs.staff(), Form: f}
+	var err error
+	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
+		return v, err
+	}
+	if f.V("template_id") == "" && len(v.Templates) > 0 {
+		v.Form.Values["template_id"] = itoa(v.Templates[0].TemplateID)
+	}
+	if v.Tags, err = s.Store.Tags(ctx, cs.TenantID); err != nil {
+		return v, err
+	}
+	if cs.staff() {
+		ts, err := s.Store.FleetTenants(ctx)
+		if err != nil {
+			return v, err
+		}
+		for _, t := range ts {
+			v.Tenants = append(v.Tenants, views.FleetOption{Value: itoa(t.ID), Label: t.Name})
+		}
+	}
+	return v, nil
+}
+
+// campaignNew shows the new-campaign form with the default settings.
+func (s *Server) campaignNew(c *fiber.Ctx) error {
+	if err := s.campaignsReady(); err != nil {
+		return err
+	}
+	v, err := s.campaignFormView(c.UserContext(), campScopeOf(c), campaignFormDefaults())
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.CampaignNewPage(s.page(c, "campaign.new_title", "campaign.new_help"), v))
+}
+
+// previewOf turns the platform's preview into the fragment's props.
+func previewOf(p platform.CampaignPreview) *views.CampaignPreviewView {
+	v := &views.CampaignPreviewView{Targets: len(p.Targets), SetHash: p.SetHash}
+	for i, t := range p.Targets {
+		if i == 10 {
+			break
+		}
+		v.First = append(v.First, views.CampaignTargetRow{AppID: t.AppID, Nickname: t.Nickname, TenantName: t.TenantName})
+	}
+	for _, t := range p.Skipped {
+		v.Skipped = append(v.Skipped, views.CampaignTargetRow{AppID: t.AppID, Nickname: t.Nickname, TenantName: t.TenantName, Reason: t.Reason})
+	}
+	for r, n := range p.SkipBy {
+		v.SkipBy = append(v.SkipBy, views.SkipCount{Reason: r, N: n})
+	}
+	slices.SortFunc(v.SkipBy, func(a, b views.SkipCount) int {
+		if a.N != b.N {
+			return b.N - a.N
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+	return v
+}
+
+// campaignPreview evaluates the filter and settings without writing
+// anything (a POST only because it carries the form); it answers the
+// preview fragment, with the reasons when the input is wrong.
+func (s *Server) campaignPreview(c *fiber.Ctx) error {
+	if err := s.campaignsReady(); err != nil {
+		return err
+	}
+	cs := campScopeOf(c)
+	f, in := s.campaignForm(c, cs)
+	var pv *views.CampaignPreviewView
+	if f.HasErrors() {
+		pv = &views.CampaignPreviewView{Form: f}
+	} else if p, err := s.Campaigns.Preview(c.UserContext(), in); err != nil {
+		if !formError(&f, err) {
+			return err
+		}
+		pv = &views.CampaignPreviewView{Form: f}
+	} else {
+		pv = previewOf(p)
+	}
+	if pv.Form.HasErrors() {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	if isHTMX(c) {
+		return s.render(c, views.CampaignPreview(*pv))
+	}
+	v, err := s.campaignFormView(c.UserContext(), cs, f)
+	if err != nil {
+		return err
+	}
+	v.Preview = pv
+	return s.render(c, views.CampaignNewPage(s.page(c, "campaign.new_title", "campaign.new_help"), v))
+}
+
+// campaignCreate stores the campaign awaiting approval and goes to its page;
+// bad input re-renders the form with everything typed.
+func (s *Server) campaignCreate(c *fiber.Ctx) error {
+	if err := s.campaignsReady(); err != nil {
+		return err
+	}
+	cs := campScopeOf(c)
+	f, in := s.campaignForm(c, cs)
+	var err error
+	var p platform.CampaignPreview
+	if !f.HasErrors() {
+		var cm model.Campaign
+		cm, p, err = s.Campaigns.Create(c.UserContext(), in, actor(c))
+		if err == nil {
+			return s.redirectFlash(c, views.CampaignURL(cs.Base, cm.ID), "campaign.created")
+		}
+		if !formError(&f, err) {
+			return err
+		}
+	}
+	v, verr := s.campaignFormView(c.UserContext(), cs, f)
+	if verr != nil {
+		return verr
+	}
+	if model.ErrorCode(err) == model.CodeInvalid && f.Summary == "campaign.err.no_targets" {
+		v.Preview = previewOf(p)
+	}
+	status := fiber.StatusUnprocessableEntity
+	if err != nil {
+		status = statusOf(err)
+	}
+	c.Status(status)
+	return s.render(c, views.CampaignNewPage(s.page(c, "campaign.new_title", "campaign.new_help"), v))
+}
+
+// loadCampaign loads :cid in the request's scope: another tenant's
+// campaign is simply not found.
+func (s *Server) loadCampaign(c *fiber.Ctx) (campScope, int64, error) {
+	cs := campScopeOf(c)
+	if err := s.campaignsReady(); err != nil {
+		return cs, 0, err
+	}
+	id, err := parseID(c, "cid")
+	if err != nil {
+		return cs, 0, err
+	}
+	if _, err := s.Store.Campaign(c.UserContext(), cs.TenantID, id); err != nil {
+		return cs, 0, err
+	}
+	return cs, id, nil
+}
+
+// campaignBase is what a campaign page shows besides its progress.
+type campaignBase struct {
+	cs         campScope
+	canWrite   bool
+	canApprove bool
+	viewerID   int64
+}
+
+func (s *Server) campaignBaseOf(c *fiber.Ctx, cs campScope) campaignBase {
+	b := campaignBase{cs: cs, canWrite: s.can(c, permCampaignsWrite), canApprove: s.can(c, permCampaignsApprove)}
+	if u := currentUser(c); u != nil {
+		b.viewerID = u.ID
+	}
+	return b
+}
+
+// campaignView reads a campaign's progress into the page's props.
+func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (views.CampaignView, error) {
+	p, err := s.Campaigns.Progress(ctx, b.cs.TenantID, id)
+	if err != nil {
+		return views.CampaignView{}, err
+	}
+	cm := p.Campaign
+	v := views.CampaignView{URL: views.CampaignURL(b.cs.Base, id), ListURL: b.cs.Base, Staff: b.cs.staff(), Campaign: cm,
+		Total: p.Total, Percent: p.Percent, ETA: p.ETA, Notice: p.Notice, NoticeData: p.NoticeData, Actions: p.Actions,
+		CanWrite: b.canWrite, CanApprove: b.canApprove, ViewerID: b.viewerID, Form: views.NewForm()}
+	// Staff approve only staff campaigns: a tenant's campaign is its own approvers' to approve.
+	if b.cs.staff() && cm.TenantID != 0 {
+		v.CanApprove = false
+	}
+	if tpl, err := s.Store.Template(ctx, cm.TemplateID); err == nil {
+		v.Template = tpl
+	}
+	for _, ph := range model.Phases {
+		if n := p.Counts[ph]; n > 0 {
+			v.Counts = append(v.Counts, views.PhaseCount{Phase: ph, N: n})
+		}
+	}
+	for _, f := range p.Failures {
+		v.Failures = append(v.Failures, views.CampaignFailure{Errcode: f.Errcode, ActionKey: f.Action.Key, Count: f.Count, Apps: f.Apps})
+	}
+	for _, w := range p.Waves {
+		v.Waves = append(v.Waves, views.CampaignWave{Wave: w.Wave, Size: w.Size, Decided: w.Decided, Rejected: w.Rejected})
+	}
+	for _, a := range p.Apps {
+		row := views.CampaignAppRow{AppID: a.AppID, Nickname: a.Nickname, TenantName: a.TenantName, Wave: a.Wave, Phase: a.Phase(), Errcode: a.Errcode}
+		switch {
+		case a.ReleaseID != 0 && b.cs.staff():
+			row.ReleaseURL = "/staff/apps/" + a.AppID
+		case a.ReleaseID != 0:
+			row.ReleaseURL = views.ReleaseURL(a.TenantID, a.AppID, a.ReleaseID)
+		}
+		switch row.Phase {
+		case model.PhSkipped:
+			row.ReasonKey = "campaign.skip." + a.Reason
+		case model.PhDropped:
+			row.ReasonKey = a.Reason
+		case model.PhRejected:
+			row.ReasonText = a.AuditReason
+		case model.PhFailed:
+			row.ReasonKey = model.ErrActionFor(a.Errcode).Key
+		}
+		v.Apps = append(v.Apps, row)
+	}
+	return v, nil
+}
+
+func (s *Server) campaignPage(c *fiber.Ctx) error {
+	cs, id, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.campaignView(c.UserContext(), s.campaignBaseOf(c, cs), id)
+	if err != nil {
+		return err
+	}
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events"))
+}
+
+// campaignEvents streams the campaign's live part: on its own events and
+// on release events of its apps.
+func (s *Server) campaignEvents(c *fiber.Ctx) error {
+	cs, id, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	apps, err := s.Store.CampaignApps(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	mine := make(map[string]bool, len(apps))
+	for _, a := range apps {
+		mine[a.AppID] = true
+	}
+	b := s.campaignBaseOf(c, cs)
+	p := s.page(c, "campaign.title", "")
+	return s.stream(c, cs.topic(), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
+		if e == nil {
+			return "", nil, false
+		}
+		switch {
+		case e.Name == platform.EventCampaign && e.Campaign == id:
+		case e.Name == platform.EventRelease && mine[e.AppID]:
+		default:
+			return "", nil, false
+		}
+		v, err := s.campaignView(ctx, b, id)
+		if err != nil {
+			return "", nil, false
+		}
+		p.Now = s.Now()
+		return "campaign", views.CampaignBody(p, v), true
+	})
+}
+
+// campaignApprove is an approver's decision, bound to the payload set hash
+// the page showed; the creator is refused (two-person rule).
+func (s *Server) campaignApprove(c *fiber.Ctx) error {
+	cs, id, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	if cs.staff() {
+		if cm, err := s.Store.Campaign(c.UserContext(), 0, id); err == nil && cm.TenantID != 0 {
+			return model.Errorf(model.CodeForbidden, "campaign.err.tenant_approves")
+		}
+	}
+	seq, perr := strconv.ParseInt(c.FormValue("seq"), 10, 64)
+	if perr != nil {
+		seq = -1
+	}
+	_, err = s.Campaigns.Decide(c.UserContext(), cs.TenantID, id, model.CampActApprove, actor(c), seq, c.FormValue("set_hash"))
+	return s.afterCampaignDecision(c, cs, id, err)
+}
+
+// campaignAction pauses, resumes or cancels a campaign.
+func (s *Server) campaignAction(c *fiber.Ctx) error {
+	cs, id, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	a := model.CampaignAction(c.FormValue("action"))
+	switch a {
+	case model.CampActPause, model.CampActResume, model.CampActCancel:
+	default:
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	seq, perr := strconv.ParseInt(c.FormValue("seq"), 10, 64)
+	if perr != nil {
+		seq = -1
+	}
+	_, err = s.Campaigns.Decide(c.UserContext(), cs.TenantID, id, a, actor(c), seq, "")
+	return s.afterCampaignDecision(c, cs, id, err)
+}
+
+func (s *Server) afterCampaignDecision(c *fiber.Ctx, cs campScope, id int64, err error) error {
+	if err == nil {
+		return s.redirectFlash(c, views.CampaignURL(cs.Base, id), "campaign.decided")
+	}
+	f := views.NewForm()
+	if !formError(&f, err) {
+		return err
+	}
+	var me *model.Error
+	if asModelError(err, &me) {
+		f.Data = me.Data
+	}
+	v, verr := s.campaignView(c.UserContext(), s.campaignBaseOf(c, cs), id)
+	if verr != nil {
+		return verr
+	}
+	v.Form = f
+	c.Status(statusOf(err))
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events"))
+}
+
+// campaignReport is the CSV report: one row per app, labels in the
+// viewer's language.
+func (s *Server) campaignReport(c *fiber.Ctx) error {
+	cs, id, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	var buf strings.Builder
+	buf.WriteString("\ufeff") // spreadsheets read the UTF-8 Chinese correctly with a BOM
+	label := func(key string) string { return i18n.T(ctx, key) }
+	if err := s.Campaigns.WriteReport(ctx, &buf, cs.TenantID, id, label); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="campaign-%d.csv"`, id))
+	return c.SendString(buf.String())
+}
+
+// appTagsSave sets one of the tenant's apps' tags: comma-separated,
+// trimmed, deduplicated, each at most 20 characters, at most 10.
+func (s *Server) appTagsSave(c *fiber.Ctx) error {
+	t := currentTenant(c)
+	a, err := s.Store.App(c.UserContext(), t.ID, c.Params("appid"))
+	if err != nil {
+		return err
+	}
+	raw := c.FormValue("tags")
+	tags, key := parseTags(raw)
+	if key == "" {
+		if err := s.Store.SetAppTags(c.UserContext(), actor(c), t.ID, a.AppID, tags); err != nil {
+			return err
+		}
+		return s.redirectFlash(c, "/t/"+itoa(t.ID)+"/apps/"+a.AppID, "tags.saved")
+	}
+	v, err := s.appDetail(c)
+	if err != nil {
+		return err
+	}
+	v.TagForm.Values["tags"] = raw
+	v.TagForm.Errors["tags"] = key
+	c.Status(fiber.StatusUnprocessableEntity)
+	return s.render(c, views.AppPage(s.page(c, "apps.detail", ""), v))
+}
+
+// Tag limits.
+const (
+	maxAppTags   = 10
+	maxAppTagLen = 20
+)
+
+// parseTags splits a comma-separated list (ASCII or Chinese commas),
+// trimmed and deduplicated; key is the translation key of what is wrong.
+func parseTags(raw string) (tags []string, key string) {
+	seen := map[string]bool{}
+	for _, t := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == '\n' }) {
+		t = strings.TrimSpace(t)
+		if t == "" || seen[t] {
+			continue
+		}
+		if len([]rune(t)) > maxAppTagLen {
+			return nil, "tags.err.too_long"
+		}
+		seen[t] = true
+		tags = append(tags, t)
+	}
+	if len(tags) > maxAppTags {
+		return nil, "tags.err.too_many"
+	}
+	return tags, ""
+}
