@@ -119,7 +119,6 @@ func BenchmarkCampaign1000Apps(b *testing.B) {
 			b.Fatal(err)
 		}
 		before := cr.sb.CallCounts()
-		cr.camp.Tick, cr.camp.MinGap = 100*time.Millisecond, 20*time.Millisecond
 		var wg sync.WaitGroup
 		wg.Add(3)
 		go func() { defer wg.Done(); cr.camp.Run(ctx) }()
@@ -143,6 +142,9 @@ func BenchmarkCampaign1000Apps(b *testing.B) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		engineWall := time.Since(start)
+		if os.Getenv("MINIFLEET_BENCH_TRACE") != "" {
+			os.WriteFile("/tmp/bench-logs.txt", []byte(cr.logs.String()), 0o644)
+		}
 		engineCPU, engineHeap := u.end()
 		cancel()
 		wg.Wait()

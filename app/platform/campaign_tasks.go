@@ -130,11 +130,6 @@ func (e *Campaigns) taskStart(ctx context.Context, c model.Campaign, a store.Cam
 	if err != nil {
 		return err
 	}
-	if a.State != model.CAStarted {
-		if err := e.Store.SetCampaignApp(ctx, c.ID, a.AppID, model.CAStarted, "", 0, time.Time{}, -1, ""); err != nil {
-			return err
-		}
-	}
 	if rel.State != model.RelDraft {
 		return nil
 	}

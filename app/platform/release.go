@@ -114,12 +114,12 @@ func systemCause(detail string) model.Cause {
 	return model.Cause{Kind: model.CauseSystem, Actor: "system", Detail: detail}
 }
 
-// move applies ev and publishes the result.
-func (r *Releases) move(ctx context.Context, rel model.Release, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
+// move applies ev, with ops in the same transaction, and publishes the result.
+func (r *Releases) move(ctx context.Context, rel model.Release, ev model.ReleaseEvent, c model.Cause, ops ...store.TxOp) (model.Release, error) {
 	if c.At.IsZero() {
 		c.At = r.now()
 	}
-	n, err := r.Store.TransitionRelease(ctx, rel.TenantID, rel.ID, ev, c)
+	n, err := r.Store.TransitionRelease(ctx, rel.TenantID, rel.ID, ev, c, ops...)
 	if err != nil {
 		return rel, err
 	}

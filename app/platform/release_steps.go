@@ -88,9 +88,15 @@ func (r *Releases) drive(ctx context.Context, rel model.Release, poll int) (mode
 // moved applies a system/poll event; a conflict means someone else (a push,
 // a poll, a user) moved the release first, which is not an error: the
 // current release is returned.
-func (r *Releases) moved(ctx context.Context, rel model.Release, ev model.ReleaseEvent, c model.Cause) (model.Release, bool, error) {
-	n, err := r.move(ctx, rel, ev, c)
+//
+// ops ride in the transition's transaction; when it loses, they are applied
+// on their own, as if they had been written first.
+func (r *Releases) moved(ctx context.Context, rel model.Release, ev model.ReleaseEvent, c model.Cause, ops ...store.TxOp) (model.Release, bool, error) {
+	n, err := r.move(ctx, rel, ev, c, ops...)
 	if model.ErrorCode(err) == model.CodeConflict {
+		if err := r.Store.ApplyOps(ctx, ops...); err != nil {
+			return rel, false, err
+		}
 		cur, rerr := r.Store.Release(ctx, rel.TenantID, rel.ID)
 		if rerr != nil {
 			return rel, false, rerr
@@ -100,10 +106,10 @@ func (r *Releases) moved(ctx context.Context, rel model.Release, ev model.Releas
 	return n, err == nil, err
 }
 
-func (r *Releases) failWith(ctx context.Context, rel model.Release, ev model.ReleaseEvent, code int, detail string) (model.Release, error) {
+func (r *Releases) failWith(ctx context.Context, rel model.Release, ev model.ReleaseEvent, code int, detail string, ops ...store.TxOp) (model.Release, error) {
 	c := systemCause(detail)
 	c.Errcode = code
-	n, _, err := r.moved(ctx, rel, ev, c)
+	n, _, err := r.moved(ctx, rel, ev, c, ops...)
 	return n, err
 }
 
@@ -132,10 +138,7 @@ func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Rel
 			return r.failWith(ctx, rel, model.EvCommitFail, code, "commit refused before a restart")
 		}
 		if landed, how := r.commitLanded(ctx, rel, call.StartedAt); landed {
-			if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, "ok"); err != nil {
-				return rel, err
-			}
-			return r.commitOK(ctx, rel, "reconciled: "+how)
+			return r.commitOK(ctx, rel, "reconciled: "+how, r.Store.FinishCallOp(rel.ID, "commit", rel.Seq, "ok"))
 		}
 		r.Log.Info("release: commit outcome unknown, sending it again", "release", rel.ID)
 	}
@@ -149,15 +152,9 @@ func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Rel
 		if model.ErrActionFor(code).Retry {
 			return rel, errors.Join(r.Store.ClearReleaseCall(ctx, rel.ID, "commit", rel.Seq), err)
 		}
-		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, errOutcome(code)); err != nil {
-			return rel, err
-		}
-		return r.failWith(ctx, rel, model.EvCommitFail, code, err.Error())
+		return r.failWith(ctx, rel, model.EvCommitFail, code, err.Error(), r.Store.FinishCallOp(rel.ID, "commit", rel.Seq, errOutcome(code)))
 	}
-	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "commit", rel.Seq, "ok"); err != nil {
-		return rel, err
-	}
-	return r.commitOK(ctx, rel, "wxa/commit")
+	return r.commitOK(ctx, rel, "wxa/commit", r.Store.FinishCallOp(rel.ID, "commit", rel.Seq, "ok"))
 }
 
 // clockSlack allows for WeChat's clock and ours disagreeing when a commit's
@@ -182,8 +179,8 @@ func (r *Releases) commitLanded(ctx context.Context, rel model.Release, sentAt t
 	return false, ""
 }
 
-func (r *Releases) commitOK(ctx context.Context, rel model.Release, detail string) (model.Release, error) {
-	n, ok, err := r.moved(ctx, rel, model.EvCommitOK, systemCause(detail))
+func (r *Releases) commitOK(ctx context.Context, rel model.Release, detail string, ops ...store.TxOp) (model.Release, error) {
+	n, ok, err := r.moved(ctx, rel, model.EvCommitOK, systemCause(detail), ops...)
 	if err != nil || !ok {
 		return n, err
 	}
@@ -193,14 +190,13 @@ func (r *Releases) commitOK(ctx context.Context, rel model.Release, detail strin
 // stepCommitted keeps the experience QR (best effort: it can be fetched on
 // demand) and starts the privacy scan polling.
 func (r *Releases) stepCommitted(ctx context.Context, rel model.Release) (model.Release, error) {
+	var ops []store.TxOp
 	if qr, err := r.WeChat.TrialQRCode(ctx, rel.AppID, ""); err == nil {
-		if err := r.Store.SaveReleaseQR(ctx, rel.TenantID, rel.ID, qr.Image, qr.ContentType); err != nil {
-			return rel, err
-		}
+		ops = append(ops, r.Store.QROp(rel.TenantID, rel.ID, qr.Image, qr.ContentType))
 	} else {
 		r.Log.Warn("release: get_qrcode", "release", rel.ID, "err", err)
 	}
-	n, ok, err := r.moved(ctx, rel, model.EvScan, systemCause("get_qrcode"))
+	n, ok, err := r.moved(ctx, rel, model.EvScan, systemCause("get_qrcode"), ops...)
 	if err != nil || !ok {
 		return n, err
 	}
@@ -225,12 +221,9 @@ func (r *Releases) stepScan(ctx context.Context, rel model.Release, poll int) (m
 			return r.failWith(ctx, rel, model.EvScanFail, code, err.Error())
 		}
 	}
-	if err := r.Store.SaveReleaseScan(ctx, rel.TenantID, rel.ID, info.WithoutAuthList, info.WithoutConfList); err != nil {
-		return rel, err
-	}
 	c := model.Cause{Kind: model.CausePoll, Actor: "system",
 		Detail: fmt.Sprintf("privacy scan: %d without authorization, %d without configuration", len(info.WithoutAuthList), len(info.WithoutConfList))}
-	n, ok, err := r.moved(ctx, rel, model.EvScanDone, c)
+	n, ok, err := r.moved(ctx, rel, model.EvScanDone, c, r.Store.ScanOp(rel.TenantID, rel.ID, info.WithoutAuthList, info.WithoutConfList))
 	if err != nil || !ok {
 		return n, err
 	}
@@ -311,7 +304,7 @@ func (r *Releases) stepPreflight(ctx context.Context, rel model.Release) (model.
 
 	// Privacy guideline: cover the privacy keys the code uses, with the
 	// tenant's contact; then no privacy API may stay undeclared (61040).
-	ck, err := r.preflightPrivacy(ctx, rel)
+	ck, ops, err := r.preflightPrivacy(ctx, rel)
 	if err != nil {
 		return rel, err
 	}
@@ -335,43 +328,42 @@ func (r *Releases) stepPreflight(ctx context.Context, rel model.Release) (model.
 		}
 	}
 
-	if err := r.Store.SaveReleasePreflight(ctx, rel.TenantID, rel.ID, checks); err != nil {
-		return rel, err
-	}
+	ops = append(ops, r.Store.PreflightOp(rel.TenantID, rel.ID, checks))
 	for _, c := range checks {
 		if !c.OK {
-			return r.failWith(ctx, rel, model.EvPreflightErr, c.Errcode, c.Name+": "+c.Key+" "+c.Detail)
+			return r.failWith(ctx, rel, model.EvPreflightErr, c.Errcode, c.Name+": "+c.Key+" "+c.Detail, ops...)
 		}
 	}
-	n, _, err := r.moved(ctx, rel, model.EvPreflightOK, systemCause("category, pages, privacy, domains"))
+	n, _, err := r.moved(ctx, rel, model.EvPreflightOK, systemCause("category, pages, privacy, domains"), ops...)
 	return n, err
 }
 
-func (r *Releases) preflightPrivacy(ctx context.Context, rel model.Release) (store.PreflightCheck, error) {
-	fail := func(err error) (store.PreflightCheck, error) {
+// preflightPrivacy checks the privacy guideline; ops keep what it found
+// (privacy keys, the scan) with the preflight's outcome.
+func (r *Releases) preflightPrivacy(ctx context.Context, rel model.Release) (store.PreflightCheck, []store.TxOp, error) {
+	var ops []store.TxOp
+	fail := func(err error) (store.PreflightCheck, []store.TxOp, error) {
 		if transient(err) {
-			return store.PreflightCheck{}, err
+			return store.PreflightCheck{}, nil, err
 		}
 		code := wechatCode(err)
-		return store.PreflightCheck{Name: "privacy", Key: model.ErrActionFor(code).Key, Errcode: code, Detail: err.Error()}, nil
+		return store.PreflightCheck{Name: "privacy", Key: model.ErrActionFor(code).Key, Errcode: code, Detail: err.Error()}, ops, nil
 	}
 	cur, err := r.WeChat.PrivacySetting(ctx, rel.AppID, wechat.PrivacyDev)
 	if err != nil {
 		return fail(err)
 	}
-	if err := r.Store.SaveReleasePrivacyKeys(ctx, rel.TenantID, rel.ID, cur.PrivacyList); err != nil {
-		return store.PreflightCheck{}, err
-	}
+	ops = append(ops, r.Store.PrivacyKeysOp(rel.TenantID, rel.ID, cur.PrivacyList))
 	ck := store.PreflightCheck{Name: "privacy", OK: true}
 	if len(cur.PrivacyList) == 0 {
 		ck.Skipped = true
 	} else {
 		contact, err := r.Store.TenantContact(ctx, rel.TenantID)
 		if err != nil && !model.IsNotFound(err) {
-			return ck, err
+			return ck, nil, err
 		}
 		if contact.Email == "" && contact.Phone == "" {
-			return store.PreflightCheck{Name: "privacy", Key: "release.preflight.no_contact"}, nil
+			return store.PreflightCheck{Name: "privacy", Key: "release.preflight.no_contact"}, ops, nil
 		}
 		notice := contact.NoticeMethod
 		if notice == "" {
@@ -398,14 +390,12 @@ func (r *Releases) preflightPrivacy(ctx context.Context, rel model.Release) (sto
 	if err != nil {
 		return fail(err)
 	}
-	if err := r.Store.SaveReleaseScan(ctx, rel.TenantID, rel.ID, info.WithoutAuthList, info.WithoutConfList); err != nil {
-		return ck, err
-	}
+	ops = append(ops, r.Store.ScanOp(rel.TenantID, rel.ID, info.WithoutAuthList, info.WithoutConfList))
 	if undeclared := append(slices.Clone(info.WithoutAuthList), info.WithoutConfList...); len(undeclared) > 0 && !rel.Submit.PrivacyAPINotUse {
 		return store.PreflightCheck{Name: "privacy", Key: model.ErrActionFor(61040).Key, Errcode: 61040,
-			Detail: strings.Join(undeclared, ", ")}, nil
+			Detail: strings.Join(undeclared, ", ")}, ops, nil
 	}
-	return ck, nil
+	return ck, ops, nil
 }
 
 func submitRequest(rel model.Release) wechat.SubmitAuditRequest {
@@ -464,18 +454,12 @@ func (r *Releases) stepSubmit(ctx context.Context, rel model.Release, poll int) 
 			}
 			return rel, r.retryLater(ctx, rel, err)
 		}
-		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "submit", rel.Seq, errOutcome(code)); err != nil {
-			return rel, err
-		}
-		return r.failWith(ctx, rel, model.EvSubmitFail, code, err.Error())
-	}
-	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "submit", rel.Seq, "ok"); err != nil {
-		return rel, err
+		return r.failWith(ctx, rel, model.EvSubmitFail, code, err.Error(), r.Store.FinishCallOp(rel.ID, "submit", rel.Seq, errOutcome(code)))
 	}
 	r.quotaInvalidate()
 	c := systemCause("submit_audit")
 	c.AuditID = auditID
-	n, _, err := r.moved(ctx, rel, model.EvSubmitOK, c)
+	n, _, err := r.moved(ctx, rel, model.EvSubmitOK, c, r.Store.FinishCallOp(rel.ID, "submit", rel.Seq, "ok"))
 	return n, err
 }
 

@@ -175,7 +175,8 @@ func (s *Store) DecideCampaign(ctx context.Context, tenantID, id int64, a model.
 		case model.CampActCancel:
 			set += `, finished_at = ?`
 			setArgs = append(setArgs, now)
-			if _, err := tx.ExecContext(ctx, `UPDATE campaign_apps SET state = 'cancelled' WHERE campaign_id = ? AND state IN ('queued', 'deferred')`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE campaign_apps SET state = 'cancelled' WHERE campaign_id = ? AND state IN ('queued', 'deferred')
+				AND NOT `+hasCampaignRelease, id); err != nil {
 				return err
 			}
 		}
@@ -190,6 +191,10 @@ func (s *Store) DecideCampaign(ctx context.Context, tenantID, id int64, a model.
 	})
 	return out, err
 }
+
+// hasCampaignRelease is true for a campaign_apps row whose release exists:
+// a "queued" row with a release has started (the release records it).
+const hasCampaignRelease = `EXISTS (SELECT 1 FROM releases r WHERE r.campaign_id = campaign_apps.campaign_id AND r.appid = campaign_apps.appid)`
 
 // CampaignMove is a move the engine makes on its own.
 type CampaignMove struct {
@@ -285,6 +290,9 @@ func (s *Store) CampaignApps(ctx context.Context, id int64) ([]CampaignApp, erro
 			return nil, err
 		}
 		x.State, x.RelState = model.CampaignAppState(st), model.ReleaseState(rst)
+		if x.State == model.CAQueued && x.ReleaseID != 0 {
+			x.State = model.CAStarted // its release is the record that it started (no second write)
+		}
 		x.RetryAt, x.StartedAt = unix(retry), unix(started)
 		x.CreatedAt, x.UpdatedAt, x.SubmittedAt, x.DecidedAt, x.ReleasedAt = unix(created), unix(updated), unix(submitted), unix(decided), unix(released)
 		out = append(out, x)
@@ -367,10 +375,10 @@ func (s *Store) RequeueDeferred(ctx context.Context, id int64) (int, error) {
 	return int(n), nil
 }
 
-// DeferQueued moves a campaign's queued apps of no wave yet, and the
-// started ones not submitted that failed on the quota, to deferred.
+// DeferQueued moves a campaign's apps not started yet to deferred.
 func (s *Store) DeferQueued(ctx context.Context, id int64) (int, error) {
-	res, err := s.W.ExecContext(ctx, `UPDATE campaign_apps SET state = 'deferred', wave = 0 WHERE campaign_id = ? AND state = 'queued'`, id)
+	res, err := s.W.ExecContext(ctx, `UPDATE campaign_apps SET state = 'deferred', wave = 0 WHERE campaign_id = ? AND state = 'queued'
+		AND NOT `+hasCampaignRelease, id)
 	if err != nil {
 		return 0, err
 	}

@@ -24,6 +24,7 @@ var hotQueries = []string{
 	updateReleaseSQL,
 	insertReleaseEventSQL,
 	insertActivitySQL,
+	ensureArtifactsSQL,
 }
 
 type stmtCache map[string]*sql.Stmt

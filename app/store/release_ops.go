@@ -123,9 +123,7 @@ func scanReleaseCall(row interface{ Scan(...any) error }) (ReleaseCall, error) {
 
 // FinishReleaseCall records the call's answer: "ok" or "errcode:N".
 func (s *Store) FinishReleaseCall(ctx context.Context, releaseID int64, call string, seq int64, outcome string) error {
-	_, err := s.W.ExecContext(ctx, `UPDATE release_calls SET finished_at = ?, outcome = ? WHERE release_id = ? AND call = ? AND seq = ?`,
-		s.now(), outcome, releaseID, call, seq)
-	return err
+	return s.ApplyOps(ctx, s.FinishCallOp(releaseID, call, seq, outcome))
 }
 
 // ClearReleaseCall forgets a marker whose call certainly did not take
@@ -178,14 +176,39 @@ type ReleaseArtifacts struct {
 	PreflightAt time.Time
 }
 
+const ensureArtifactsSQL = `INSERT INTO release_artifacts (release_id, tenant_id)
+		SELECT id, tenant_id FROM releases WHERE id = ? AND tenant_id = ? ON CONFLICT DO NOTHING`
+
 func (s *Store) ensureArtifacts(ctx context.Context, tx *sql.Tx, tenantID, releaseID int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO release_artifacts (release_id, tenant_id)
-		SELECT id, tenant_id FROM releases WHERE id = ? AND tenant_id = ? ON CONFLICT DO NOTHING`, releaseID, tenantID)
+	_, err := s.execTx(ctx, tx, ensureArtifactsSQL, releaseID, tenantID)
 	return err
 }
 
-func (s *Store) updateArtifacts(ctx context.Context, tenantID, releaseID int64, set string, args ...any) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+// TxOp is a write that rides in the transaction of a release transition
+// (TransitionRelease's ops), so a step and what it collected cost one
+// commit, not two: a campaign makes tens of thousands of them.
+type TxOp func(ctx context.Context, tx *sql.Tx) error
+
+// ApplyOps runs ops in one transaction of their own (a transition that
+// carried them lost its compare-and-set).
+func (s *Store) ApplyOps(ctx context.Context, ops ...TxOp) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error { return runOps(ctx, tx, ops) })
+}
+
+func runOps(ctx context.Context, tx *sql.Tx, ops []TxOp) error {
+	for _, op := range ops {
+		if err := op(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) artifactsOp(tenantID, releaseID int64, set string, args ...any) TxOp {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.ensureArtifacts(ctx, tx, tenantID, releaseID); err != nil {
 			return err
 		}
@@ -198,12 +221,53 @@ func (s *Store) updateArtifacts(ctx context.Context, tenantID, releaseID int64, 
 			return model.NotFound("release")
 		}
 		return nil
-	})
+	}
+}
+
+func (s *Store) updateArtifacts(ctx context.Context, tenantID, releaseID int64, set string, args ...any) error {
+	return s.ApplyOps(ctx, s.artifactsOp(tenantID, releaseID, set, args...))
+}
+
+// FinishCallOp is FinishReleaseCall as a TxOp.
+func (s *Store) FinishCallOp(releaseID int64, call string, seq int64, outcome string) TxOp {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE release_calls SET finished_at = ?, outcome = ? WHERE release_id = ? AND call = ? AND seq = ?`,
+			s.now(), outcome, releaseID, call, seq)
+		return err
+	}
+}
+
+// QROp keeps the experience QR image fetched after commit.
+func (s *Store) QROp(tenantID, releaseID int64, img []byte, contentType string) TxOp {
+	return s.artifactsOp(tenantID, releaseID, `qr_image = ?, qr_type = ?, qr_at = ?`, img, contentType, s.now())
+}
+
+// ScanOp keeps the privacy scan's findings.
+func (s *Store) ScanOp(tenantID, releaseID int64, withoutAuth, withoutConf []string) TxOp {
+	return s.artifactsOp(tenantID, releaseID, `without_auth = ?, without_conf = ?, scanned_at = ?`,
+		jsonList(withoutAuth), jsonList(withoutConf), s.now())
+}
+
+// PrivacyKeysOp keeps the privacy keys the committed code uses.
+func (s *Store) PrivacyKeysOp(tenantID, releaseID int64, keys []string) TxOp {
+	return s.artifactsOp(tenantID, releaseID, `privacy_keys = ?`, jsonList(keys))
+}
+
+// PreflightOp keeps the last preflight report.
+func (s *Store) PreflightOp(tenantID, releaseID int64, checks []PreflightCheck) TxOp {
+	if checks == nil {
+		checks = []PreflightCheck{}
+	}
+	b, err := json.Marshal(checks)
+	if err != nil {
+		return func(context.Context, *sql.Tx) error { return err }
+	}
+	return s.artifactsOp(tenantID, releaseID, `preflight = ?, preflight_at = ?`, string(b), s.now())
 }
 
 // SaveReleaseQR keeps the experience QR image fetched after commit.
 func (s *Store) SaveReleaseQR(ctx context.Context, tenantID, releaseID int64, img []byte, contentType string) error {
-	return s.updateArtifacts(ctx, tenantID, releaseID, `qr_image = ?, qr_type = ?, qr_at = ?`, img, contentType, s.now())
+	return s.ApplyOps(ctx, s.QROp(tenantID, releaseID, img, contentType))
 }
 
 // ReleaseQR returns the stored experience QR; not found when none is stored.
@@ -215,25 +279,17 @@ func (s *Store) ReleaseQR(ctx context.Context, tenantID, releaseID int64) (img [
 
 // SaveReleaseScan keeps the privacy scan's findings.
 func (s *Store) SaveReleaseScan(ctx context.Context, tenantID, releaseID int64, withoutAuth, withoutConf []string) error {
-	return s.updateArtifacts(ctx, tenantID, releaseID, `without_auth = ?, without_conf = ?, scanned_at = ?`,
-		jsonList(withoutAuth), jsonList(withoutConf), s.now())
+	return s.ApplyOps(ctx, s.ScanOp(tenantID, releaseID, withoutAuth, withoutConf))
 }
 
 // SaveReleasePrivacyKeys keeps the privacy keys the committed code uses.
 func (s *Store) SaveReleasePrivacyKeys(ctx context.Context, tenantID, releaseID int64, keys []string) error {
-	return s.updateArtifacts(ctx, tenantID, releaseID, `privacy_keys = ?`, jsonList(keys))
+	return s.ApplyOps(ctx, s.PrivacyKeysOp(tenantID, releaseID, keys))
 }
 
 // SaveReleasePreflight keeps the last preflight report.
 func (s *Store) SaveReleasePreflight(ctx context.Context, tenantID, releaseID int64, checks []PreflightCheck) error {
-	if checks == nil {
-		checks = []PreflightCheck{}
-	}
-	b, err := json.Marshal(checks)
-	if err != nil {
-		return err
-	}
-	return s.updateArtifacts(ctx, tenantID, releaseID, `preflight = ?, preflight_at = ?`, string(b), s.now())
+	return s.ApplyOps(ctx, s.PreflightOp(tenantID, releaseID, checks))
 }
 
 // ReleaseArtifacts loads what a release collected; empty (not an error)

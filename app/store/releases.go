@@ -112,15 +112,19 @@ func (s *Store) insertReleaseEvent(ctx context.Context, tx *sql.Tx, t model.Rele
 // what was read, and appends the event row. Two approvers, a double click,
 // or a push racing a poll: the second finds the release moved and gets a
 // conflict, so nothing is applied twice.
-func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
+// ops are writes that ride in the same transaction, after the move (what
+// the step collected, its call marker); they are rolled back with it.
+func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64, ev model.ReleaseEvent, c model.Cause, ops ...TxOp) (model.Release, error) {
 	if c.At.IsZero() {
 		c.At = unix(s.now())
 	}
 	var out model.Release
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = s.transitionReleaseTx(ctx, tx, tenantID, releaseID, ev, c)
-		return err
+		if out, err = s.transitionReleaseTx(ctx, tx, tenantID, releaseID, ev, c); err != nil {
+			return err
+		}
+		return runOps(ctx, tx, ops)
 	})
 	return out, err
 }
