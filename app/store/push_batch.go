@@ -236,6 +236,7 @@ func (b *pushBatcher) run(batch []*pushReq) {
 		}
 		if err == nil {
 			err = tx.Commit()
+			s.ckpt.poke()
 		} else {
 			tx.Rollback()
 		}
