@@ -15,6 +15,7 @@ var hotQueries = []string{
 	`SAVEPOINT push`,
 	`RELEASE push`,
 	`ROLLBACK TO push`,
+	ticketTimeSQL,
 	insertPushSQL,
 	`UPDATE wechat_pushes SET outcome = ? WHERE id = ?`,
 	`INSERT INTO wechat_component (appid, updated_at) VALUES (?, ?) ON CONFLICT (appid) DO NOTHING`,

@@ -83,3 +83,96 @@ func TestRecordPushAfterCloseFails(t *testing.T) {
 		t.Fatal("recording after Close succeeded")
 	}
 }
+
+// Ticket pushes take the batch fast path: concurrent tickets keep the newest
+// ticket, each push's outcome is what applying them one by one in arrival
+// order gives, duplicates are counted once, and a row the table refuses
+// fails alone.
+func TestRecordTicketBatchFastPath(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "p.db"), bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.SaveTicket(ctx, "wxc", "ticket@@@stored", 1000, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	type result struct {
+		p   store.Push
+		dup bool
+		err error
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ct := int64(900 + i%150) // below, at and above the stored 1000; i >= 150 repeat
+			route := store.RouteComponent
+			if i == 77 {
+				route = "nowhere" // CHECK constraint: refused
+			}
+			in := store.NewPush{Route: route, Kind: "component_verify_ticket", DedupeKey: fmt.Sprintf("t%d", ct), CreateTime: ct,
+				ReceivedAt: time.Unix(1700000000, 0), XML: "<xml/>", FullXML: "<xml/>",
+				Ticket: &store.TicketChange{ComponentAppID: "wxc", Ticket: fmt.Sprintf("ticket@@@%d", ct), CreateTime: ct}}
+			arr := st.PushComing()
+			in.Arrival = arr
+			r := &results[i]
+			r.p, r.dup, r.err = st.RecordPush(ctx, in, nil)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		switch {
+		case i == 77 && r.err == nil:
+			t.Errorf("push 77 with a bad route was accepted: %+v", r.p)
+		case i != 77 && r.err != nil:
+			t.Errorf("push %d: %v", i, r.err)
+		case r.err == nil && !r.dup && r.p.CreateTime < 1000 && r.p.Outcome != store.PushStale:
+			t.Errorf("push %d (ct %d) outcome %q, want stale", i, r.p.CreateTime, r.p.Outcome)
+		}
+	}
+	creds, err := st.ComponentCreds(ctx, "wxc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.Ticket != "ticket@@@1049" || creds.TicketCreateTime != 1049 {
+		t.Errorf("kept ticket %q (%d), want the newest, ticket@@@1049", creds.Ticket, creds.TicketCreateTime)
+	}
+	pushes, total, err := st.ListPushes(ctx, store.PushFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 149 { // 150 keys, one refused
+		t.Errorf("stored %d pushes, want 149", total)
+	}
+	applied, dups := 0, 0
+	for _, p := range pushes {
+		if p.Outcome == store.PushApplied {
+			applied++
+		}
+		dups += p.Duplicates
+	}
+	if applied == 0 {
+		t.Errorf("no push applied")
+	}
+	// Applied pushes are exactly those at least as new as every ticket
+	// before them in commit (id) order, starting from the stored 1000.
+	best := int64(1000)
+	for i := len(pushes) - 1; i >= 0; i-- { // ListPushes is newest first
+		p := pushes[i]
+		want := store.PushStale
+		if p.CreateTime >= best {
+			want, best = store.PushApplied, p.CreateTime
+		}
+		if p.Outcome != want {
+			t.Errorf("push id %d ct %d outcome %q, want %q", p.ID, p.CreateTime, p.Outcome, want)
+		}
+	}
+	if want := 50; dups != want { // i >= 150 repeat i-150
+		t.Errorf("%d duplicates counted, want %d", dups, want)
+	}
+}

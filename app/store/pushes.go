@@ -46,10 +46,27 @@ type NewPush struct {
 	ReceivedAt time.Time
 	XML        string // masked
 	FullXML    string // as decrypted; stored sealed
+
+	// Ticket, when set, is the push's state change: keep this
+	// component_verify_ticket if it is the newest by CreateTime (outcome
+	// applied, else stale). It is applied before apply runs; a push with a
+	// Ticket and no apply func is recorded on the batch's fast path.
+	Ticket *TicketChange
+	// Arrival, from PushComing, is withdrawn once the push is handed over.
+	Arrival *PushArrival
 }
 
-const insertPushSQL = `INSERT INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, last_seen_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`
+// TicketChange is a component_verify_ticket to keep if it is the newest.
+type TicketChange struct {
+	ComponentAppID string
+	Ticket         string
+	CreateTime     int64
+}
+
+const insertPushSQL = `INSERT OR IGNORE INTO wechat_pushes (route, kind, appid, dedupe_key, create_time, received_at, xml, xml_sealed, outcome, last_seen_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const ticketTimeSQL = `SELECT ticket_create_time FROM wechat_component WHERE appid = ?`
 
 func pushAD(dedupeKey string) string { return "push:" + dedupeKey }
 
@@ -93,38 +110,71 @@ func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) 
 	return s.pushes.record(ctx, in, apply)
 }
 
-// recordPushTx is one push's work inside a (batch) transaction.
-func (s *Store) recordPushTx(ctx context.Context, tx *sql.Tx, in NewPush, apply func(*PushTx) (string, error)) (p Push, dup bool, ptx *PushTx, err error) {
+// insertPush inserts a push with its outcome unless its dedupe key is
+// already stored (inserted false).
+func (s *Store) insertPush(ctx context.Context, ins *sql.Stmt, in NewPush, sealed, outcome string) (p Push, inserted bool, err error) {
 	received := in.ReceivedAt.Unix()
-	res, err := s.execTx(ctx, tx, insertPushSQL,
-		in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, s.sealNonEmpty(in.FullXML, pushAD(in.DedupeKey)), received)
+	res, err := ins.ExecContext(ctx, in.Route, in.Kind, in.AppID, in.DedupeKey, in.CreateTime, received, in.XML, sealed, outcome, received)
 	if err != nil {
-		return p, false, nil, err
+		return p, false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.execTx(ctx, tx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE dedupe_key = ?`, received, in.DedupeKey); err != nil {
-			return p, true, nil, err
-		}
-		p, err = scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, in.DedupeKey))
-		return p, true, nil, err
+		return p, false, nil
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return p, false, nil, err
+		return p, false, err
 	}
-	p = Push{ID: id, Route: in.Route, Kind: in.Kind, AppID: in.AppID, DedupeKey: in.DedupeKey, CreateTime: in.CreateTime,
-		ReceivedAt: unix(received), XML: in.XML, Outcome: PushRecorded, LastSeenAt: unix(received)}
-	if apply == nil {
-		return p, false, nil, nil
+	return Push{ID: id, Route: in.Route, Kind: in.Kind, AppID: in.AppID, DedupeKey: in.DedupeKey, CreateTime: in.CreateTime,
+		ReceivedAt: unix(received), XML: in.XML, Outcome: outcome, LastSeenAt: unix(received)}, true, nil
+}
+
+// countDuplicate counts a retry of a stored push and returns the stored push.
+func (s *Store) countDuplicate(ctx context.Context, tx *sql.Tx, in NewPush) (Push, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE dedupe_key = ?`, in.ReceivedAt.Unix(), in.DedupeKey); err != nil {
+		return Push{}, err
 	}
-	ptx = &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
-	outcome, err := apply(ptx)
+	return scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, in.DedupeKey))
+}
+
+// recordPushTx is one push's work inside a (batch) transaction, through the
+// batch's prepared insert.
+func (s *Store) recordPushTx(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, in NewPush, sealed string, apply func(*PushTx) (string, error)) (p Push, dup bool, ptx *PushTx, err error) {
+	p, inserted, err := s.insertPush(ctx, ins, in, sealed, PushRecorded)
 	if err != nil {
 		return p, false, nil, err
 	}
+	if !inserted {
+		p, err = s.countDuplicate(ctx, tx, in)
+		return p, true, nil, err
+	}
+	if apply == nil && in.Ticket == nil {
+		return p, false, nil, nil
+	}
+	ptx = &PushTx{s: s, tx: tx, ctx: ctx, Push: p}
+	outcome := PushRecorded
+	if t := in.Ticket; t != nil {
+		saved, err := ptx.SaveTicket(t.ComponentAppID, t.Ticket, t.CreateTime)
+		if err != nil {
+			return p, false, nil, err
+		}
+		outcome = PushStale
+		if saved {
+			outcome = PushApplied
+		}
+	}
+	if apply != nil {
+		o, err := apply(ptx)
+		if err != nil {
+			return p, false, nil, err
+		}
+		if o != "" {
+			outcome = o
+		}
+	}
 	if outcome != "" && outcome != PushRecorded {
 		p.Outcome = outcome
-		_, err = s.execTx(ctx, tx, `UPDATE wechat_pushes SET outcome = ? WHERE id = ?`, outcome, id)
+		_, err = s.execTx(ctx, tx, `UPDATE wechat_pushes SET outcome = ? WHERE id = ?`, outcome, p.ID)
 	}
 	return p, false, ptx, err
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,9 +37,9 @@ type Store struct {
 	Box  *Box // encrypts secrets at rest
 	Now  func() time.Time
 
-	pushes pushBatcher   // groups concurrent push records into one commit
-	stmts  stmtCache     // hot-path statements prepared on the writer
-	ckpt   *checkpointer // copies the WAL back off the writer's path
+	pushes pushBatcher // groups concurrent push records into one commit
+	stmts  stmtCache   // hot-path statements prepared on the writer
+	ckpt   *checkpointer
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
@@ -52,7 +53,8 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate"+
+		"&_pragma=wal_autocheckpoint("+strconv.Itoa(writerAutoCheckpoint)+")") // checkpoint.go
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.ckpt, err = startCheckpointer(path); err != nil {
+	if s.ckpt, err = openCheckpointer(path); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 func (s *Store) Close() error {
 	s.pushes.stop()
 	s.stmts.close()
-	return errors.Join(s.ckpt.close(context.Background()), s.R.Close(), s.W.Close())
+	return errors.Join(s.ckpt.close(), s.R.Close(), s.W.Close())
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
@@ -146,7 +148,9 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	s.ckpt.poke()
+	return err
 }
 
 // Tx exposes a write transaction to other store-using packages through callbacks on *Tx.

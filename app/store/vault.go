@@ -93,6 +93,11 @@ func (s *Store) saveTicketTx(ctx context.Context, tx *sql.Tx, appID, ticket stri
 	if err := s.ensureComponentRow(ctx, tx, appID); err != nil {
 		return false, err
 	}
+	return s.updateTicketTx(ctx, tx, appID, ticket, createTime, receivedAt)
+}
+
+// updateTicketTx is saveTicketTx once the component row exists.
+func (s *Store) updateTicketTx(ctx context.Context, tx *sql.Tx, appID, ticket string, createTime int64, receivedAt time.Time) (bool, error) {
 	res, err := s.execTx(ctx, tx, saveTicketSQL,
 		s.sealNonEmpty(ticket, ticketAD(appID)), createTime, receivedAt.Unix(), s.now(), appID, createTime)
 	if err != nil {

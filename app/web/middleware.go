@@ -26,6 +26,9 @@ func (s *Server) globalMiddleware(app *fiber.App) {
 	app.Use(requestid.New())
 	app.Use(s.requestLog)
 	app.Use(helmet.New(helmet.Config{
+		// WeChat's servers read a push reply as plain text; browser headers
+		// were a sixth of the push route's own HTTP work.
+		Next:                      isPushPath,
 		ContentSecurityPolicy:     csp,
 		ReferrerPolicy:            "same-origin", // helmet's no-referrer would break Fiber's CSRF referer check on https
 		XFrameOptions:             "DENY",

@@ -312,6 +312,14 @@ func ParsePush(plainXML []byte) (Push, error) {
 	if len(plainXML) > MaxPushBytes {
 		return nil, fmt.Errorf("%w: %d bytes", ErrMalformedPush, len(plainXML))
 	}
+	if p, ok := parseFlat(plainXML); ok {
+		return p, nil
+	}
+	return parseXML(plainXML)
+}
+
+// parseXML is ParsePush through encoding/xml, for what parseFlat declines.
+func parseXML(plainXML []byte) (Push, error) {
 	var h pushHeader
 	if err := xml.Unmarshal(plainXML, &h); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedPush, err)

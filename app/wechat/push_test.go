@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -241,4 +242,46 @@ func FuzzParsePush(f *testing.F) {
 			t.Fatalf("second parse differs: %v %q %q", err, again.Kind(), again.DedupeKey())
 		}
 	})
+}
+
+// Where the flat scanner answers, it answers what encoding/xml does.
+func FuzzParseFlatMatchesXML(f *testing.F) {
+	for _, s := range []string{ticketCDATA, ticketPlain, authorizedXML, auditFailXML, "<xml/>", "<xml></xml>",
+		"<xml><Event>x</Event></xml>", "<xml><MsgId>1</MsgId></xml>", "<xml><CreateTime> 12 </CreateTime><InfoType>unauthorized</InfoType></xml>",
+		"<xml><Event><![CDATA[weapp_audit_fail]]></Event><Reason><![CDATA[第一<br>二]]></Reason><FailTime></FailTime></xml>",
+		"<xml><Event>wxa_nickname_audit</Event><ret>3</ret><ret>2</ret><nickname>a&amp;b</nickname></xml>",
+		" <xml>\n\t<InfoType>authorized</InfoType><CreateTime>1</CreateTime><CreateTime>x</CreateTime>\n</xml>\n",
+		"<xml><InfoType>component_verify_ticket</InfoType><ComponentVerifyTicket>a\rb</ComponentVerifyTicket></xml>"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := parseFlat(b)
+		if !ok {
+			return
+		}
+		slow, err := parseXML(b)
+		if err != nil {
+			t.Fatalf("flat accepted what encoding/xml refuses (%v): %q", err, b)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("flat %#v\nxml  %#v\ninput %q", fast, slow, b)
+		}
+	})
+}
+
+func TestParseFlatTakesRealPushes(t *testing.T) {
+	for _, s := range []string{ticketCDATA, ticketPlain, authorizedXML, auditFailXML} {
+		if _, ok := parseFlat([]byte(s)); !ok {
+			t.Errorf("flat scanner declined %q", s)
+		}
+	}
+}
+
+func BenchmarkParsePushTicket(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := ParsePush([]byte(ticketCDATA)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
