@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -97,21 +98,27 @@ func BenchmarkCampaign1000Apps(b *testing.B) {
 		}()
 		in := cr.input("9.9.9", "批量发版")
 		in.CanarySize, in.WaveMax, in.Concurrency, in.HaltRate = 5, model.MaxWaveSize, model.MaxConcurrency, 0.2
-		in.Filter = store.CandidateFilter{}
-		c, _, err := cr.camp.Create(ctx, in, cr.creator)
+		// Real audits take hours: nothing would be released while the
+		// fleet is being submitted, so the release waits for a set time.
+		in.ReleaseMode, in.ReleaseAt = model.ReleaseAt, cr.now().Add(24*time.Hour)
+		// The campaign targets the engine's 1,000 by tag; the others wait
+		// for the sequential loop.
+		for _, id := range engineApps {
+			tn, err := cr.st.TenantOfApp(ctx, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := cr.st.SetAppTags(ctx, cr.creator, tn, id, []string{"bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		in.Filter = store.CandidateFilter{Tag: "bench"}
+		c, p, err := cr.camp.Create(ctx, in, cr.creator)
 		if err != nil {
 			b.Fatal(err)
 		}
-		// Only the engine's 1,000: the other apps wait for the sequential loop.
-		for _, id := range seqSet {
-			if err := cr.st.SetCampaignApp(ctx, c.ID, id, model.CASkipped, "bench", 0, time.Time{}, -1, ""); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for _, id := range cr.apps[n+seqApps:] {
-			if err := cr.st.SetCampaignApp(ctx, c.ID, id, model.CASkipped, "bench", 0, time.Time{}, -1, ""); err != nil {
-				b.Fatal(err)
-			}
+		if len(p.Targets) != n {
+			b.Fatalf("%d targets, want %d", len(p.Targets), n)
 		}
 		cr.sb.SetLatency(100 * time.Millisecond)
 		quota0, err := cr.p.Client.AuditQuota(ctx, engineApps[0])
@@ -125,6 +132,15 @@ func BenchmarkCampaign1000Apps(b *testing.B) {
 		go func() { defer wg.Done(); cr.p.Jobs.Run(ctx) }()
 		go func() { defer wg.Done(); cr.rel.Run(ctx) }()
 
+		if f := os.Getenv("MINIFLEET_BENCH_CPUPROFILE"); f != "" {
+			out, err := os.Create(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(out); err != nil {
+				b.Fatal(err)
+			}
+		}
 		u := startUsage()
 		start := time.Now()
 		if _, err := cr.camp.Decide(ctx, 0, c.ID, model.CampActApprove, cr.approver, c.Seq, c.SetHash); err != nil {
@@ -139,9 +155,10 @@ func BenchmarkCampaign1000Apps(b *testing.B) {
 			if time.Since(start) > 5*time.Minute {
 				b.Fatalf("only %d of %d submitted after 5 minutes", submitted(b, cr, c.ID), n)
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 		engineWall := time.Since(start)
+		pprof.StopCPUProfile()
 		if os.Getenv("MINIFLEET_BENCH_TRACE") != "" {
 			os.WriteFile("/tmp/bench-logs.txt", []byte(cr.logs.String()), 0o644)
 		}

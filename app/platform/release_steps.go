@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
@@ -189,24 +190,39 @@ func (r *Releases) commitOK(ctx context.Context, rel model.Release, detail strin
 
 // stepCommitted keeps the experience QR (best effort: it can be fetched on
 // demand) and starts the privacy scan polling.
+//
+// The first look at the scan goes out with the QR request, not after it.
 func (r *Releases) stepCommitted(ctx context.Context, rel model.Release) (model.Release, error) {
+	var (
+		wg      sync.WaitGroup
+		info    *wechat.CodePrivacyInfo
+		infoErr error
+	)
+	wg.Add(1)
+	go func() { defer wg.Done(); info, infoErr = r.WeChat.CodePrivacyInfo(ctx, rel.AppID) }()
 	var ops []store.TxOp
 	if qr, err := r.WeChat.TrialQRCode(ctx, rel.AppID, ""); err == nil {
 		ops = append(ops, r.Store.QROp(rel.TenantID, rel.ID, qr.Image, qr.ContentType))
 	} else {
 		r.Log.Warn("release: get_qrcode", "release", rel.ID, "err", err)
 	}
+	wg.Wait()
 	n, ok, err := r.moved(ctx, rel, model.EvScan, systemCause("get_qrcode"), ops...)
 	if err != nil || !ok {
 		return n, err
 	}
-	return r.stepScan(ctx, n, 0)
+	return r.scanned(ctx, n, 0, info, infoErr)
 }
 
 // stepScan polls get_code_privacy_info: 61039 (still scanning) waits
 // ScanPoll and polls again — it never re-commits, which would restart the scan.
 func (r *Releases) stepScan(ctx context.Context, rel model.Release, poll int) (model.Release, error) {
 	info, err := r.WeChat.CodePrivacyInfo(ctx, rel.AppID)
+	return r.scanned(ctx, rel, poll, info, err)
+}
+
+// scanned moves on from a get_code_privacy_info answer.
+func (r *Releases) scanned(ctx context.Context, rel model.Release, poll int, info *wechat.CodePrivacyInfo, err error) (model.Release, error) {
 	if err != nil {
 		code := wechatCode(err)
 		switch {
@@ -246,8 +262,25 @@ func (r *Releases) stepPreflight(ctx context.Context, rel model.Release) (model.
 		return store.PreflightCheck{Name: name, Key: model.ErrActionFor(code).Key, Errcode: code, Detail: err.Error()}
 	}
 
+	// The checks ask WeChat independent questions: ask them at once (a
+	// campaign waits out each round trip a thousand times over).
+	var (
+		wg                sync.WaitGroup
+		cats              []wechat.Category
+		pages             []string
+		catsErr, pagesErr error
+		privCk            store.PreflightCheck
+		ops               []store.TxOp
+		privErr           error
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); cats, catsErr = r.WeChat.Categories(ctx, rel.AppID) }()
+	go func() { defer wg.Done(); pages, pagesErr = r.WeChat.Pages(ctx, rel.AppID) }()
+	go func() { defer wg.Done(); privCk, ops, privErr = r.preflightPrivacy(ctx, rel) }()
+	wg.Wait()
+
 	// Category: every audit item names one of the app's categories.
-	cats, err := r.WeChat.Categories(ctx, rel.AppID)
+	err := catsErr
 	switch {
 	case err != nil && transient(err):
 		return rel, err
@@ -270,7 +303,7 @@ func (r *Releases) stepPreflight(ctx context.Context, rel model.Release) (model.
 
 	// Pages: the committed code's pages belong to the template, and the audit
 	// items point at existing pages.
-	pages, err := r.WeChat.Pages(ctx, rel.AppID)
+	err = pagesErr
 	switch {
 	case err != nil && transient(err):
 		return rel, err
@@ -304,11 +337,10 @@ func (r *Releases) stepPreflight(ctx context.Context, rel model.Release) (model.
 
 	// Privacy guideline: cover the privacy keys the code uses, with the
 	// tenant's contact; then no privacy API may stay undeclared (61040).
-	ck, ops, err := r.preflightPrivacy(ctx, rel)
-	if err != nil {
-		return rel, err
+	if privErr != nil {
+		return rel, privErr
 	}
-	checks = append(checks, ck)
+	checks = append(checks, privCk)
 
 	// Server domains from the platform settings.
 	var domains wechat.ServerDomains

@@ -84,13 +84,13 @@ func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args .
 
 // App loads one of tenantID's apps; another tenant's appid is not found.
 func (s *Store) App(ctx context.Context, tenantID int64, appID string) (model.App, error) {
-	a, err := scanApp(s.R.QueryRowContext(ctx, `SELECT `+appCols+appFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
+	a, err := scanApp(s.row(ctx, `SELECT `+appCols+appFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
 	return a, notFound(err, "app")
 }
 
 // AppForStaff loads any app (staff views and the platform layer).
 func (s *Store) AppForStaff(ctx context.Context, appID string) (model.App, error) {
-	a, err := scanApp(s.R.QueryRowContext(ctx, `SELECT `+appCols+appFrom+` WHERE a.appid = ?`, appID))
+	a, err := scanApp(s.row(ctx, `SELECT `+appCols+appFrom+` WHERE a.appid = ?`, appID))
 	return a, notFound(err, "app")
 }
 

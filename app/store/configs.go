@@ -72,7 +72,7 @@ func (s *Store) Config(ctx context.Context, tenantID int64, appID string, versio
 
 // LatestConfig loads an app's newest config.
 func (s *Store) LatestConfig(ctx context.Context, tenantID int64, appID string) (model.AppConfig, error) {
-	c, err := scanConfig(s.R.QueryRowContext(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ?
+	c, err := scanConfig(s.row(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ?
 		ORDER BY version DESC LIMIT 1`, tenantID, appID))
 	return c, notFound(err, "config")
 }

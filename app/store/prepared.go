@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync"
 )
 
 // Hot-path statements (push intake, release transitions) are prepared once at Open: every Exec
@@ -56,6 +57,43 @@ func (s *Store) queryRowTx(ctx context.Context, tx *sql.Tx, query string, args .
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// readStmts holds reads prepared on the reader pool, keyed by their SQL:
+// the per-step lookups of the release pipeline (release, template, app,
+// config, settings, authorizer), each parsed once instead of per call.
+type readStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// row runs a fixed (never user-built) query of one row on the readers,
+// prepared on first use.
+func (s *Store) row(ctx context.Context, query string, args ...any) *sql.Row {
+	s.reads.mu.Lock()
+	st, ok := s.reads.m[query]
+	if !ok {
+		var err error
+		if st, err = s.R.PrepareContext(ctx, query); err != nil {
+			s.reads.mu.Unlock()
+			return s.R.QueryRowContext(ctx, query, args...) // the error surfaces from Scan
+		}
+		if s.reads.m == nil {
+			s.reads.m = map[string]*sql.Stmt{}
+		}
+		s.reads.m[query] = st
+	}
+	s.reads.mu.Unlock()
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (r *readStmts) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.m {
+		st.Close()
+	}
+	r.m = nil
 }
 
 func (c stmtCache) close() {

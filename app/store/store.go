@@ -39,6 +39,7 @@ type Store struct {
 
 	pushes pushBatcher // groups concurrent push records into one commit
 	stmts  stmtCache   // hot-path statements prepared on the writer
+	reads  readStmts   // hot reads prepared on the reader pool
 	ckpt   *checkpointer
 }
 
@@ -87,6 +88,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 func (s *Store) Close() error {
 	s.pushes.stop()
 	s.stmts.close()
+	s.reads.close()
 	return errors.Join(s.ckpt.close(), s.R.Close(), s.W.Close())
 }
 
