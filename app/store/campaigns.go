@@ -266,14 +266,24 @@ func (a CampaignApp) Phase() model.Phase { return model.PhaseOf(a.State, a.RelSt
 // CampaignApps lists a campaign's targets (skipped ones included) with
 // their releases, in appid order: what the engine and the report read.
 func (s *Store) CampaignApps(ctx context.Context, id int64) ([]CampaignApp, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT ca.appid, ca.tenant_id, COALESCE(t.name, ''), COALESCE(a.nickname, ''), ca.ext_hash, ca.state,
+	return s.campaignApps(ctx, `COALESCE(t.name, ''), COALESCE(a.nickname, '')`, `
+		LEFT JOIN authorizers a ON a.appid = ca.appid
+		LEFT JOIN tenants t ON t.id = ca.tenant_id`, id)
+}
+
+// CampaignAppStates is CampaignApps without the names: what the engine
+// reads on every pass.
+func (s *Store) CampaignAppStates(ctx context.Context, id int64) ([]CampaignApp, error) {
+	return s.campaignApps(ctx, `'', ''`, ``, id)
+}
+
+func (s *Store) campaignApps(ctx context.Context, names, joins string, id int64) ([]CampaignApp, error) {
+	rows, err := s.R.QueryContext(ctx, `SELECT ca.appid, ca.tenant_id, `+names+`, ca.ext_hash, ca.state,
 		ca.reason, ca.wave, ca.attempts, COALESCE(ca.retry_at, 0), ca.retry_seq, COALESCE(ca.started_at, 0),
 		COALESCE(r.id, 0), COALESCE(r.state, ''), COALESCE(r.seq, 0), COALESCE(r.errcode, 0), COALESCE(r.reason, ''),
 		COALESCE(r.created_at, 0), COALESCE(r.updated_at, 0), COALESCE(r.submitted_at, 0), COALESCE(r.decided_at, 0), COALESCE(r.released_at, 0)
 		FROM campaign_apps ca
-		LEFT JOIN releases r ON r.campaign_id = ca.campaign_id AND r.appid = ca.appid
-		LEFT JOIN authorizers a ON a.appid = ca.appid
-		LEFT JOIN tenants t ON t.id = ca.tenant_id
+		LEFT JOIN releases r ON r.campaign_id = ca.campaign_id AND r.appid = ca.appid`+joins+`
 		WHERE ca.campaign_id = ? ORDER BY ca.appid`, id)
 	if err != nil {
 		return nil, err
