@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,8 +40,13 @@ func scanApp(row interface{ Scan(...any) error }) (model.App, error) {
 	return a, nil
 }
 
+// queryApps runs a query of appCols, prepared once (readStmt).
 func (s *Store) queryApps(ctx context.Context, q string, args ...any) ([]model.App, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +70,14 @@ type rowWithTotal struct {
 
 func (r rowWithTotal) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.total)...) }
 
-// queryAppsTotal is queryApps for a query whose last column is a total.
+// queryAppsTotal is queryApps for a query whose last column is a total,
+// prepared once (readStmt).
 func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args ...any) ([]model.App, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,10 +120,44 @@ type AppFilter struct {
 	Limit    int
 }
 
-// StaffApps lists apps across tenants with the total matching the filter.
-func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, error) {
+// AppPage is one page of StaffApps.
+type AppPage struct {
+	Apps []model.App
+	// Total counts the matches; a search counts only up to
+	// max(AppCountCap, Offset+Limit), and More says there are more than that.
+	Total int
+	More  bool
+}
+
+// AppCountCap is how far a search counts its matches: past it the list says
+// "more than 1000" instead of reading every match only to count it.
+const AppCountCap = 1000
+
+// The needs-reauth and problems filters, word for word the WHERE clauses of
+// their partial indexes (migration 00010): SQLite uses a partial index only
+// when the query repeats its condition, and INDEXED BY fails loudly if not.
+const (
+	condNeedsReauth = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')`
+	condProblems    = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))`
+)
+
+// A search whose index matches more apps than this walks the list's order
+// (authorizers_updated) and keeps the matches; fewer are looked up and sorted.
+const appSearchWalkFrom = 200
+
+// StaffApps lists apps across tenants, newest change first, with the number
+// matching the filter.
+//
+// Filters count exactly on indexes (the problem filters on their partial
+// indexes). A search counts up to max(AppCountCap, Offset+Limit) matches, in
+// the same statement as the page: a short search scans names, and counting
+// all of them would scan every app. A search of three characters or more
+// reads the trigram index once (a materialized CTE) for both the page and the
+// count.
+func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	var where []string
 	var args []any
+	index := "" // INDEXED BY for the page and the count
 	if f.TenantID != 0 {
 		where, args = append(where, "a.tenant_id = ?"), append(args, f.TenantID)
 	}
@@ -120,66 +165,116 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, e
 	case string(model.AppAuthorized):
 		where = append(where, "a.status = 'authorized' AND a.reauth_reason = '' AND a.token_state != 'needs_reauth'")
 	case string(model.AppNeedsReauth):
-		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')")
+		where, index = append(where, condNeedsReauth), "authorizers_needs_reauth"
 	case string(model.AppUnauthorized), string(model.AppPending):
 		where, args = append(where, "a.status = ?"), append(args, f.Status)
 	case "unbound":
 		where = append(where, "a.tenant_id IS NULL AND a.status != 'unauthorized'")
 	}
 	if f.Problems {
-		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))")
+		where = append(where, condProblems)
+		if index == "" {
+			index = "authorizers_problems"
+		}
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		where, args = appSearchCond(q, where, args)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	if f.TenantID != 0 {
+		index = "" // the tenant's few apps, by authorizers_tenant
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
 	// Newest first, in the order of the authorizers_updated index (walked
-	// backwards, so no sort); the page's rows are picked on the index alone
-	// and only they are joined and read in full.
+	// backwards, so no sort; the partial indexes share its columns); the
+	// page's rows are picked on the index alone and only they are joined and
+	// read in full.
 	const order = ` ORDER BY a.updated_at DESC, a.appid DESC`
-	page := `SELECT ` + appCols + appFrom + ` WHERE a.rowid IN (SELECT a.rowid FROM authorizers a` + cond + order + ` LIMIT ? OFFSET ?)` + order
-	count := `SELECT COUNT(*) FROM authorizers a` + cond
-	if strings.TrimSpace(f.Query) != "" {
-		// A search finds its matches once: the page query counts them too
-		// (a window over every match, before LIMIT), so the index is not
-		// read a second time for the total.
-		total := 0
-		apps, err := s.queryAppsTotal(ctx, `SELECT `+appCols+`, p.total FROM (SELECT a.rowid AS rid, COUNT(*) OVER () AS total FROM authorizers a`+cond+order+
-			` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &total, append(args, limit, f.Offset)...)
-		if err != nil || len(apps) > 0 || f.Offset == 0 {
-			return apps, total, err
+	q := strings.TrimSpace(f.Query)
+	if q == "" {
+		from := ` FROM authorizers a`
+		if index != "" {
+			from += ` INDEXED BY ` + index
 		}
-		err = s.R.QueryRowContext(ctx, count, args...).Scan(&total) // a page past the end
-		return nil, total, err
+		cond := whereClause(where)
+		var page AppPage
+		if err := s.readRow(ctx, `SELECT COUNT(*)`+from+cond, args...).Scan(&page.Total); err != nil {
+			return page, err
+		}
+		if page.Total == 0 || f.Offset >= page.Total {
+			return page, nil
+		}
+		var err error
+		page.Apps, err = s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.rowid IN (SELECT a.rowid`+from+cond+order+` LIMIT ? OFFSET ?)`+order,
+			append(args, limit, f.Offset)...)
+		return page, err
 	}
-	var total int
-	if err := s.R.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, err
+
+	counted := max(AppCountCap, f.Offset+limit)
+	var with, from string
+	var pre []any // arguments of the WITH clause, before the others
+	if utf8.RuneCountInString(q) >= 3 {
+		// The trigram index (migration 00008), read once into m.
+		match := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+		with = `WITH m(appid) AS MATERIALIZED (SELECT appid FROM app_search_keys WHERE id IN (SELECT rowid FROM app_search WHERE app_search MATCH ?)) `
+		pre = []any{match}
+		where = append(where, `a.appid IN m`)
+		from = ` FROM authorizers a`
+		if index == "" && f.TenantID == 0 {
+			// Many matches: walk the list's order keeping matches (a page
+			// needs ~Limit×(apps/matches) steps); few: look each up and sort.
+			// Which is which costs a count of the index that stops early.
+			var n int
+			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ? LIMIT ?)`, match, appSearchWalkFrom+1).Scan(&n); err != nil {
+				return AppPage{}, err
+			}
+			if n > appSearchWalkFrom {
+				index = "authorizers_updated"
+			}
+		}
+	} else {
+		where, args = appShortSearchCond(q, where, args)
+		from = ` FROM authorizers a`
 	}
-	if total == 0 || f.Offset >= total {
-		return nil, total, nil
+	if index != "" {
+		from += ` INDEXED BY ` + index
 	}
-	apps, err := s.queryApps(ctx, page, append(args, limit, f.Offset)...)
-	return apps, total, err
+	cond := whereClause(where)
+	count := `(SELECT COUNT(*) FROM (SELECT 1` + from + cond + ` LIMIT ?))`
+	countArgs := append(slices.Clone(args), counted+1)
+	if len(where) == 1 && with != "" {
+		count, countArgs = `(SELECT COUNT(*) FROM m)`, nil // m is exactly the matching apps
+	}
+	var page AppPage
+	all := append(append(append(pre, countArgs...), args...), limit, f.Offset)
+	apps, err := s.queryAppsTotal(ctx, with+`SELECT `+appCols+`, p.total FROM (SELECT a.rowid AS rid, `+count+` AS total`+from+cond+order+
+		` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+	if err != nil {
+		return page, err
+	}
+	if len(apps) == 0 && f.Offset > 0 { // a page past the end still says how many there are
+		if err := s.readRow(ctx, with+`SELECT `+count, append(pre, countArgs...)...).Scan(&page.Total); err != nil {
+			return page, err
+		}
+	}
+	page.Apps = apps
+	if page.Total > counted {
+		page.Total, page.More = counted, true
+	}
+	return page, nil
 }
 
-// appSearchCond adds the staff search to the filter. Three characters or
-// more: the trigram index of appid, nickname, gh_ name, principal and
-// tenant name (migration 00008). Shorter (two CJK characters are a real
-// name): a scan of the nicknames, principals and tenant names only, the
-// columns where so short a substring means something.
-func appSearchCond(q string, where []string, args []any) ([]string, []any) {
-	if utf8.RuneCountInString(q) >= 3 {
-		where = append(where, `a.appid IN (SELECT appid FROM app_search_keys WHERE id IN (SELECT rowid FROM app_search WHERE app_search MATCH ?))`)
-		return where, append(args, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+func whereClause(where []string) string {
+	if len(where) == 0 {
+		return ""
 	}
+	return " WHERE " + strings.Join(where, " AND ")
+}
+
+// appShortSearchCond adds a search of one or two characters (two CJK
+// characters are a real name; trigrams need three): a scan of the
+// nicknames, principals and tenant names only, the columns where so short a
+// substring means something.
+func appShortSearchCond(q string, where []string, args []any) ([]string, []any) {
 	if strings.IndexFunc(q, isASCIILetter) < 0 {
 		// Without ASCII letters, LIKE's case folding does nothing and
 		// instr finds the same rows faster.

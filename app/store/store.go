@@ -38,6 +38,7 @@ type Store struct {
 
 	pushes pushBatcher // groups concurrent push records into one commit
 	stmts  stmtCache   // hot-path statements prepared on the writer
+	reads  readStmts   // list queries prepared on the readers
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
@@ -80,6 +81,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 func (s *Store) Close() error {
 	s.pushes.stop()
 	s.stmts.close()
+	s.reads.close()
 	return errors.Join(s.R.Close(), s.W.Close())
 }
 
