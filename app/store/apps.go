@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -142,7 +143,8 @@ const (
 )
 
 // A search whose index matches more apps than this walks the list's order
-// (authorizers_updated) and keeps the matches; fewer are looked up and sorted.
+// (authorizers_updated_search) keeping the matches; fewer are looked up by
+// their search keys (authorizers_search) and sorted.
 const appSearchWalkFrom = 200
 
 // StaffApps lists apps across tenants, newest change first, with the number
@@ -184,7 +186,7 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	// Newest first, in the order of the authorizers_updated index (walked
+	// Newest first, in the order of the authorizers_updated_search index (walked
 	// backwards, so no sort; the partial indexes share its columns); the
 	// page's rows are picked on the index alone and only they are joined and
 	// read in full.
@@ -210,49 +212,64 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	}
 
 	counted := max(AppCountCap, f.Offset+limit)
-	var with, from string
-	var pre []any // arguments of the WITH clause, before the others
-	if utf8.RuneCountInString(q) >= 3 {
-		// The trigram index (migration 00008), read once into m.
-		match := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
-		with = `WITH m(appid) AS MATERIALIZED (SELECT appid FROM app_search_keys WHERE id IN (SELECT rowid FROM app_search WHERE app_search MATCH ?)) `
-		pre = []any{match}
-		where = append(where, `a.appid IN m`)
-		from = ` FROM authorizers a`
-		if index == "" && f.TenantID == 0 {
-			// Many matches: walk the list's order keeping matches (a page
-			// needs ~Limit×(apps/matches) steps); few: look each up and sort.
-			// Which is which costs a count of the index that stops early.
-			var n int
-			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ? LIMIT ?)`, match, appSearchWalkFrom+1).Scan(&n); err != nil {
-				return AppPage{}, err
-			}
-			if n > appSearchWalkFrom {
-				index = "authorizers_updated"
-			}
-		}
-	} else {
-		where, args = appShortSearchCond(q, where, args)
-		from = ` FROM authorizers a`
-	}
+	// One statement: the matches' count (cnt) and the page's rowids (p),
+	// then the page's rows in full. Arguments follow the SQL's order.
+	var with []string
+	var withArgs []any
+	from := ` FROM authorizers a`
 	if index != "" {
 		from += ` INDEXED BY ` + index
 	}
-	cond := whereClause(where)
-	count := `(SELECT COUNT(*) FROM (SELECT 1` + from + cond + ` LIMIT ?))`
-	countArgs := append(slices.Clone(args), counted+1)
-	if len(where) == 1 && with != "" {
-		count, countArgs = `(SELECT COUNT(*) FROM m)`, nil // m is exactly the matching apps
+	// pick is the page's rowids, newest first.
+	pick := func(from, guard string) string {
+		// The guard first: SQLite then tests it once, before the loop.
+		return `SELECT a.rowid AS rid` + from + whereClause(append([]string{guard}, where...)) + order + ` LIMIT ? OFFSET ?`
 	}
+	var pages []string
+	counts := false // cnt is in with
+	if utf8.RuneCountInString(q) >= 3 {
+		// The trigram index (migration 00008), read once into m: its rowids
+		// are the apps' search keys (migration 00011).
+		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`, `n(c) AS MATERIALIZED (SELECT COUNT(*) FROM m)`)
+		withArgs = append(withArgs, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+		where = append(where, `a.search_id IN m`)
+		if len(where) == 1 {
+			with = append(with, `cnt(c) AS (SELECT c FROM n)`) // m is exactly the matching apps
+			counts = true
+		}
+		if index == "" && f.TenantID == 0 {
+			// Many matches: walk the list's order keeping matches (a page
+			// needs ~Limit×(apps/matches) steps); few: look each up by its
+			// key and sort. Both are in the statement, each behind a
+			// constant test SQLite makes once, so only one of them runs.
+			guard := `(SELECT c FROM n) > ` + strconv.Itoa(appSearchWalkFrom)
+			pages = append(pages, pick(from+` INDEXED BY authorizers_updated_search`, guard),
+				pick(from+` INDEXED BY authorizers_search`, `NOT `+guard))
+		}
+	} else {
+		where, args = appShortSearchCond(q, where, args)
+	}
+	if len(pages) == 0 {
+		pages = append(pages, pick(from, "1"))
+	}
+	if !counts {
+		// Count up to the cap: a short search stops scanning names there.
+		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+from+whereClause(where)+` LIMIT ?))`)
+		withArgs = append(append(withArgs, args...), counted+1)
+	}
+	all := slices.Clone(withArgs)
+	for range pages {
+		all = append(append(all, args...), limit, f.Offset)
+	}
+	withSQL := `WITH ` + strings.Join(with, `, `) + ` `
 	var page AppPage
-	all := append(append(append(pre, countArgs...), args...), limit, f.Offset)
-	apps, err := s.queryAppsTotal(ctx, with+`SELECT `+appCols+`, p.total FROM (SELECT a.rowid AS rid, `+count+` AS total`+from+cond+order+
-		` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (SELECT * FROM (`+strings.Join(pages, `) UNION ALL SELECT * FROM (`)+
+		`)) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
 	if err != nil {
 		return page, err
 	}
 	if len(apps) == 0 && f.Offset > 0 { // a page past the end still says how many there are
-		if err := s.readRow(ctx, with+`SELECT `+count, append(pre, countArgs...)...).Scan(&page.Total); err != nil {
+		if err := s.readRow(ctx, withSQL+`SELECT c FROM cnt`, withArgs...).Scan(&page.Total); err != nil {
 			return page, err
 		}
 	}
