@@ -224,7 +224,7 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 	if err != nil {
 		return "", 0, tpl, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
 	}
-	cfg := schema.Defaults()
+	cfg, extra := schema.Defaults(), map[string]any{}
 	var version int64
 	c, err := r.Store.LatestConfig(ctx, tenantID, appID)
 	switch {
@@ -232,11 +232,14 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 		if cfg, err = extconfig.DecodeConfig([]byte(c.JSON)); err != nil {
 			return "", 0, tpl, &model.Error{Code: model.CodeInvalid, Key: "config.err.invalid", Err: err}
 		}
+		if extra, err = extconfig.DecodeExtra(c.Extra); err != nil {
+			return "", 0, tpl, &model.Error{Code: model.CodeInvalid, Key: "config.err.invalid", Err: err}
+		}
 		version = c.Version
 	case !model.IsNotFound(err):
 		return "", 0, tpl, err
 	}
-	ext, err := schema.RenderExtJSON(appID, cfg, nil, tpl.Pages)
+	ext, err := schema.RenderExtJSON(appID, cfg, extra, tpl.Pages)
 	return ext, version, tpl, err
 }
 
