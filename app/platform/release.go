@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -508,6 +510,24 @@ func (r *Releases) QRCode(ctx context.Context, tenantID, releaseID int64) ([]byt
 		return nil, "", actionError(err)
 	}
 	return qr.Image, qr.ContentType, nil
+}
+
+// Screenshot fetches one of a rejected release's audit screenshots through
+// the app's token (the permanent-material API). Only a media id the
+// release's audit result names is fetched; any other is not found.
+func (r *Releases) Screenshot(ctx context.Context, tenantID, releaseID int64, mediaID string) (*wechat.Media, error) {
+	rel, err := r.Store.Release(ctx, tenantID, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	if mediaID == "" || !slices.Contains(strings.Split(rel.ScreenShots, "|"), mediaID) {
+		return nil, model.NotFound("screenshot")
+	}
+	m, err := r.WeChat.Material(ctx, rel.AppID, mediaID)
+	if err != nil {
+		return nil, actionError(err)
+	}
+	return m, nil
 }
 
 // ReleaseDetail is everything a release page shows.
