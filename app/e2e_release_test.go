@@ -189,6 +189,32 @@ func TestE2ERelease(t *testing.T) {
 	bossTab.nav("submit for review", chromedp.Click(css(`[data-testid=submit-audit]`)),
 		chromedp.WaitVisible(css(`[data-testid=release][data-state=auditing]`)))
 
+	// WeChat's reviewers reject it first, with two screenshots: the page
+	// shows them as images, fetched through the app's token by our proxy.
+	if err := a.sandbox.sb.DecideAudit(appID, sandbox.AuditDecision{Outcome: sandbox.AuditReject, Reason: "页面存在测试内容",
+		ScreenShot: "sandbox_media_screenshot_1|sandbox_media_screenshot_2"}); err != nil {
+		t.Fatal(err)
+	}
+	bossTab.do("rejected, live", chromedp.WaitVisible(css(`[data-testid=release][data-state=rejected]`)))
+	devTab.open(relPath, 200)
+	devTab.wantText(`[data-testid=audit-reason]`, "页面存在测试内容")
+	const shotWidths = `Array.from(document.querySelectorAll('[data-testid=screenshots] img')).map(i => i.complete ? i.naturalWidth : -1).join(',')`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got, err := chromedp.Run(devTab.ctx, chromedp.Evaluate[string](shotWidths))
+		if err == nil && got == "270,270" {
+			break
+		}
+		if time.Now().After(deadline) {
+			devTab.fail(err, "the audit screenshots did not load as images: widths "+got)
+		}
+	}
+	devTab.shot("release-3b-rejected-screenshots")
+	devTab.nav("check again after fixing", chromedp.Click(css(`[data-testid=action-recheck]`)), chromedp.WaitVisible(css(`[data-testid=release]`)))
+	waitState(model.RelAwaitingApproval)
+	bossTab.open(relPath+"/review", 200)
+	bossTab.nav("submit for review again", chromedp.Click(css(`[data-testid=submit-audit]`)),
+		chromedp.WaitVisible(css(`[data-testid=release][data-state=auditing]`)))
+
 	// WeChat's reviewers approve (the sandbox console's decision); the push moves it live.
 	if err := a.sandbox.sb.DecideAudit(appID, sandbox.AuditDecision{Outcome: sandbox.AuditApprove}); err != nil {
 		t.Fatal(err)
