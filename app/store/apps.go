@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -124,15 +123,18 @@ type AppFilter struct {
 // AppPage is one page of StaffApps.
 type AppPage struct {
 	Apps []model.App
-	// Total counts the matches; a search counts only up to
+	// Total counts the matches; a search that has to count them one by one
+	// (a short search, or a search with other filters) counts only up to
 	// max(AppCountCap, Offset+Limit), and More says there are more than that.
 	Total int
 	More  bool
 }
 
-// AppCountCap is how far a search counts its matches: past it the list says
-// "more than 1000" instead of reading every match only to count it.
-const AppCountCap = 1000
+// AppCountCap is how far a search counts its matches one by one: past it the
+// list says "more than 200" instead of reading every match only to count it.
+// Four pages of 50: a search that broad is one to narrow, not to page through
+// (paging on counts further: the cap moves with the page).
+const AppCountCap = 200
 
 // The needs-reauth and problems filters, word for word the WHERE clauses of
 // their partial indexes (migration 00010): SQLite uses a partial index only
@@ -142,7 +144,7 @@ const (
 	condProblems    = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))`
 )
 
-// A search whose index matches more apps than this walks the list's order
+// A trigram search matching more apps than this walks the list's order
 // (authorizers_updated_search) keeping the matches; fewer are looked up by
 // their search keys (authorizers_search) and sorted.
 const appSearchWalkFrom = 200
@@ -151,11 +153,11 @@ const appSearchWalkFrom = 200
 // matching the filter.
 //
 // Filters count exactly on indexes (the problem filters on their partial
-// indexes). A search counts up to max(AppCountCap, Offset+Limit) matches, in
-// the same statement as the page: a short search scans names, and counting
-// all of them would scan every app. A search of three characters or more
-// reads the trigram index once (a materialized CTE) for both the page and the
-// count.
+// indexes). A search of three characters or more reads the trigram index once
+// (a materialized CTE) for both the page and the count, which is exact when
+// the search is the only filter. Otherwise a search counts up to
+// max(AppCountCap, Offset+Limit) matches, in the same statement as the page:
+// a short search scans names, and counting all of them would scan every app.
 func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	var where []string
 	var args []any
@@ -220,51 +222,48 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	if index != "" {
 		from += ` INDEXED BY ` + index
 	}
-	// pick is the page's rowids, newest first.
-	pick := func(from, guard string) string {
-		// The guard first: SQLite then tests it once, before the loop.
-		return `SELECT a.rowid AS rid` + from + whereClause(append([]string{guard}, where...)) + order + ` LIMIT ? OFFSET ?`
-	}
-	var pages []string
-	counts := false // cnt is in with
+	pageFrom := from // where the page's rowids are picked from
+	counts := false  // cnt is in with
+	exact := false   // cnt is the exact count
 	if utf8.RuneCountInString(q) >= 3 {
 		// The trigram index (migration 00008), read once into m: its rowids
 		// are the apps' search keys (migration 00011).
-		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`, `n(c) AS MATERIALIZED (SELECT COUNT(*) FROM m)`)
-		withArgs = append(withArgs, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+		match := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`)
+		withArgs = append(withArgs, match)
 		where = append(where, `a.search_id IN m`)
 		if len(where) == 1 {
-			with = append(with, `cnt(c) AS (SELECT c FROM n)`) // m is exactly the matching apps
-			counts = true
+			with = append(with, `cnt(c) AS (SELECT COUNT(*) FROM m)`) // m is exactly the matching apps
+			counts, exact = true, true
 		}
 		if index == "" && f.TenantID == 0 {
 			// Many matches: walk the list's order keeping matches (a page
 			// needs ~Limit×(apps/matches) steps); few: look each up by its
-			// key and sort. Both are in the statement, each behind a
-			// constant test SQLite makes once, so only one of them runs.
-			guard := `(SELECT c FROM n) > ` + strconv.Itoa(appSearchWalkFrom)
-			pages = append(pages, pick(from+` INDEXED BY authorizers_updated_search`, guard),
-				pick(from+` INDEXED BY authorizers_search`, `NOT `+guard))
+			// key and sort. Which is which costs a count of the index that
+			// stops early (measured cheaper than one statement holding both
+			// plans behind a test of the count).
+			var n int
+			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ? LIMIT ?)`, match, appSearchWalkFrom+1).Scan(&n); err != nil {
+				return AppPage{}, err
+			}
+			pageFrom = from + ` INDEXED BY authorizers_search`
+			if n > appSearchWalkFrom {
+				pageFrom = from + ` INDEXED BY authorizers_updated_search`
+			}
 		}
 	} else {
 		where, args = appShortSearchCond(q, where, args)
-	}
-	if len(pages) == 0 {
-		pages = append(pages, pick(from, "1"))
 	}
 	if !counts {
 		// Count up to the cap: a short search stops scanning names there.
 		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+from+whereClause(where)+` LIMIT ?))`)
 		withArgs = append(append(withArgs, args...), counted+1)
 	}
-	all := slices.Clone(withArgs)
-	for range pages {
-		all = append(append(all, args...), limit, f.Offset)
-	}
+	all := append(append(slices.Clone(withArgs), args...), limit, f.Offset)
 	withSQL := `WITH ` + strings.Join(with, `, `) + ` `
 	var page AppPage
-	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (SELECT * FROM (`+strings.Join(pages, `) UNION ALL SELECT * FROM (`)+
-		`)) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (SELECT a.rowid AS rid`+pageFrom+whereClause(where)+order+
+		` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
 	if err != nil {
 		return page, err
 	}
@@ -274,7 +273,7 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 		}
 	}
 	page.Apps = apps
-	if page.Total > counted {
+	if !exact && page.Total > counted {
 		page.Total, page.More = counted, true
 	}
 	return page, nil
