@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -208,8 +209,8 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 			return page, nil
 		}
 		var err error
-		page.Apps, err = s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.rowid IN (SELECT a.rowid`+from+cond+order+` LIMIT ? OFFSET ?)`+order,
-			append(args, limit, f.Offset)...)
+		page.Apps, err = s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.rowid IN (SELECT a.rowid`+from+cond+order+sqlLimit(limit)+` OFFSET ?)`+order,
+			append(args, f.Offset)...)
 		return page, err
 	}
 
@@ -243,7 +244,7 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 			// stops early (measured cheaper than one statement holding both
 			// plans behind a test of the count).
 			var n int
-			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ? LIMIT ?)`, match, appSearchWalkFrom+1).Scan(&n); err != nil {
+			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ?`+sqlLimit(appSearchWalkFrom+1)+`)`, match).Scan(&n); err != nil {
 				return AppPage{}, err
 			}
 			pageFrom = from + ` INDEXED BY authorizers_search`
@@ -256,14 +257,23 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	}
 	if !counts {
 		// Count up to the cap: a short search stops scanning names there.
-		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+from+whereClause(where)+` LIMIT ?))`)
-		withArgs = append(append(withArgs, args...), counted+1)
+		// Past the cap (deep pages) the limit is an argument, so their SQL
+		// stays one statement.
+		lim := sqlLimit(counted + 1)
+		if counted != AppCountCap {
+			lim = ` LIMIT ?`
+		}
+		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+from+whereClause(where)+lim+`))`)
+		withArgs = append(withArgs, args...)
+		if counted != AppCountCap {
+			withArgs = append(withArgs, counted+1)
+		}
 	}
-	all := append(append(slices.Clone(withArgs), args...), limit, f.Offset)
+	all := append(append(slices.Clone(withArgs), args...), f.Offset)
 	withSQL := `WITH ` + strings.Join(with, `, `) + ` `
 	var page AppPage
 	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (SELECT a.rowid AS rid`+pageFrom+whereClause(where)+order+
-		` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+		sqlLimit(limit)+` OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
 	if err != nil {
 		return page, err
 	}
@@ -278,6 +288,12 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	}
 	return page, nil
 }
+
+// sqlLimit writes a LIMIT as a literal. SQLite reads a bound LIMIT's value
+// when it plans and re-prepares the statement whenever it is bound again,
+// which for the staff list's statements cost as much as preparing them; the
+// limits here are a few constants, so the prepared statements stay few.
+func sqlLimit(n int) string { return ` LIMIT ` + strconv.Itoa(n) }
 
 func whereClause(where []string) string {
 	if len(where) == 0 {
@@ -464,10 +480,14 @@ func (s *Store) AssignApp(ctx context.Context, actor model.Actor, appID string, 
 
 // Conflicts lists unresolved conflicts, oldest first.
 func (s *Store) Conflicts(ctx context.Context) ([]model.AppConflict, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
+	st, err := s.readStmt(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
 		COALESCE(c.attempt_id, 0), c.created_at
 		FROM app_conflicts c JOIN tenants o ON o.id = c.owner_tenant_id JOIN tenants cl ON cl.id = c.claimant_tenant_id
 		LEFT JOIN authorizers a ON a.appid = c.appid WHERE c.resolved_at IS NULL ORDER BY c.id`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -596,7 +616,7 @@ func (s *Store) LatestReconcileRun(ctx context.Context) (model.ReconcileRun, err
 	var r model.ReconcileRun
 	var started int64
 	var finished sql.NullInt64
-	err := s.R.QueryRowContext(ctx, `SELECT id, started_at, finished_at, trigger, listed, backfilled, unauthorized, unbound, error FROM reconcile_runs ORDER BY id DESC LIMIT 1`).
+	err := s.readRow(ctx, `SELECT id, started_at, finished_at, trigger, listed, backfilled, unauthorized, unbound, error FROM reconcile_runs ORDER BY id DESC LIMIT 1`).
 		Scan(&r.ID, &started, &finished, &r.Trigger, &r.Listed, &r.Backfilled, &r.Unauthorized, &r.Unbound, &r.Error)
 	r.StartedAt, r.FinishedAt = unix(started), nullUnix(finished)
 	return r, notFound(err, "reconcile run")

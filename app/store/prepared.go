@@ -52,8 +52,12 @@ func (c stmtCache) close() {
 
 // readStmts keeps list queries prepared on the readers, keyed by their SQL.
 // Their SQL is assembled from a fixed set of fragments (user input only ever
-// goes in as arguments), so there are a few dozen at most. Parsing and
-// planning the staff apps list's statements took ~1.5 ms a request.
+// goes in as arguments, limits as a few constants), so there are a few dozen;
+// past maxReadStmts they are all closed and prepared again as needed.
+// Parsing and planning the staff apps list's statements took ~1.5 ms a
+// request.
+const maxReadStmts = 256
+
 type readStmts struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
@@ -70,7 +74,10 @@ func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.m == nil {
+	if c.m == nil || len(c.m) >= maxReadStmts {
+		for _, old := range c.m {
+			old.Close()
+		}
 		c.m = map[string]*sql.Stmt{}
 	}
 	c.m[query] = st
