@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -169,6 +171,14 @@ func TestE2ERelease(t *testing.T) {
 	devTab.open(relPath+"/review", 200)
 	devTab.wantText(`[data-testid=submit-reason]`, "由你准备")
 
+	// The audit items page on a phone: nothing sticks out past the screen.
+	devTab.do("a phone-sized screen", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+	devTab.open(relPath+"/items", 200)
+	devTab.do("the items form", chromedp.WaitVisible(css(`[data-testid=items-form]`)))
+	noHorizontalOverflow(devTab, "audit items page", 375)
+	devTab.shot("release-2b-items-375")
+	devTab.do("back to a desktop screen", chromedp.EmulateViewport(1280, 900))
+
 	// The approver reviews and submits.
 	bossTab := newTab("approver")
 	login(bossTab, "boss@shop.example")
@@ -177,6 +187,32 @@ func TestE2ERelease(t *testing.T) {
 	bossTab.wantText(`[data-testid=diff]`, "老王面馆")
 	bossTab.shot("release-3-review")
 	bossTab.nav("submit for review", chromedp.Click(css(`[data-testid=submit-audit]`)),
+		chromedp.WaitVisible(css(`[data-testid=release][data-state=auditing]`)))
+
+	// WeChat's reviewers reject it first, with two screenshots: the page
+	// shows them as images, fetched through the app's token by our proxy.
+	if err := a.sandbox.sb.DecideAudit(appID, sandbox.AuditDecision{Outcome: sandbox.AuditReject, Reason: "页面存在测试内容",
+		ScreenShot: "sandbox_media_screenshot_1|sandbox_media_screenshot_2"}); err != nil {
+		t.Fatal(err)
+	}
+	bossTab.do("rejected, live", chromedp.WaitVisible(css(`[data-testid=release][data-state=rejected]`)))
+	devTab.open(relPath, 200)
+	devTab.wantText(`[data-testid=audit-reason]`, "页面存在测试内容")
+	const shotWidths = `Array.from(document.querySelectorAll('[data-testid=screenshots] img')).map(i => i.complete ? i.naturalWidth : -1).join(',')`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got, err := chromedp.Run(devTab.ctx, chromedp.Evaluate[string](shotWidths))
+		if err == nil && got == "270,270" {
+			break
+		}
+		if time.Now().After(deadline) {
+			devTab.fail(err, "the audit screenshots did not load as images: widths "+got)
+		}
+	}
+	devTab.shot("release-3b-rejected-screenshots")
+	devTab.nav("check again after fixing", chromedp.Click(css(`[data-testid=action-recheck]`)), chromedp.WaitVisible(css(`[data-testid=release]`)))
+	waitState(model.RelAwaitingApproval)
+	bossTab.open(relPath+"/review", 200)
+	bossTab.nav("submit for review again", chromedp.Click(css(`[data-testid=submit-audit]`)),
 		chromedp.WaitVisible(css(`[data-testid=release][data-state=auditing]`)))
 
 	// WeChat's reviewers approve (the sandbox console's decision); the push moves it live.
@@ -256,4 +292,43 @@ func releaseCast(t *testing.T, a *e2eApp, devEmail, devName, tenant, apprEmail, 
 	}
 	a.authz.SetTenantRole(appr.ID, tn.ID, model.RoleApprover)
 	return dev, tn, appr, devActor
+}
+
+// overflowJS reports the page's scroll width and the visible elements whose
+// right edge passes the viewport, except inside a box that scrolls or clips
+// sideways and itself fits (a wide table in its scroll wrapper is fine).
+const overflowJS = `(() => {
+	const w = document.documentElement.clientWidth, out = [];
+	for (const el of document.querySelectorAll('body *')) {
+		const r = el.getBoundingClientRect();
+		if (r.width === 0 || r.height === 0 || r.right <= w + 1) continue;
+		if (getComputedStyle(el).visibility === 'hidden') continue;
+		let p = el.parentElement, contained = false;
+		for (; p && p !== document.body; p = p.parentElement) {
+			const ox = getComputedStyle(p).overflowX;
+			if ((ox === 'auto' || ox === 'scroll' || ox === 'hidden' || ox === 'clip') && p.getBoundingClientRect().right <= w + 1) { contained = true; break; }
+		}
+		if (!contained) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.dataset.testid ? '[' + el.dataset.testid + ']' : '') + ' right=' + Math.round(r.right));
+	}
+	return JSON.stringify({scroll: document.documentElement.scrollWidth, out: out.slice(0, 8)});
+})()`
+
+// noHorizontalOverflow fails when the page is wider than width or any
+// element sticks out past its right edge.
+func noHorizontalOverflow(b *tab, what string, width int64) {
+	b.t.Helper()
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](overflowJS))
+	if err != nil {
+		b.fail(err, what+": measuring overflow")
+	}
+	var got struct {
+		Scroll int64    `json:"scroll"`
+		Out    []string `json:"out"`
+	}
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		b.fail(err, what+": "+raw)
+	}
+	if got.Scroll > width || len(got.Out) > 0 {
+		b.fail(nil, fmt.Sprintf("%s: %d px wide on a %d px screen; past the edge: %v", what, got.Scroll, width, got.Out))
+	}
 }

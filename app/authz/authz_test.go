@@ -252,3 +252,42 @@ func TestMirrorAndReload(t *testing.T) {
 		t.Error("Reload lost staff roles")
 	}
 }
+
+// Remembered decisions never outlive a role change: the same question
+// asked before and after each kind of change gets the new answer.
+func TestDecisionsFollowRoleChanges(t *testing.T) {
+	w := seed(t)
+	ctx := context.Background()
+	az, err := authz.New(ctx, w.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d0, d1 := authz.TenantDomain(w.tenants[0].ID), authz.TenantDomain(w.tenants[1].ID)
+	viewer := w.tenant[model.RoleViewer]
+	ask := func(what string, user int64, dom string, perm authz.Perm, want bool) {
+		t.Helper()
+		for range 2 { // the second answer is the remembered one
+			if got := az.Can(user, dom, perm); got != want {
+				t.Fatalf("%s: Can = %v, want %v", what, got, want)
+			}
+		}
+	}
+	ask("viewer before removal", viewer.ID, d0, p("tenant", "read"), true)
+	az.SetTenantRole(viewer.ID, w.tenants[0].ID, "")
+	ask("viewer after removal", viewer.ID, d0, p("tenant", "read"), false)
+
+	ask("outsider before grant", w.outside.ID, d1, p("tenant", "read"), false)
+	az.SetTenantRole(w.outside.ID, w.tenants[1].ID, model.RoleOwner)
+	ask("outsider after grant", w.outside.ID, d1, p("tenant", "read"), true)
+
+	ask("staff before", w.outside.ID, authz.Platform, p("tenants", "write"), false)
+	az.SetStaffRole(w.outside.ID, model.StaffOperator)
+	ask("staff after grant", w.outside.ID, authz.Platform, p("tenants", "write"), true)
+	az.SetStaffRole(w.outside.ID, model.StaffNone)
+	ask("staff after removal", w.outside.ID, authz.Platform, p("tenants", "write"), false)
+
+	if err := az.Reload(); err != nil { // the database never had the outsider's grant
+		t.Fatal(err)
+	}
+	ask("outsider after reload", w.outside.ID, d1, p("tenant", "read"), false)
+}

@@ -31,9 +31,12 @@ type AppConfig struct {
 	Version    int64 // 1, 2, … per app
 	TemplateID int64 // the template whose schema it was written for
 	JSON       string
-	AuthorID   int64
-	Author     string
-	Note       string
+	// Extra is the app's extra ext_json keys (window, tabBar, extPages …
+	// as the template allows): a JSON object, "{}" for none.
+	Extra    string
+	AuthorID int64
+	Author   string
+	Note     string
 	// RestoredFrom is the version this one copies, 0 when it is an edit.
 	RestoredFrom int64
 	CreatedAt    time.Time

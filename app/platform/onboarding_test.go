@@ -133,10 +133,11 @@ func TestReconcilePagesAndFindsSilentUnauthorizationAndUnbound(t *testing.T) {
 	if _, refresh, _ := r.st.AuthorizerSecrets(r.ctx, ids[7]); refresh != r.sb.RefreshToken(ids[7]) {
 		t.Fatalf("refresh token of %s not backfilled", ids[7])
 	}
-	unbound, total, err := r.st.StaffApps(r.ctx, store.AppFilter{Status: "unbound"})
-	if err != nil || total != 3 {
-		t.Fatalf("unbound = %d (%v), want 3", total, err)
+	res, err := r.st.StaffApps(r.ctx, store.AppFilter{Status: "unbound"})
+	if err != nil || res.Total != 3 {
+		t.Fatalf("unbound = %d (%v), want 3", res.Total, err)
 	}
+	unbound := res.Apps
 	if !slices.ContainsFunc(unbound, func(a model.App) bool { return a.AppID == ids[1202] && a.Nickname != "" }) {
 		t.Fatalf("unbound list lacks %s with its details: %+v", ids[1202], unbound)
 	}

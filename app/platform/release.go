@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -231,7 +233,7 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 	if err != nil {
 		return "", 0, tpl, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
 	}
-	cfg := schema.Defaults()
+	cfg, extra := schema.Defaults(), map[string]any{}
 	var version int64
 	c, err := r.Store.LatestConfig(ctx, tenantID, appID)
 	switch {
@@ -239,11 +241,14 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 		if cfg, err = extconfig.DecodeConfig([]byte(c.JSON)); err != nil {
 			return "", 0, tpl, &model.Error{Code: model.CodeInvalid, Key: "config.err.invalid", Err: err}
 		}
+		if extra, err = extconfig.DecodeExtra(c.Extra); err != nil {
+			return "", 0, tpl, &model.Error{Code: model.CodeInvalid, Key: "config.err.invalid", Err: err}
+		}
 		version = c.Version
 	case !model.IsNotFound(err):
 		return "", 0, tpl, err
 	}
-	ext, err := schema.RenderExtJSON(appID, cfg, nil, tpl.Pages)
+	ext, err := schema.RenderExtJSON(appID, cfg, extra, tpl.Pages)
 	return ext, version, tpl, err
 }
 
@@ -512,6 +517,24 @@ func (r *Releases) QRCode(ctx context.Context, tenantID, releaseID int64) ([]byt
 		return nil, "", actionError(err)
 	}
 	return qr.Image, qr.ContentType, nil
+}
+
+// Screenshot fetches one of a rejected release's audit screenshots through
+// the app's token (the permanent-material API). Only a media id the
+// release's audit result names is fetched; any other is not found.
+func (r *Releases) Screenshot(ctx context.Context, tenantID, releaseID int64, mediaID string) (*wechat.Media, error) {
+	rel, err := r.Store.Release(ctx, tenantID, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	if mediaID == "" || !slices.Contains(strings.Split(rel.ScreenShots, "|"), mediaID) {
+		return nil, model.NotFound("screenshot")
+	}
+	m, err := r.WeChat.Material(ctx, rel.AppID, mediaID)
+	if err != nil {
+		return nil, actionError(err)
+	}
+	return m, nil
 }
 
 // ReleaseDetail is everything a release page shows.

@@ -50,6 +50,14 @@ func (r *Releases) SaveContact(ctx context.Context, actor model.Actor, tenantID 
 // the app's newest config version. On invalid input nothing is stored and
 // the field errors come back (the form keeps what was typed).
 func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID int64, appID string, templateID int64, cfg map[string]any, note string) (model.AppConfig, extconfig.FieldErrors, error) {
+	return r.SaveConfigExtra(ctx, actor, tenantID, appID, templateID, cfg, nil, note)
+}
+
+// SaveConfigExtra is SaveConfig with the app's extra ext_json keys as typed
+// (one JSON text per key, extconfig.ParseExtra): checked against what the
+// template allows and its pages, and stored with the version, so the
+// rendered ext_json and its payload hash cover them.
+func (r *Releases) SaveConfigExtra(ctx context.Context, actor model.Actor, tenantID int64, appID string, templateID int64, cfg map[string]any, extraTexts map[string]string, note string) (model.AppConfig, extconfig.FieldErrors, error) {
 	if _, err := r.Store.App(ctx, tenantID, appID); err != nil {
 		return model.AppConfig{}, nil, err
 	}
@@ -64,13 +72,25 @@ func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID i
 	if err != nil {
 		return model.AppConfig{}, nil, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
 	}
-	if errs := schema.Validate(cfg); len(errs) > 0 {
+	errs := schema.Validate(cfg)
+	extra, xerrs := schema.ParseExtra(extraTexts, tpl.Pages)
+	for p, m := range xerrs {
+		if errs == nil {
+			errs = extconfig.FieldErrors{}
+		}
+		errs.Add(p, m)
+	}
+	if len(errs) > 0 {
 		return model.AppConfig{}, errs, nil
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return model.AppConfig{}, nil, err
 	}
-	c, err := r.Store.SaveConfig(ctx, actor, tenantID, appID, templateID, string(b), note)
+	xj, err := extconfig.EncodeExtra(extra)
+	if err != nil {
+		return model.AppConfig{}, nil, err
+	}
+	c, err := r.Store.SaveConfigExtra(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
 	return c, nil, err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,8 +41,13 @@ func scanApp(row interface{ Scan(...any) error }) (model.App, error) {
 	return a, nil
 }
 
+// queryApps runs a query of appCols, prepared once (readStmt).
 func (s *Store) queryApps(ctx context.Context, q string, args ...any) ([]model.App, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +71,14 @@ type rowWithTotal struct {
 
 func (r rowWithTotal) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.total)...) }
 
-// queryAppsTotal is queryApps for a query whose last column is a total.
+// queryAppsTotal is queryApps for a query whose last column is a total,
+// prepared once (readStmt).
 func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args ...any) ([]model.App, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,13 +96,13 @@ func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args .
 
 // App loads one of tenantID's apps; another tenant's appid is not found.
 func (s *Store) App(ctx context.Context, tenantID int64, appID string) (model.App, error) {
-	a, err := scanApp(s.row(ctx, `SELECT `+appCols+appFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
+	a, err := scanApp(s.readRow(ctx, `SELECT `+appCols+appFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
 	return a, notFound(err, "app")
 }
 
 // AppForStaff loads any app (staff views and the platform layer).
 func (s *Store) AppForStaff(ctx context.Context, appID string) (model.App, error) {
-	a, err := scanApp(s.row(ctx, `SELECT `+appCols+appFrom+` WHERE a.appid = ?`, appID))
+	a, err := scanApp(s.readRow(ctx, `SELECT `+appCols+appFrom+` WHERE a.appid = ?`, appID))
 	return a, notFound(err, "app")
 }
 
@@ -109,10 +121,48 @@ type AppFilter struct {
 	Limit    int
 }
 
-// StaffApps lists apps across tenants with the total matching the filter.
-func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, error) {
+// AppPage is one page of StaffApps.
+type AppPage struct {
+	Apps []model.App
+	// Total counts the matches; a search that has to count them one by one
+	// (a short search, or a search with other filters) counts only up to
+	// max(AppCountCap, Offset+Limit), and More says there are more than that.
+	Total int
+	More  bool
+}
+
+// AppCountCap is how far a search counts its matches one by one: past it the
+// list says "more than 200" instead of reading every match only to count it.
+// Four pages of 50: a search that broad is one to narrow, not to page through
+// (paging on counts further: the cap moves with the page).
+const AppCountCap = 200
+
+// The needs-reauth and problems filters, word for word the WHERE clauses of
+// their partial indexes (migration 00010): SQLite uses a partial index only
+// when the query repeats its condition, and INDEXED BY fails loudly if not.
+const (
+	condNeedsReauth = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')`
+	condProblems    = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))`
+)
+
+// A trigram search matching more apps than this walks the list's order
+// (authorizers_updated_search) keeping the matches; fewer are looked up by
+// their search keys (authorizers_search) and sorted.
+const appSearchWalkFrom = 200
+
+// StaffApps lists apps across tenants, newest change first, with the number
+// matching the filter.
+//
+// Filters count exactly on indexes (the problem filters on their partial
+// indexes). A search of three characters or more reads the trigram index once
+// (a materialized CTE) for both the page and the count, which is exact when
+// the search is the only filter. Otherwise a search counts up to
+// max(AppCountCap, Offset+Limit) matches, in the same statement as the page:
+// a short search scans names, and counting all of them would scan every app.
+func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	var where []string
 	var args []any
+	index := "" // INDEXED BY for the page and the count
 	if f.TenantID != 0 {
 		where, args = append(where, "a.tenant_id = ?"), append(args, f.TenantID)
 	}
@@ -120,66 +170,143 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) ([]model.App, int, e
 	case string(model.AppAuthorized):
 		where = append(where, "a.status = 'authorized' AND a.reauth_reason = '' AND a.token_state != 'needs_reauth'")
 	case string(model.AppNeedsReauth):
-		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')")
+		where, index = append(where, condNeedsReauth), "authorizers_needs_reauth"
 	case string(model.AppUnauthorized), string(model.AppPending):
 		where, args = append(where, "a.status = ?"), append(args, f.Status)
 	case "unbound":
 		where = append(where, "a.tenant_id IS NULL AND a.status != 'unauthorized'")
 	}
 	if f.Problems {
-		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))")
+		where = append(where, condProblems)
+		if index == "" {
+			index = "authorizers_problems"
+		}
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		where, args = appSearchCond(q, where, args)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	if f.TenantID != 0 {
+		index = "" // the tenant's few apps, by authorizers_tenant
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	// Newest first, in the order of the authorizers_updated index (walked
-	// backwards, so no sort); the page's rows are picked on the index alone
-	// and only they are joined and read in full.
+	// Newest first, in the order of the authorizers_updated_search index (walked
+	// backwards, so no sort; the partial indexes share its columns); the
+	// page's rows are picked on the index alone and only they are joined and
+	// read in full.
 	const order = ` ORDER BY a.updated_at DESC, a.appid DESC`
-	page := `SELECT ` + appCols + appFrom + ` WHERE a.rowid IN (SELECT a.rowid FROM authorizers a` + cond + order + ` LIMIT ? OFFSET ?)` + order
-	count := `SELECT COUNT(*) FROM authorizers a` + cond
-	if strings.TrimSpace(f.Query) != "" {
-		// A search finds its matches once: the page query counts them too
-		// (a window over every match, before LIMIT), so the index is not
-		// read a second time for the total.
-		total := 0
-		apps, err := s.queryAppsTotal(ctx, `SELECT `+appCols+`, p.total FROM (SELECT a.rowid AS rid, COUNT(*) OVER () AS total FROM authorizers a`+cond+order+
-			` LIMIT ? OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &total, append(args, limit, f.Offset)...)
-		if err != nil || len(apps) > 0 || f.Offset == 0 {
-			return apps, total, err
+	q := strings.TrimSpace(f.Query)
+	if q == "" {
+		from := ` FROM authorizers a`
+		if index != "" {
+			from += ` INDEXED BY ` + index
 		}
-		err = s.R.QueryRowContext(ctx, count, args...).Scan(&total) // a page past the end
-		return nil, total, err
+		cond := whereClause(where)
+		var page AppPage
+		if err := s.readRow(ctx, `SELECT COUNT(*)`+from+cond, args...).Scan(&page.Total); err != nil {
+			return page, err
+		}
+		if page.Total == 0 || f.Offset >= page.Total {
+			return page, nil
+		}
+		var err error
+		page.Apps, err = s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.rowid IN (SELECT a.rowid`+from+cond+order+sqlLimit(limit)+` OFFSET ?)`+order,
+			append(args, f.Offset)...)
+		return page, err
 	}
-	var total int
-	if err := s.R.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, err
+
+	counted := max(AppCountCap, f.Offset+limit)
+	// One statement: the matches' count (cnt) and the page's rowids (p),
+	// then the page's rows in full. Arguments follow the SQL's order.
+	var with []string
+	var withArgs []any
+	from := ` FROM authorizers a`
+	if index != "" {
+		from += ` INDEXED BY ` + index
 	}
-	if total == 0 || f.Offset >= total {
-		return nil, total, nil
+	pageFrom := from // where the page's rowids are picked from
+	counts := false  // cnt is in with
+	exact := false   // cnt is the exact count
+	if utf8.RuneCountInString(q) >= 3 {
+		// The trigram index (migration 00008), read once into m: its rowids
+		// are the apps' search keys (migration 00011).
+		match := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`)
+		withArgs = append(withArgs, match)
+		where = append(where, `a.search_id IN m`)
+		if len(where) == 1 {
+			with = append(with, `cnt(c) AS (SELECT COUNT(*) FROM m)`) // m is exactly the matching apps
+			counts, exact = true, true
+		}
+		if index == "" && f.TenantID == 0 {
+			// Many matches: walk the list's order keeping matches (a page
+			// needs ~Limit×(apps/matches) steps); few: look each up by its
+			// key and sort. Which is which costs a count of the index that
+			// stops early (measured cheaper than one statement holding both
+			// plans behind a test of the count).
+			var n int
+			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ?`+sqlLimit(appSearchWalkFrom+1)+`)`, match).Scan(&n); err != nil {
+				return AppPage{}, err
+			}
+			pageFrom = from + ` INDEXED BY authorizers_search`
+			if n > appSearchWalkFrom {
+				pageFrom = from + ` INDEXED BY authorizers_updated_search`
+			}
+		}
+	} else {
+		where, args = appShortSearchCond(q, where, args)
 	}
-	apps, err := s.queryApps(ctx, page, append(args, limit, f.Offset)...)
-	return apps, total, err
+	if !counts {
+		// Count up to the cap: a short search stops scanning names there.
+		// Past the cap (deep pages) the limit is an argument, so their SQL
+		// stays one statement.
+		lim := sqlLimit(counted + 1)
+		if counted != AppCountCap {
+			lim = ` LIMIT ?`
+		}
+		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+from+whereClause(where)+lim+`))`)
+		withArgs = append(withArgs, args...)
+		if counted != AppCountCap {
+			withArgs = append(withArgs, counted+1)
+		}
+	}
+	all := append(append(slices.Clone(withArgs), args...), f.Offset)
+	withSQL := `WITH ` + strings.Join(with, `, `) + ` `
+	var page AppPage
+	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (SELECT a.rowid AS rid`+pageFrom+whereClause(where)+order+
+		sqlLimit(limit)+` OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+	if err != nil {
+		return page, err
+	}
+	if len(apps) == 0 && f.Offset > 0 { // a page past the end still says how many there are
+		if err := s.readRow(ctx, withSQL+`SELECT c FROM cnt`, withArgs...).Scan(&page.Total); err != nil {
+			return page, err
+		}
+	}
+	page.Apps = apps
+	if !exact && page.Total > counted {
+		page.Total, page.More = counted, true
+	}
+	return page, nil
 }
 
-// appSearchCond adds the staff search to the filter. Three characters or
-// more: the trigram index of appid, nickname, gh_ name, principal and
-// tenant name (migration 00008). Shorter (two CJK characters are a real
-// name): a scan of the nicknames, principals and tenant names only, the
-// columns where so short a substring means something.
-func appSearchCond(q string, where []string, args []any) ([]string, []any) {
-	if utf8.RuneCountInString(q) >= 3 {
-		where = append(where, `a.appid IN (SELECT appid FROM app_search_keys WHERE id IN (SELECT rowid FROM app_search WHERE app_search MATCH ?))`)
-		return where, append(args, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
+// sqlLimit writes a LIMIT as a literal. SQLite reads a bound LIMIT's value
+// when it plans and re-prepares the statement whenever it is bound again,
+// which for the staff list's statements cost as much as preparing them; the
+// limits here are a few constants, so the prepared statements stay few.
+func sqlLimit(n int) string { return ` LIMIT ` + strconv.Itoa(n) }
+
+func whereClause(where []string) string {
+	if len(where) == 0 {
+		return ""
 	}
+	return " WHERE " + strings.Join(where, " AND ")
+}
+
+// appShortSearchCond adds a search of one or two characters (two CJK
+// characters are a real name; trigrams need three): a scan of the
+// nicknames, principals and tenant names only, the columns where so short a
+// substring means something.
+func appShortSearchCond(q string, where []string, args []any) ([]string, []any) {
 	if strings.IndexFunc(q, isASCIILetter) < 0 {
 		// Without ASCII letters, LIKE's case folding does nothing and
 		// instr finds the same rows faster.
@@ -353,10 +480,14 @@ func (s *Store) AssignApp(ctx context.Context, actor model.Actor, appID string, 
 
 // Conflicts lists unresolved conflicts, oldest first.
 func (s *Store) Conflicts(ctx context.Context) ([]model.AppConflict, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
+	st, err := s.readStmt(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
 		COALESCE(c.attempt_id, 0), c.created_at
 		FROM app_conflicts c JOIN tenants o ON o.id = c.owner_tenant_id JOIN tenants cl ON cl.id = c.claimant_tenant_id
 		LEFT JOIN authorizers a ON a.appid = c.appid WHERE c.resolved_at IS NULL ORDER BY c.id`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +616,7 @@ func (s *Store) LatestReconcileRun(ctx context.Context) (model.ReconcileRun, err
 	var r model.ReconcileRun
 	var started int64
 	var finished sql.NullInt64
-	err := s.R.QueryRowContext(ctx, `SELECT id, started_at, finished_at, trigger, listed, backfilled, unauthorized, unbound, error FROM reconcile_runs ORDER BY id DESC LIMIT 1`).
+	err := s.readRow(ctx, `SELECT id, started_at, finished_at, trigger, listed, backfilled, unauthorized, unbound, error FROM reconcile_runs ORDER BY id DESC LIMIT 1`).
 		Scan(&r.ID, &started, &finished, &r.Trigger, &r.Listed, &r.Backfilled, &r.Unauthorized, &r.Unbound, &r.Error)
 	r.StartedAt, r.FinishedAt = unix(started), nullUnix(finished)
 	return r, notFound(err, "reconcile run")

@@ -68,7 +68,7 @@ func scanAuthorizer(row interface{ Scan(...any) error }) (Authorizer, error) {
 
 // Authorizer loads one authorizer.
 func (s *Store) Authorizer(ctx context.Context, appID string) (Authorizer, error) {
-	a, err := scanAuthorizer(s.row(ctx, `SELECT `+authorizerCols+` FROM authorizers WHERE appid = ?`, appID))
+	a, err := scanAuthorizer(s.readRow(ctx, `SELECT `+authorizerCols+` FROM authorizers WHERE appid = ?`, appID))
 	return a, notFound(err, "authorizer")
 }
 

@@ -539,7 +539,7 @@ func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, e
 // CampaignReleaseExists reports whether the campaign already made a
 // release for the app (a restart must not prepare a second one).
 func (s *Store) CampaignRelease(ctx context.Context, campaignID int64, appID string) (model.Release, error) {
-	r, err := scanRelease(s.row(ctx, `SELECT `+releaseCols+` FROM releases WHERE campaign_id = ? AND appid = ?`, campaignID, appID))
+	r, err := scanRelease(s.readRow(ctx, `SELECT `+releaseCols+` FROM releases WHERE campaign_id = ? AND appid = ?`, campaignID, appID))
 	return r, notFound(err, "release")
 }
 

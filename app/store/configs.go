@@ -5,16 +5,17 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/minifleet/minifleet/app/model"
 )
 
-const configCols = `id, tenant_id, appid, version, template_id, json, COALESCE(author_id, 0), author, note, restored_from, created_at`
+const configCols = `id, tenant_id, appid, version, template_id, json, extra, COALESCE(author_id, 0), author, note, restored_from, created_at`
 
 func scanConfig(sc interface{ Scan(...any) error }) (model.AppConfig, error) {
 	var c model.AppConfig
 	var created int64
-	err := sc.Scan(&c.ID, &c.TenantID, &c.AppID, &c.Version, &c.TemplateID, &c.JSON, &c.AuthorID, &c.Author, &c.Note, &c.RestoredFrom, &created)
+	err := sc.Scan(&c.ID, &c.TenantID, &c.AppID, &c.Version, &c.TemplateID, &c.JSON, &c.Extra, &c.AuthorID, &c.Author, &c.Note, &c.RestoredFrom, &created)
 	c.CreatedAt = unix(created)
 	return c, err
 }
@@ -22,7 +23,13 @@ func scanConfig(sc interface{ Scan(...any) error }) (model.AppConfig, error) {
 // SaveConfig stores a new version of an app's config (JSON that
 // app/extconfig validated) and returns it. Versions count 1, 2, … per app.
 func (s *Store) SaveConfig(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, note string) (model.AppConfig, error) {
-	return s.insertConfig(ctx, a, tenantID, appID, templateID, configJSON, note, 0)
+	return s.insertConfig(ctx, a, tenantID, appID, templateID, configJSON, "{}", note, 0)
+}
+
+// SaveConfigExtra is SaveConfig with the app's extra ext_json keys (a JSON
+// object that app/extconfig checked), stored with the version.
+func (s *Store) SaveConfigExtra(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, extraJSON, note string) (model.AppConfig, error) {
+	return s.insertConfig(ctx, a, tenantID, appID, templateID, configJSON, extraJSON, note, 0)
 }
 
 // RestoreConfig saves an old version's JSON as the newest version; history
@@ -32,14 +39,17 @@ func (s *Store) RestoreConfig(ctx context.Context, a model.Actor, tenantID int64
 	if err != nil {
 		return model.AppConfig{}, err
 	}
-	return s.insertConfig(ctx, a, tenantID, appID, old.TemplateID, old.JSON, "", version)
+	return s.insertConfig(ctx, a, tenantID, appID, old.TemplateID, old.JSON, old.Extra, "", version)
 }
 
-func (s *Store) insertConfig(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, note string, from int64) (model.AppConfig, error) {
-	if !json.Valid([]byte(configJSON)) {
+func (s *Store) insertConfig(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, extraJSON, note string, from int64) (model.AppConfig, error) {
+	if extraJSON == "" {
+		extraJSON = "{}"
+	}
+	if !json.Valid([]byte(configJSON)) || !json.Valid([]byte(extraJSON)) || !strings.HasPrefix(strings.TrimSpace(extraJSON), "{") {
 		return model.AppConfig{}, model.Errorf(model.CodeInvalid, "config.err.invalid")
 	}
-	c := model.AppConfig{TenantID: tenantID, AppID: appID, TemplateID: templateID, JSON: configJSON,
+	c := model.AppConfig{TenantID: tenantID, AppID: appID, TemplateID: templateID, JSON: configJSON, Extra: extraJSON,
 		AuthorID: a.UserID, Author: a.Label, Note: note, RestoredFrom: from}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM app_configs WHERE tenant_id = ? AND appid = ?`,
@@ -47,8 +57,8 @@ func (s *Store) insertConfig(ctx context.Context, a model.Actor, tenantID int64,
 			return err
 		}
 		now := s.now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO app_configs (tenant_id, appid, version, template_id, json, author_id, author, note, restored_from, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, tenantID, appID, c.Version, templateID, configJSON, nullID(a.UserID), a.Label, note, from, now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO app_configs (tenant_id, appid, version, template_id, json, extra, author_id, author, note, restored_from, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, tenantID, appID, c.Version, templateID, configJSON, extraJSON, nullID(a.UserID), a.Label, note, from, now)
 		if err != nil {
 			return err
 		}
@@ -72,7 +82,7 @@ func (s *Store) Config(ctx context.Context, tenantID int64, appID string, versio
 
 // LatestConfig loads an app's newest config.
 func (s *Store) LatestConfig(ctx context.Context, tenantID int64, appID string) (model.AppConfig, error) {
-	c, err := scanConfig(s.row(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ?
+	c, err := scanConfig(s.readRow(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ?
 		ORDER BY version DESC LIMIT 1`, tenantID, appID))
 	return c, notFound(err, "config")
 }

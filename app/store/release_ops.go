@@ -47,7 +47,7 @@ func (s *Store) SaveTenantContact(ctx context.Context, a model.Actor, tenantID i
 func (s *Store) TenantContact(ctx context.Context, tenantID int64) (TenantContact, error) {
 	c := TenantContact{TenantID: tenantID}
 	var at int64
-	err := s.row(ctx, `SELECT name, email, phone, notice_method, updated_at, updated_by FROM tenant_contacts WHERE tenant_id = ?`,
+	err := s.readRow(ctx, `SELECT name, email, phone, notice_method, updated_at, updated_by FROM tenant_contacts WHERE tenant_id = ?`,
 		tenantID).Scan(&c.Name, &c.Email, &c.Phone, &c.NoticeMethod, &at, &c.UpdatedBy)
 	c.UpdatedAt = unix(at)
 	return c, notFound(err, "contact")
@@ -73,7 +73,7 @@ func (s *Store) SetSetting(ctx context.Context, a model.Actor, key string, value
 // Setting decodes a platform setting into v; not found when never set.
 func (s *Store) Setting(ctx context.Context, key string, v any) error {
 	var raw string
-	err := s.row(ctx, `SELECT value FROM platform_settings WHERE key = ?`, key).Scan(&raw)
+	err := s.readRow(ctx, `SELECT value FROM platform_settings WHERE key = ?`, key).Scan(&raw)
 	if err != nil {
 		return notFound(err, "setting")
 	}

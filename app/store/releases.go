@@ -177,7 +177,7 @@ func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, r
 
 // Release loads one release of the tenant.
 func (s *Store) Release(ctx context.Context, tenantID, id int64) (model.Release, error) {
-	r, err := scanRelease(s.row(ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ? AND tenant_id = ?`, id, tenantID))
+	r, err := scanRelease(s.readRow(ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	return r, notFound(err, "release")
 }
 

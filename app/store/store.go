@@ -39,7 +39,7 @@ type Store struct {
 
 	pushes pushBatcher // groups concurrent push records into one commit
 	stmts  stmtCache   // hot-path statements prepared on the writer
-	reads  readStmts   // hot reads prepared on the reader pool
+	reads  readStmts   // fixed reads prepared on the reader pool
 	ckpt   *checkpointer
 }
 

@@ -82,7 +82,7 @@ func templateIDs(list []model.Template) []int64 {
 
 // Template loads one template, deleted or not.
 func (s *Store) Template(ctx context.Context, id int64) (model.Template, error) {
-	t, err := scanTemplate(s.row(ctx, `SELECT `+templateCols+` FROM templates WHERE template_id = ?`, id))
+	t, err := scanTemplate(s.readRow(ctx, `SELECT `+templateCols+` FROM templates WHERE template_id = ?`, id))
 	return t, notFound(err, "template")
 }
 

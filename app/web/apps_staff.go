@@ -67,17 +67,17 @@ type staffAppsLink struct{ f store.AppFilter }
 
 func (s *Server) staffApps(c *fiber.Ctx) error {
 	f, v := staffAppsFilter(c)
-	apps, total, err := s.Store.StaffApps(c.UserContext(), f)
+	res, err := s.Store.StaffApps(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	l := staffAppsLink{f}
-	v.Apps, v.URL = apps, l.url(f.Offset)
-	v.Pager = views.Pager{Total: total, Offset: f.Offset, Limit: staffAppsPage}
+	v.Apps, v.URL = res.Apps, l.url(f.Offset)
+	v.Pager = views.Pager{Total: res.Total, More: res.More, Offset: f.Offset, Limit: staffAppsPage}
 	if f.Offset > 0 {
 		v.Pager.Prev = l.url(max(f.Offset-staffAppsPage, 0))
 	}
-	if f.Offset+staffAppsPage < total {
+	if f.Offset+staffAppsPage < res.Total || res.More {
 		v.Pager.Next = l.url(f.Offset + staffAppsPage)
 	}
 	v.CanAssign = s.can(c, authz.Perm{Obj: "apps", Act: "assign"})

@@ -95,14 +95,21 @@ func (s *Server) configPage(c *fiber.Ctx, templateID int64, values url.Values, e
 	}
 	if values == nil {
 		cfg := sc.Defaults()
+		extra := map[string]any{}
 		if v.Latest != nil {
 			if saved, err := extconfig.DecodeConfig([]byte(v.Latest.JSON)); err == nil {
 				cfg = saved
 			}
+			if saved, err := extconfig.DecodeExtra(v.Latest.Extra); err == nil {
+				extra = saved
+			}
 		}
 		values = sc.FormValues(cfg)
+		for k, text := range extconfig.ExtraTexts(extra) {
+			values.Set(extconfig.ExtraField(k), text)
+		}
 	}
-	v.Form = views.ConfigFormView{Fields: sc.Fields(i18n.From(ctx).Lang), Values: values, Errors: errs, ReadOnly: !v.CanWrite}
+	v.Form = views.ConfigFormView{Fields: sc.Fields(i18n.From(ctx).Lang), Values: values, Errors: errs, ReadOnly: !v.CanWrite, ExtraKeys: sc.AllowedKeys()}
 	return v, nil
 }
 
@@ -211,18 +218,38 @@ func (s *Server) appConfigSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The extra ext_json keys, one JSON text each (a forged key is refused
+	// by ParseExtra, not dropped).
+	extraTexts := map[string]string{}
+	for k := range form {
+		if key, ok := strings.CutPrefix(k, "extra."); ok {
+			extraTexts[key] = form.Get(k)
+			form.Del(k)
+		}
+	}
 	cfg, errs := sc.FromForm(form)
+	if _, xerrs := sc.ParseExtra(extraTexts, v.Template.Pages); len(xerrs) > 0 {
+		if errs == nil {
+			errs = extconfig.FieldErrors{}
+		}
+		for p, m := range xerrs {
+			errs.Add(p, m)
+		}
+	}
 	if len(errs) == 0 {
 		if s.Releases == nil {
 			return fiber.ErrServiceUnavailable
 		}
-		_, errs, err = s.Releases.SaveConfig(ctx, actor(c), t.ID, v.App.AppID, tplID, cfg, note)
+		_, errs, err = s.Releases.SaveConfigExtra(ctx, actor(c), t.ID, v.App.AppID, tplID, cfg, extraTexts, note)
 		if err != nil {
 			return err
 		}
 	}
 	if len(errs) > 0 {
 		v.Form.Values, v.Form.Errors = sc.FormValues(cfg), errs
+		for k, text := range extraTexts { // what was typed, as typed
+			v.Form.Values.Set(extconfig.ExtraField(k), text)
+		}
 		for _, f := range v.Form.Fields { // an empty row being filled in stays on screen
 			if f.Kind == extconfig.KindList {
 				if n, m := views.ListRows(form, f.Name), views.ListRows(v.Form.Values, f.Name); n > m && len(f.Items) > 0 {
@@ -265,6 +292,13 @@ func (s *Server) appConfigDiff(c *fiber.Ctx) error {
 		return err
 	}
 	v := views.ConfigDiffView{App: a, From: x, To: y, Changes: extconfig.Diff(cx, cy)}
+	// The extra ext_json keys, by their path in ext_json.
+	ex, _ := extconfig.DecodeExtra(x.Extra)
+	ey, _ := extconfig.DecodeExtra(y.Extra)
+	for _, ch := range extconfig.Diff(ex, ey) {
+		ch.Path = "ext_json." + ch.Path
+		v.Changes = append(v.Changes, ch)
+	}
 	if v.History, err = s.Store.ListConfigs(ctx, t.ID, a.AppID); err != nil {
 		return err
 	}
@@ -345,7 +379,11 @@ func renderExtJSON(ctx context.Context, s *Server, appID string, cfg model.AppCo
 	if err != nil {
 		return "", err
 	}
-	return sc.RenderExtJSON(appID, m, nil, tpl.Pages)
+	extra, err := extconfig.DecodeExtra(cfg.Extra)
+	if err != nil {
+		return "", err
+	}
+	return sc.RenderExtJSON(appID, m, extra, tpl.Pages)
 }
 
 func prettyJSON(s string) string {

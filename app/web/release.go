@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -211,6 +213,48 @@ func (s *Server) appReleaseQR(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
 	return c.Send(img)
+}
+
+// Audit screenshots are fetched from WeChat through the app's token and
+// kept here: a media id's image never changes.
+const (
+	shotEntries  = 128
+	shotTTL      = 24 * time.Hour
+	shotCacheHdr = "private, max-age=86400"
+)
+
+// appReleaseScreenshot proxies one of a rejected release's audit
+// screenshots (a media id its audit result names) from our own origin.
+func (s *Server) appReleaseScreenshot(c *fiber.Ctx) error {
+	_, rel, err := s.loadRelease(c)
+	if err != nil {
+		return err
+	}
+	media, err := url.PathUnescape(c.Params("media"))
+	if err != nil {
+		return model.NotFound("screenshot")
+	}
+	if s.Releases == nil {
+		return fiber.ErrServiceUnavailable
+	}
+	key := itoa(rel.TenantID) + "\x00" + itoa(rel.ID) + "\x00" + media
+	now := s.Now()
+	e, ok := s.shots.get(key, now)
+	if !ok {
+		m, err := s.Releases.Screenshot(c.UserContext(), rel.TenantID, rel.ID, media)
+		if err != nil {
+			return err
+		}
+		if !avatarTypes[m.ContentType] {
+			return model.NotFound("screenshot")
+		}
+		e = avatarEntry{key: key, body: m.Body, ctype: m.ContentType, expires: now.Add(shotTTL)}
+		s.shots.put(e)
+	}
+	c.Set(fiber.HeaderContentType, e.ctype)
+	c.Set(fiber.HeaderCacheControl, shotCacheHdr)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.Send(e.body)
 }
 
 // appReleaseEvents streams the release page's live part.

@@ -216,6 +216,41 @@ func releaseScenarios() []scenario {
 		scenario{name: "config save invalid keeps what was typed", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "shopName", relBadShop, "theme", "dark", "tables", "twelve", "brandColor", "green", "banners.0.title", "没图片", "deliveryFee", "3.5"), who: "developerA", status: 422,
 			want:  []string{`data-testid="form-summary"`, `data-testid="error-shopName"`, `data-testid="error-tables"`, `data-testid="error-brandColor"`, `data-testid="error-banners.0.image"`, `value="twelve"`, `value="green"`, `value="没图片"`, `value="3.5"`, "t:config.err.integer", "t:config.err.color"},
 			check: configs("wxappa0000000001", 2)},
+		scenario{name: "config save with the window key", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "shopName", "甲店三号", "theme", "light", "extra.window", `{"navigationBarTitleText": "甲店", "navigationBarBackgroundColor": "#ffffff"}`), who: "developerA", status: 303, loc: "/t/{A}/apps/{appA}/config?flash=config.saved",
+			check: func(t *testing.T, h *harness, w *world) {
+				ctx := context.Background()
+				c, err := h.st.LatestConfig(ctx, w.A.ID, "wxappa0000000001")
+				if err != nil || c.Version != 3 || c.Extra != `{"window":{"navigationBarBackgroundColor":"#ffffff","navigationBarTitleText":"甲店"}}` {
+					t.Fatalf("latest config: %+v %v", c, err)
+				}
+				// The ext_json a release sends (and so its payload hash) carries it.
+				ext, err := h.srv.Releases.PreviewExtJSON(ctx, w.A.ID, "wxappa0000000001", relTemplateID)
+				if err != nil || !strings.HasSuffix(ext, `"window":{"navigationBarBackgroundColor":"#ffffff","navigationBarTitleText":"甲店"}}`) {
+					t.Errorf("ext_json = %s (%v)", ext, err)
+				}
+				// The form shows it again; the diff and the preview name it.
+				dev := h.client().login("developer@a.test")
+				r := dev.get("/t/" + itoa(w.A.ID) + "/apps/wxappa0000000001/config")
+				mustContain(t, "config form", r, `data-testid="field-extra.window"`, `&#34;navigationBarTitleText&#34;: &#34;甲店&#34;`)
+				r = dev.get("/t/" + itoa(w.A.ID) + "/apps/wxappa0000000001/config/diff?from=2&to=3")
+				mustContain(t, "diff", r, `data-testid="change-ext_json.window.navigationBarTitleText"`, "甲店")
+				r = dev.get("/t/" + itoa(w.A.ID) + "/apps/wxappa0000000001/config/ext_json?version=3")
+				mustContain(t, "preview", r, `&#34;window&#34;`, "甲店")
+				// A restore brings the keys back with the config.
+				if _, err := h.st.RestoreConfig(ctx, model.SystemActor, w.A.ID, "wxappa0000000001", 2); err != nil {
+					t.Fatal(err)
+				}
+				if c, _ := h.st.LatestConfig(ctx, w.A.ID, "wxappa0000000001"); c.Extra != "{}" {
+					t.Errorf("restored v2 extra = %s, want {}", c.Extra)
+				}
+			}},
+		scenario{name: "config save bad window JSON keeps what was typed", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "shopName", "甲店三号", "theme", "light", "extra.window", `{"navigationBarTitleText": "甲店"`), who: "developerA", status: 422,
+			want:  []string{`data-testid="form-summary"`, `data-testid="error-extra.window"`, "t:config.err.extra_json", `{&#34;navigationBarTitleText&#34;: &#34;甲店&#34;</textarea>`, `value="甲店三号"`},
+			check: configs("wxappa0000000001", 2)},
+		scenario{name: "config save window not an object", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "shopName", "甲店三号", "theme", "light", "extra.window", `["甲店"]`), who: "developerA", status: 422,
+			want: []string{`data-testid="error-extra.window">必须是 JSON object<`}, check: configs("wxappa0000000001", 2)},
+		scenario{name: "config save a key the template does not allow", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "shopName", "甲店三号", "theme", "light", "extra.plugins", `{}`), who: "developerA", status: 422,
+			want: []string{`data-testid="error-extra.plugins">此模板不允许在 ext_json 中设置 plugins<`}, check: configs("wxappa0000000001", 2)},
 		scenario{name: "config add a row without JS", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "_op", "add:banners", "shopName", "甲店", "banners.0.image", "https://a.test/1.png"), who: "developerA", status: 200,
 			want: []string{`name="banners.1.image"`, `value="https://a.test/1.png"`, `value="甲店"`}, check: configs("wxappa0000000001", 2)},
 		scenario{name: "config remove a row without JS", method: "POST", url: "/t/{A}/apps/{appA}/config", form: form("template_id", "{tpl}", "_op", "remove:banners.0", "shopName", "甲店", "banners.0.image", "https://a.test/gone.png", "banners.1.image", "https://a.test/kept.png"), who: "developerA", status: 200,

@@ -100,6 +100,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/t/:tid/apps/:appid/releases/:rid", Tenant, p("apps", "read"), s.appRelease},
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/events", Tenant, p("apps", "read"), s.appReleaseEvents},
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/qr", Tenant, p("apps", "read"), s.appReleaseQR},
+		{"GET", "/t/:tid/apps/:appid/releases/:rid/screenshots/:media", Tenant, p("apps", "read"), s.appReleaseScreenshot},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/step", Tenant, p("release", "prepare"), s.appReleaseStep},
 		{"GET", "/t/:tid/apps/:appid/releases/:rid/items", Tenant, p("release", "prepare"), s.appReleaseItems},
 		{"POST", "/t/:tid/apps/:appid/releases/:rid/items", Tenant, p("release", "prepare"), s.appReleaseItemsSave},

@@ -56,6 +56,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	stop     chan struct{} // closed at shutdown so long-lived streams end
 	avatars  *avatarCache  // fetched head images (avatar.go)
+	shots    *avatarCache  // fetched audit screenshots (release.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -77,7 +78,7 @@ func New(d Deps) (*fiber.App, *Server) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = d.Config.SecureCookies()
 	sm.HashTokenInStore = true // the database holds hashes of session tokens, not the tokens
-	s := &Server{Deps: d, sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries)}
+	s := &Server{Deps: d, sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries)}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "minifleet",

@@ -202,3 +202,31 @@ func TestPagesAndCategories(t *testing.T) {
 		t.Errorf("Categories = %+v, %v", cats, err)
 	}
 }
+
+var pngImage = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{2}, 64)...)
+
+func TestMaterial(t *testing.T) {
+	c, _, fs := newTestClient(t, func(recorded) reply { return reply{ContentType: "application/octet-stream", Body: string(pngImage)} })
+	m, err := c.Material(context.Background(), "wx", "media_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(m.Body, pngImage) || m.ContentType != "image/png" {
+		t.Errorf("media = %d bytes %q", len(m.Body), m.ContentType)
+	}
+	r := fs.last(t)
+	if r.Method != http.MethodPost || r.Path != "/cgi-bin/material/get_material" || r.Query.Get("access_token") != "A1" || r.Body != `{"media_id":"media_1"}` {
+		t.Errorf("request %s %s %v %s", r.Method, r.Path, r.Query, r.Body)
+	}
+
+	c, _, _ = newTestClient(t, func(recorded) reply {
+		return reply{ContentType: "text/plain", Body: `{"errcode":40007,"errmsg":"invalid media_id"}`}
+	})
+	if _, err := c.Material(context.Background(), "wx", "nope"); !IsCode(err, 40007) {
+		t.Errorf("err = %v, want errcode 40007", err)
+	}
+	c, _, _ = newTestClient(t, func(recorded) reply { return reply{ContentType: "image/png", Body: "<html>not an image</html>"} })
+	if _, err := c.Material(context.Background(), "wx", "m"); !errors.Is(err, ErrBadResponse) {
+		t.Errorf("html: err = %v, want ErrBadResponse", err)
+	}
+}

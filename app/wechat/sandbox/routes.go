@@ -57,6 +57,7 @@ func (s *Sandbox) buildRoutes() {
 		{name: "setwebviewdomain", path: "/wxa/setwebviewdomain", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 85015, h: s.apiSetWebviewDomain},
 		{name: "get_code_privacy_info", path: "/wxa/security/get_code_privacy_info", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetCodePrivacyInfo},
 		{name: "setprivacysetting", path: "/cgi-bin/component/setprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiSetPrivacySetting},
+		{name: "get_material", path: "/cgi-bin/material/get_material", cred: credAuthorizer, h: s.apiGetMaterial},
 		{name: "getprivacysetting", path: "/cgi-bin/component/getprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetPrivacySetting},
 	}
 	s.mux = http.NewServeMux()
