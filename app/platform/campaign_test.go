@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,16 +16,24 @@ import (
 // every way the retry policy names, and checks each app's end state and
 // that nothing was committed or submitted twice.
 func TestCampaign200AppsWithFaults(t *testing.T) {
-	var rejectApp string
+	// The reviewers reject the 50th submission (past the canary); which app
+	// that is depends on who got through first.
+	var (
+		mu         sync.Mutex
+		subs       int
+		rejectApp string
+	)
 	cr := newCampRig(t, 200, func(o *sandbox.Options) {
 		o.AuditDecider = func(s sandbox.AuditSubmission) sandbox.AuditDecision {
-			if s.AppID == rejectApp {
+			mu.Lock()
+			defer mu.Unlock()
+			if subs++; subs == 50 {
+				rejectApp = s.AppID
 				return sandbox.AuditDecision{Outcome: sandbox.AuditReject, Reason: "页面内容不完整", ScreenShot: "media1"}
 			}
 			return sandbox.AuditDecision{Outcome: sandbox.AuditApprove}
 		}
 	})
-	rejectApp = cr.apps[100] // past the canary
 	c := cr.createApproved(t, cr.input("1.4.2", "修复支付"))
 
 	// The canary (3 apps) goes through clean; then WeChat misbehaves.
@@ -41,13 +50,19 @@ func TestCampaign200AppsWithFaults(t *testing.T) {
 		t.Fatalf("campaign ended %s, want done", c.State)
 	}
 	apps := cr.phases(t, c.ID)
+	mu.Lock()
+	rejected := rejectApp
+	mu.Unlock()
+	if rejected == "" {
+		t.Fatal("the reviewers saw fewer than 50 submissions")
+	}
 	counts := map[model.Phase]int{}
 	var stopped []string
 	for id, a := range apps {
 		ph := a.Phase()
 		counts[ph]++
 		switch {
-		case id == rejectApp:
+		case id == rejected:
 			if ph != model.PhRejected {
 				t.Errorf("%s: %s, want rejected", id, ph)
 			}
