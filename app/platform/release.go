@@ -83,6 +83,36 @@ type Releases struct {
 
 	quotaMu sync.Mutex
 	quota   cachedQuota
+
+	schemaMu sync.Mutex
+	schemas  map[int64]cachedSchema // compiled config schemas by template
+}
+
+type cachedSchema struct {
+	raw    string
+	schema *extconfig.Schema
+}
+
+// schemaOf returns the template's compiled config schema, compiled once per
+// schema text (a campaign renders a thousand apps' ext_json from one).
+func (r *Releases) schemaOf(tpl model.Template) (*extconfig.Schema, error) {
+	r.schemaMu.Lock()
+	c, ok := r.schemas[tpl.TemplateID]
+	r.schemaMu.Unlock()
+	if ok && c.raw == tpl.SchemaJSON {
+		return c.schema, nil
+	}
+	sc, err := extconfig.ParseSchema([]byte(tpl.SchemaJSON))
+	if err != nil {
+		return nil, err
+	}
+	r.schemaMu.Lock()
+	if r.schemas == nil {
+		r.schemas = map[int64]cachedSchema{}
+	}
+	r.schemas[tpl.TemplateID] = cachedSchema{raw: tpl.SchemaJSON, schema: sc}
+	r.schemaMu.Unlock()
+	return sc, nil
 }
 
 // NewReleases builds the pipeline over p, registers its job handlers and
@@ -229,7 +259,7 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 	if tpl.SchemaJSON == "" {
 		return "", 0, tpl, model.Errorf(model.CodeConflict, "release.err.no_schema")
 	}
-	schema, err := extconfig.ParseSchema([]byte(tpl.SchemaJSON))
+	schema, err := r.schemaOf(tpl)
 	if err != nil {
 		return "", 0, tpl, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
 	}
