@@ -97,7 +97,11 @@ func BenchmarkCampaign1000Apps(b *testing.B) {
 			}
 		}()
 		in := cr.input("9.9.9", "批量发版")
-		in.CanarySize, in.WaveMax, in.Concurrency, in.HaltRate = 5, model.MaxWaveSize, model.MaxConcurrency, 0.2
+		in.CanarySize, in.WaveMax, in.HaltRate = 5, model.MaxWaveSize, 0.2
+		in.Concurrency = model.MaxConcurrency
+		if v, err := strconv.Atoi(os.Getenv("MINIFLEET_BENCH_CONCURRENCY")); err == nil && v > 0 {
+			in.Concurrency = v
+		}
 		// Real audits take hours: nothing would be released while the
 		// fleet is being submitted, so the release waits for a set time.
 		in.ReleaseMode, in.ReleaseAt = model.ReleaseAt, cr.now().Add(24*time.Hour)

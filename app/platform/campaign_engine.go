@@ -189,17 +189,24 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 			}
 		}
 		if queued > 0 && e.waveGateOpen(c, waves) {
-			if err := e.planWave(ctx, c, queued, unsubmitted, quotaApp); err != nil {
+			planned, err := e.planWave(ctx, c, queued, unsubmitted, quotaApp)
+			if err != nil || !planned {
 				return err
 			}
-			return nil // the next pass starts the wave's tasks
+			// Start the wave's tasks in this pass (the gate is closed now).
+			if c, err = e.Store.Campaign(ctx, 0, c.ID); err != nil {
+				return err
+			}
+			return e.step(ctx, c)
 		}
 	case model.CampWaitingQuota:
 		return e.checkQuotaWindow(ctx, c, now, quotaApp)
 	}
 
-	// Tasks.
+	// Tasks: apps already under way first (a submission is one call away),
+	// then new ones, up to the concurrency.
 	running := e.runningCount(c.ID)
+	var starts []store.CampaignApp
 	for _, a := range apps {
 		if running >= c.Concurrency {
 			break
@@ -207,12 +214,23 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 		if e.isDriving(c.ID, a.AppID) {
 			continue
 		}
-		task := e.taskFor(c, a, now, pending)
-		if task == nil {
+		if a.State == model.CAQueued {
+			starts = append(starts, a)
 			continue
 		}
-		e.launch(ctx, c, a, task)
-		running++
+		if task := e.taskFor(c, a, now, pending); task != nil {
+			e.launch(ctx, c, a, task)
+			running++
+		}
+	}
+	for _, a := range starts {
+		if running >= c.Concurrency {
+			break
+		}
+		if task := e.taskFor(c, a, now, pending); task != nil {
+			e.launch(ctx, c, a, task)
+			running++
+		}
 	}
 
 	if c.State == model.CampRunning && queued == 0 && settled == len(apps) && e.runningCount(c.ID) == 0 {
@@ -243,25 +261,25 @@ func (e *Campaigns) waveGateOpen(c model.Campaign, waves map[int]*waveStat) bool
 // planWave sizes and records the next wave from the quota left; with no
 // quota left and nothing still to spend it, the campaign waits for the
 // next window.
-func (e *Campaigns) planWave(ctx context.Context, c model.Campaign, queued, unsubmitted int, quotaApp string) error {
+// It reports whether a wave was planned.
+func (e *Campaigns) planWave(ctx context.Context, c model.Campaign, queued, unsubmitted int, quotaApp string) (bool, error) {
 	e.Rel.quotaInvalidate()
 	q, err := e.Rel.Quota(ctx, quotaApp)
 	if err != nil {
-		return err
+		return false, err
 	}
 	n := model.PlanWave(model.WavePlan{Wave: c.Wave + 1, Queued: queued, QuotaRest: q.Rest, Unsubmitted: unsubmitted, Settings: c.CampaignSettings})
 	if n == 0 {
 		if unsubmitted > 0 {
-			return nil // the apps started will spend what is left; plan again after them
+			return false, nil // the apps started will spend what is left; plan again after them
 		}
-		return e.waitForQuota(ctx, c, fmt.Sprintf("quota rest %d of %d", q.Rest, q.Limit))
+		return false, e.waitForQuota(ctx, c, fmt.Sprintf("quota rest %d of %d", q.Rest, q.Limit))
 	}
 	if _, err := e.Store.PlanCampaignWave(ctx, c.ID, c.Wave+1, n, fmt.Sprintf("quota rest %d of %d, %d queued", q.Rest, q.Limit, queued)); err != nil {
-		return err
+		return false, err
 	}
 	e.publish(c)
-	e.Kick()
-	return nil
+	return true, nil
 }
 
 func (e *Campaigns) waitForQuota(ctx context.Context, c model.Campaign, detail string) error {

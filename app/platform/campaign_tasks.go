@@ -151,11 +151,8 @@ func (e *Campaigns) commit(ctx context.Context, c model.Campaign, rel model.Rele
 	ac := actorsOf(c)
 	cause := userCause(ac.creator, rel.Seq)
 	cause.Detail = ac.detail()
-	rel, err := e.Rel.move(ctx, rel, model.EvCommit, cause)
-	if err != nil {
-		return err
-	}
-	return e.drive(ctx, rel)
+	_, err := e.Rel.commitInline(ctx, rel, cause)
+	return err
 }
 
 func (e *Campaigns) drive(ctx context.Context, rel model.Release) error {
@@ -198,11 +195,7 @@ func (e *Campaigns) taskApprove(ctx context.Context, c model.Campaign, a store.C
 	ac := actorsOf(c)
 	cause := userCause(ac.approver, 0)
 	cause.SeenHash, cause.Detail = rel.PayloadHash, ac.detail()+" approval"
-	rel, err = e.Rel.move(ctx, rel, model.EvApprove, cause)
-	if err != nil {
-		return err
-	}
-	_, err = e.Rel.stepSubmit(ctx, rel, 0)
+	_, err = e.Rel.approveAndSubmit(ctx, rel, cause)
 	return err
 }
 

@@ -349,11 +349,32 @@ func (r *Releases) Approve(ctx context.Context, tenantID, releaseID int64, appro
 	}
 	c := userCause(approver, 0)
 	c.SeenHash = shownHash
-	rel, err = r.move(ctx, rel, model.EvApprove, c)
+	return r.approveAndSubmit(ctx, rel, c)
+}
+
+// approveAndSubmit moves rel to submitting with the submit marker in the
+// same transaction, then sends submit_audit.
+func (r *Releases) approveAndSubmit(ctx context.Context, rel model.Release, c model.Cause) (model.Release, error) {
+	rel, err := r.move(ctx, rel, model.EvApprove, c, r.Store.StartCallOp(rel.ID, "submit", rel.Seq+1))
 	if err != nil {
 		return rel, err
 	}
-	return r.stepSubmit(ctx, rel, 0)
+	return r.sendSubmit(ctx, rel, 0, true)
+}
+
+// commitInline moves rel to committing with the commit marker in the same
+// transaction and drives it on (commit, QR, scan, preflight) in this
+// goroutine; waits and transient failures are left to the job runner.
+func (r *Releases) commitInline(ctx context.Context, rel model.Release, c model.Cause) (model.Release, error) {
+	rel, err := r.move(ctx, rel, model.EvCommit, c, r.Store.StartCallOp(rel.ID, "commit", rel.Seq+1))
+	if err != nil {
+		return rel, err
+	}
+	n, err := r.sendCommit(ctx, rel, store.ReleaseCall{}, true)
+	if err != nil {
+		return n, r.retryLater(ctx, n, err)
+	}
+	return n, nil
 }
 
 // Submit is Approve (the approval is the submission).

@@ -130,6 +130,13 @@ func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Rel
 	if err != nil {
 		return rel, err
 	}
+	return r.sendCommit(ctx, rel, call, fresh)
+}
+
+// sendCommit is stepCommit once the marker is written: fresh when this
+// caller wrote it (with the move to committing, or just now), so nothing
+// can have been sent before.
+func (r *Releases) sendCommit(ctx context.Context, rel model.Release, call store.ReleaseCall, fresh bool) (model.Release, error) {
 	if !fresh {
 		switch {
 		case call.Finished() && call.Outcome == "ok":
@@ -143,7 +150,7 @@ func (r *Releases) stepCommit(ctx context.Context, rel model.Release) (model.Rel
 		}
 		r.Log.Info("release: commit outcome unknown, sending it again", "release", rel.ID)
 	}
-	err = r.WeChat.Commit(ctx, rel.AppID, wechat.CommitRequest{TemplateID: rel.TemplateID, ExtJSON: rel.ExtJSON,
+	err := r.WeChat.Commit(ctx, rel.AppID, wechat.CommitRequest{TemplateID: rel.TemplateID, ExtJSON: rel.ExtJSON,
 		UserVersion: rel.UserVersion, UserDesc: rel.UserDesc})
 	if err != nil {
 		code := wechatCode(err)
@@ -455,6 +462,11 @@ func (r *Releases) stepSubmit(ctx context.Context, rel model.Release, poll int) 
 	if err != nil {
 		return rel, err
 	}
+	return r.sendSubmit(ctx, rel, poll, fresh)
+}
+
+// sendSubmit is stepSubmit once the marker is written (fresh: by this caller).
+func (r *Releases) sendSubmit(ctx context.Context, rel model.Release, poll int, fresh bool) (model.Release, error) {
 	if !fresh {
 		n, landed, err := r.reconcileSubmit(ctx, rel)
 		if err != nil || landed {

@@ -113,6 +113,18 @@ func (s *Store) StartReleaseCall(ctx context.Context, releaseID int64, call stri
 	return c, fresh, err
 }
 
+// StartCallOp writes a call's marker in the transaction of the move that
+// leads to the call (committing, submitting): seq is the move's new seq.
+// It fails if a marker for that seq exists, which the move's
+// compare-and-set already rules out.
+func (s *Store) StartCallOp(releaseID int64, call string, seq int64) TxOp {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO release_calls (release_id, call, seq, detail, started_at) VALUES (?,?,?,'',?)`,
+			releaseID, call, seq, s.now())
+		return err
+	}
+}
+
 func scanReleaseCall(row interface{ Scan(...any) error }) (ReleaseCall, error) {
 	var c ReleaseCall
 	var started, finished int64
