@@ -19,8 +19,8 @@ func TestCampaign200AppsWithFaults(t *testing.T) {
 	// The reviewers reject the 50th submission (past the canary); which app
 	// that is depends on who got through first.
 	var (
-		mu         sync.Mutex
-		subs       int
+		mu        sync.Mutex
+		subs      int
 		rejectApp string
 	)
 	cr := newCampRig(t, 200, func(o *sandbox.Options) {
