@@ -42,7 +42,7 @@ screenshot: assets chromium
 
 ## bench: the benchmarks in docs/benchmarks.md
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./app/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -timeout 90m ./app/...
 
 ## check-generated: fail when *_templ.go files are stale
 check-generated:
