@@ -122,7 +122,7 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 	// Failures first: plan retries, defer on 85085, leave Stop codes to a person.
 	for i := range apps {
 		a := &apps[i]
-		if a.State != model.CAStarted || a.Phase() != model.PhFailed || a.RetrySeq == a.RelSeq || e.isDriving(c.ID, a.AppID) {
+		if a.State != model.CAStarted || !a.Failing() || a.RetrySeq == a.RelSeq || e.isDriving(c.ID, a.AppID) {
 			continue
 		}
 		if err := e.planRetry(ctx, &c, a, now); err != nil {
@@ -137,7 +137,7 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 			quotaApp = a.AppID
 		}
 		ph := a.Phase()
-		if ph.Settled() || (ph == model.PhFailed && a.RetryAt.IsZero()) {
+		if ph.Settled() || a.Stuck() || (ph == model.PhFailed && a.RetryAt.IsZero()) {
 			settled++
 		}
 		if a.State == model.CAQueued && a.Wave == 0 {
@@ -169,7 +169,7 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 				unsubmitted++
 			}
 		}
-		if !ph.Decided() && !ph.Settled() && !(ph == model.PhFailed && a.RetryAt.IsZero()) && ph != model.PhDeferred {
+		if !ph.Decided() && !ph.Settled() && !a.Stuck() && !(ph == model.PhFailed && a.RetryAt.IsZero()) && ph != model.PhDeferred {
 			w.blocking++
 		}
 	}

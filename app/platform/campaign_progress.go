@@ -72,7 +72,7 @@ func (e *Campaigns) Progress(ctx context.Context, tenantID, id int64) (CampaignP
 		if ph != model.PhSkipped {
 			p.Total++
 		}
-		if ph.Settled() && ph != model.PhSkipped || ph == model.PhFailed && a.RetryAt.IsZero() {
+		if ph.Settled() && ph != model.PhSkipped || a.Stuck() || ph == model.PhFailed && a.RetryAt.IsZero() {
 			p.Settled++
 		}
 		if ph == model.PhFailed {

@@ -60,7 +60,8 @@ func (e *Campaigns) taskFor(c model.Campaign, a store.CampaignApp, now time.Time
 			return e.taskRetry
 		}
 	case a.RelState == model.RelApproved:
-		if live && (c.ReleaseMode == model.ReleaseEach || !now.Before(c.ReleaseAt)) {
+		waiting := a.RetrySeq == a.RelSeq && (a.RetryAt.IsZero() || now.Before(a.RetryAt)) // a refused gray release
+		if live && !waiting && (c.ReleaseMode == model.ReleaseEach || !now.Before(c.ReleaseAt)) {
 			return e.taskRelease
 		}
 	case a.RelState == model.RelReleaseFailed:
@@ -253,11 +254,36 @@ func (e *Campaigns) taskRelease(ctx context.Context, c model.Campaign, a store.C
 	ac := actorsOf(c)
 	if c.GrayPercent > 0 && c.GrayPercent < 100 && rel.State == model.RelApproved {
 		_, err = e.Rel.Gray(ctx, rel.TenantID, rel.ID, ac.approver, c.GrayPercent)
-		return err
+		switch code := errcodeOf(err); {
+		case err == nil:
+			return nil
+		case code == 85079:
+			// No version is live yet: a first release cannot be phased.
+			if err := e.Store.SetCampaignApp(ctx, c.ID, a.AppID, model.CAStarted, "", a.Attempts, time.Time{}, a.RetrySeq,
+				"nothing live yet (85079): released fully instead of to a share"); err != nil {
+				return err
+			}
+		default:
+			// The state did not move: the retry timer keeps the engine from
+			// asking again at once.
+			a.Errcode = code
+			return errors.Join(err, e.planRetry(ctx, &c, &a, e.Now()))
+		}
 	}
 	if rel.State != model.RelApproved && rel.State != model.RelReleaseFailed {
 		return nil
 	}
 	_, err = e.Rel.Release(ctx, rel.TenantID, rel.ID, ac.approver)
 	return err
+}
+
+// errcodeOf is the errcode a WeChat refusal carries (0 when none).
+func errcodeOf(err error) int {
+	var me *model.Error
+	if errors.As(err, &me) {
+		if code, ok := me.Data["Errcode"].(int); ok {
+			return code
+		}
+	}
+	return wechatCode(err)
 }

@@ -293,3 +293,48 @@ func TestCampaignWavesWithinQuota(t *testing.T) {
 	}
 	cr.onceEach(t, want)
 }
+
+// Released all together at a chosen time, as a phased release: approved
+// apps wait for the time. Nothing is live yet on the first release, which
+// cannot be phased (85079): those go out fully. The next campaign's apps
+// then go to 10% of users.
+func TestCampaignReleaseAtTimeAsGray(t *testing.T) {
+	cr := newCampRig(t, 4, nil)
+	in := cr.input("7.0.0", "定时灰度")
+	in.CanarySize = 1
+	in.ReleaseMode, in.ReleaseAt, in.GrayPercent = model.ReleaseAt, cr.now().Add(2*time.Hour), 10
+	c := cr.createApproved(t, in)
+	cr.run(t, cr.camp, c.ID, 10*time.Second, 120, func(model.Campaign) bool {
+		p, err := cr.camp.Progress(cr.ctx, 0, c.ID)
+		return err == nil && p.Counts[model.PhApproved] == 4
+	})
+	if n := cr.sb.CallCount("grayrelease") + cr.sb.CallCount("release"); n != 0 {
+		t.Fatalf("%d release calls before the chosen time", n)
+	}
+	cr.clock.Advance(2 * time.Hour)
+	c = cr.run(t, cr.camp, c.ID, 10*time.Second, 20, ended)
+	if c.State != model.CampDone {
+		t.Fatalf("campaign %s, want done", c.State)
+	}
+	for id, a := range cr.phases(t, c.ID) {
+		if a.RelState != model.RelReleased {
+			t.Errorf("%s: release %s, want released (a first release cannot be phased)", id, a.RelState)
+		}
+	}
+	if n := cr.count(`SELECT COUNT(*) FROM activity WHERE action = 'campaign_decision' AND detail LIKE '%85079%'`); n != 4 {
+		t.Errorf("%d fall-back decisions logged, want 4", n)
+	}
+
+	in = cr.input("7.1.0", "灰度")
+	in.CanarySize, in.GrayPercent = 1, 10
+	c = cr.createApproved(t, in)
+	c = cr.run(t, cr.camp, c.ID, 10*time.Second, 120, ended)
+	if c.State != model.CampDone {
+		t.Fatalf("second campaign %s, want done", c.State)
+	}
+	for id, a := range cr.phases(t, c.ID) {
+		if a.RelState != model.RelGray {
+			t.Errorf("%s: release %s, want gray", id, a.RelState)
+		}
+	}
+}

@@ -263,6 +263,19 @@ type CampaignApp struct {
 // Phase is where the app stands.
 func (a CampaignApp) Phase() model.Phase { return model.PhaseOf(a.State, a.RelState) }
 
+// Stuck reports whether the app's release failed (a call, or its release)
+// in a way the campaign will not retry: a person must act.
+func (a CampaignApp) Stuck() bool {
+	failed := a.Phase() == model.PhFailed || a.RelState == model.RelReleaseFailed || a.RelState == model.RelApproved
+	return failed && a.RetrySeq == a.RelSeq && a.RetryAt.IsZero()
+}
+
+// Failing reports whether the app's release is in a failed state the
+// campaign has not decided about yet, or is retrying.
+func (a CampaignApp) Failing() bool {
+	return a.Phase() == model.PhFailed || a.RelState == model.RelReleaseFailed
+}
+
 // CampaignApps lists a campaign's targets (skipped ones included) with
 // their releases, in appid order: what the engine and the report read.
 func (s *Store) CampaignApps(ctx context.Context, id int64) ([]CampaignApp, error) {
