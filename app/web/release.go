@@ -275,8 +275,10 @@ func (s *Server) appReleaseEvents(c *fiber.Ctx) error {
 	}
 	p := s.page(c, "release.title", "")
 	tid, appID, id := rel.TenantID, a.AppID, rel.ID
+	// On connect (e == nil) too: a push that moved the release between the
+	// page's render and the stream's connect would otherwise be lost.
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e == nil || e.AppID != appID || e.Name != platform.EventRelease {
+		if e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
 			return "", nil, false
 		}
 		v, err := s.fillRelease(ctx, tid, base, id)

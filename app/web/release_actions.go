@@ -211,7 +211,7 @@ func (s *Server) reviewStream(c *fiber.Ctx, base views.ReleaseView, shown string
 	p := s.page(c, "release.review_title", "")
 	tid, appID, id := base.Release.TenantID, base.App.AppID, base.Release.ID
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e == nil || e.AppID != appID || e.Name != platform.EventRelease {
+		if e != nil && (e.AppID != appID || e.Name != platform.EventRelease) { // e == nil: on connect
 			return "", nil, false
 		}
 		rv, err := s.fillRelease(ctx, tid, base, id)

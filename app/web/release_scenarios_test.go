@@ -297,7 +297,10 @@ func releaseScenarios() []scenario {
 		scenario{name: "release page developer sees steps", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "developerA", status: 200, want: []string{`data-testid="action-recheck"`, `data-testid="action-cancel"`, "data-confirm="}},
 		scenario{name: "release of B by id under A's app", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relB}", who: "ownerA", status: 404, notWant: []string{"9.9.9"}},
 		scenario{name: "release of A from B", method: "GET", url: "/t/{B}/apps/{appB}/releases/{relA}", who: "ownerB", status: 404, notWant: []string{"2.0.0"}},
-		scenario{name: "release stream", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events", who: "viewerA", status: 200, want: []string{"retry: 2000"}},
+		// The release as it is now goes out on connect: a push that landed
+		// between the page's render and the connect is not lost.
+		scenario{name: "release stream", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events", who: "viewerA", status: 200,
+			want: []string{"retry: 2000", "event: release\n", "t:release.state.awaiting_approval"}},
 		scenario{name: "release review stream viewer", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events?view=review", who: "viewerA", status: 403},
 		scenario{name: "release stream of A from B", method: "GET", url: "/t/{B}/apps/{appB}/releases/{relA}/events", who: "ownerB", status: 404},
 		scenario{name: "release QR", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/qr", who: "viewerA", status: 200, want: []string{"PNG fake"}},
