@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
@@ -238,7 +239,28 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 			Detail: fmt.Sprintf("%d apps", len(apps))})
 		return err
 	}
+	e.publishIfMoved(c, apps)
 	return nil
+}
+
+// publishIfMoved tells live pages about the campaign once a pass, and only
+// when something moved since the last pass (a release's seq, an app's
+// record, the tasks running): pages re-render the whole progress, so one
+// event per finished task would cost a render each.
+func (e *Campaigns) publishIfMoved(c model.Campaign, apps []store.CampaignApp) {
+	h := fnv.New64a()
+	fmt.Fprint(h, c.Seq, c.Wave, e.runningCount(c.ID))
+	for _, a := range apps {
+		fmt.Fprint(h, a.RelSeq, a.State, a.RetrySeq)
+	}
+	sig := h.Sum64()
+	e.mu.Lock()
+	moved := e.sigs[c.ID] != sig
+	e.sigs[c.ID] = sig
+	e.mu.Unlock()
+	if moved {
+		e.publish(c)
+	}
 }
 
 // waveGateOpen reports whether the next wave may start: the canary must be

@@ -88,8 +88,7 @@ func (e *Campaigns) launch(ctx context.Context, c model.Campaign, a store.Campai
 			e.mu.Lock()
 			delete(e.driving[c.ID], a.AppID)
 			e.mu.Unlock()
-			e.publish(c)
-			e.Kick()
+			e.Kick() // the next pass publishes the progress
 		}()
 		if err := task(ctx, c, a); err != nil && ctx.Err() == nil {
 			e.Log.Warn("campaign task", "campaign", c.ID, "appid", a.AppID, "err", err)

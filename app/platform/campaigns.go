@@ -46,6 +46,7 @@ type Campaigns struct {
 	mu      sync.Mutex
 	driving map[int64]map[string]bool // campaign → appids with a task running in this process
 	quotaAt map[int64]time.Time       // campaign → last queryquota while waiting
+	sigs    map[int64]uint64          // campaign → what the last published progress was made of
 }
 
 // NewCampaigns builds the campaign engine over the release pipeline.
@@ -53,7 +54,7 @@ func NewCampaigns(p *Platform, rel *Releases) *Campaigns {
 	return &Campaigns{
 		Store: p.Store, Rel: rel, Hub: rel.Hub, Now: p.now, Log: p.log, Holder: p.holder,
 		Policy: model.DefaultRetryPolicy, Tick: time.Second, MinGap: 100 * time.Millisecond, QuotaRecheck: 10 * time.Minute,
-		kick: make(chan struct{}, 1), driving: map[int64]map[string]bool{}, quotaAt: map[int64]time.Time{},
+		kick: make(chan struct{}, 1), driving: map[int64]map[string]bool{}, quotaAt: map[int64]time.Time{}, sigs: map[int64]uint64{},
 	}
 }
 

@@ -381,8 +381,9 @@ func (s *Server) campaignPage(c *fiber.Ctx) error {
 	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events"))
 }
 
-// campaignEvents streams the campaign's live part: on its own events and
-// on release events of its apps.
+// campaignEvents streams the campaign's live part: on connect, on the
+// engine's progress events, and on its apps' release events once it no
+// longer runs.
 func (s *Server) campaignEvents(c *fiber.Ctx) error {
 	cs, id, err := s.loadCampaign(c)
 	if err != nil {
@@ -398,13 +399,17 @@ func (s *Server) campaignEvents(c *fiber.Ctx) error {
 	}
 	b := s.campaignBaseOf(c, cs)
 	p := s.page(c, "campaign.title", "")
+	running := func(ctx context.Context) bool { // access was checked by loadCampaign
+		camp, err := s.Store.Campaign(ctx, 0, id)
+		return err == nil && camp.State.Active()
+	}
 	return s.stream(c, cs.topic(), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e == nil {
-			return "", nil, false
-		}
 		switch {
+		case e == nil: // on connect: what moved between the render and the connect
 		case e.Name == platform.EventCampaign && e.Campaign == id:
-		case e.Name == platform.EventRelease && mine[e.AppID]:
+		case e.Name == platform.EventRelease && mine[e.AppID] && !running(ctx):
+			// While it runs, the engine's one event a pass covers its
+			// releases; afterwards a release moved by hand still shows.
 		default:
 			return "", nil, false
 		}
