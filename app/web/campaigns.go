@@ -378,7 +378,7 @@ func (s *Server) campaignPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events"))
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events?seq="+itoa(v.Campaign.Seq)))
 }
 
 // campaignEvents streams the campaign's live part: on connect, on the
@@ -403,9 +403,19 @@ func (s *Server) campaignEvents(c *fiber.Ctx) error {
 		camp, err := s.Store.Campaign(ctx, 0, id)
 		return err == nil && camp.State.Active()
 	}
+	// On connect, only if the campaign moved (approved, halted, done …)
+	// since the page was rendered; progress within a state comes again
+	// with the engine's next pass.
+	behind := false
+	if camp, err := s.Store.Campaign(c.UserContext(), 0, id); err == nil {
+		behind = movedSince(c, camp.Seq)
+	}
 	return s.stream(c, cs.topic(), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
 		switch {
-		case e == nil: // on connect: what moved between the render and the connect
+		case e == nil:
+			if !behind {
+				return "", nil, false
+			}
 		case e.Name == platform.EventCampaign && e.Campaign == id:
 		case e.Name == platform.EventRelease && mine[e.AppID] && !running(ctx):
 			// While it runs, the engine's one event a pass covers its

@@ -135,7 +135,18 @@ func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, rel
 	if u := currentUser(c); u != nil {
 		v.ViewerID = u.ID
 	}
-	return s.fillRelease(ctx, t.ID, v, releaseID)
+	v, err := s.fillRelease(ctx, t.ID, v, releaseID)
+	// The stream learns which state the page shows: if the release moved
+	// before the stream connected, it sends the new one at once.
+	v.StreamURL += "?seq=" + itoa(v.Release.Seq)
+	return v, err
+}
+
+// movedSince reports whether a stream's page, rendered at the seq in its
+// URL, is behind the release now (no seq: it cannot tell, so no).
+func movedSince(c *fiber.Ctx, now int64) bool {
+	seen, ok := parseInt64(c.Query("seq"))
+	return ok && seen != now
 }
 
 func (s *Server) fillRelease(ctx context.Context, tenantID int64, v views.ReleaseView, releaseID int64) (views.ReleaseView, error) {
@@ -275,10 +286,12 @@ func (s *Server) appReleaseEvents(c *fiber.Ctx) error {
 	}
 	p := s.page(c, "release.title", "")
 	tid, appID, id := rel.TenantID, a.AppID, rel.ID
-	// On connect (e == nil) too: a push that moved the release between the
-	// page's render and the stream's connect would otherwise be lost.
+	// On connect (e == nil) only if the release moved since the page was
+	// rendered: a push between the render and the connect is not lost, and
+	// an unchanged page is not swapped for nothing.
+	behind := movedSince(c, rel.Seq)
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
+		if e == nil && !behind || e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
 			return "", nil, false
 		}
 		v, err := s.fillRelease(ctx, tid, base, id)

@@ -46,7 +46,7 @@ func (s *Server) reviewView(ctx context.Context, c *fiber.Ctx, a model.App, rele
 	if err != nil {
 		return views.ReviewView{}, err
 	}
-	base.StreamURL += "?view=review&hash=" + urlQueryEscape(shown)
+	base.StreamURL += "&view=review&hash=" + urlQueryEscape(shown)
 	return s.fillReview(ctx, base, shown)
 }
 
@@ -210,8 +210,9 @@ func (s *Server) afterStep(c *fiber.Ctx, a model.App, rel model.Release, err err
 func (s *Server) reviewStream(c *fiber.Ctx, base views.ReleaseView, shown string) error {
 	p := s.page(c, "release.review_title", "")
 	tid, appID, id := base.Release.TenantID, base.App.AppID, base.Release.ID
+	behind := movedSince(c, base.Release.Seq) // see releasePage's stream
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e != nil && (e.AppID != appID || e.Name != platform.EventRelease) { // e == nil: on connect
+		if e == nil && !behind || e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
 			return "", nil, false
 		}
 		rv, err := s.fillRelease(ctx, tid, base, id)

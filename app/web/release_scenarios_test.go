@@ -291,15 +291,16 @@ func releaseScenarios() []scenario {
 		scenario{name: "release prepare approver", method: "POST", url: "/t/{A}/apps/{appA}/releases", form: form("template_id", "{tpl}", "user_version", "3.0.0"), who: "approverA", status: 403},
 		scenario{name: "release prepare for A's app through B", method: "POST", url: "/t/{B}/apps/{appA}/releases", form: form("template_id", "{tpl}", "user_version", "3.0.0"), who: "ownerB", status: 404},
 		scenario{name: "release page", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "viewerA", status: 200,
-			want:    []string{"2.0.0", "t:release.state.awaiting_approval", `data-testid="timeline"`, "t:release.event.commit_ok", "t:release.cause.poll", "owner@a.test", `/releases/{relA}/qr`, `data-testid="next-action"`, `sse-connect="/t/{A}/apps/{appA}/releases/{relA}/events"`},
+			want:    []string{"2.0.0", "t:release.state.awaiting_approval", `data-testid="timeline"`, "t:release.event.commit_ok", "t:release.cause.poll", "owner@a.test", `/releases/{relA}/qr`, `data-testid="next-action"`, `sse-connect="/t/{A}/apps/{appA}/releases/{relA}/events?seq=`},
 			notWant: []string{`data-testid="go-review"`, `data-testid="action-cancel"`}},
 		scenario{name: "release page approver sees review link", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "approverA", status: 200, want: []string{`data-testid="go-review"`}},
 		scenario{name: "release page developer sees steps", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "developerA", status: 200, want: []string{`data-testid="action-recheck"`, `data-testid="action-cancel"`, "data-confirm="}},
 		scenario{name: "release of B by id under A's app", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relB}", who: "ownerA", status: 404, notWant: []string{"9.9.9"}},
 		scenario{name: "release of A from B", method: "GET", url: "/t/{B}/apps/{appB}/releases/{relA}", who: "ownerB", status: 404, notWant: []string{"2.0.0"}},
-		// The release as it is now goes out on connect: a push that landed
-		// between the page's render and the connect is not lost.
-		scenario{name: "release stream", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events", who: "viewerA", status: 200,
+		scenario{name: "release stream", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events", who: "viewerA", status: 200, want: []string{"retry: 2000"}},
+		// A page rendered before the release moved (seq 0) gets the release
+		// as it is now on connect: a push between render and connect is not lost.
+		scenario{name: "release stream behind", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events?seq=0", who: "viewerA", status: 200,
 			want: []string{"retry: 2000", "event: release\n", "t:release.state.awaiting_approval"}},
 		scenario{name: "release review stream viewer", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/events?view=review", who: "viewerA", status: 403},
 		scenario{name: "release stream of A from B", method: "GET", url: "/t/{B}/apps/{appB}/releases/{relA}/events", who: "ownerB", status: 404},
