@@ -113,7 +113,9 @@ func (e *Campaigns) step(ctx context.Context, c model.Campaign) error {
 	}
 	now := e.Now()
 	if c.State == model.CampCancelled {
-		e.cleanupCancelled(ctx, c, apps)
+		// Releases that reached a cancellable state after the cancel (their
+		// in-flight step finished) are cancelled as the creator.
+		e.cancelReleases(ctx, c, apps, model.Actor{UserID: c.CreatorID, Label: c.Creator})
 		return nil
 	}
 	pending, err := e.Store.CampaignPendingJobs(ctx, c.ID)
@@ -395,24 +397,4 @@ func (e *Campaigns) runningCount(id int64) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.driving[id])
-}
-
-// cleanupCancelled cancels releases of a cancelled campaign that reached a
-// cancellable state after the cancel (their in-flight step finished).
-func (e *Campaigns) cleanupCancelled(ctx context.Context, c model.Campaign, apps []store.CampaignApp) {
-	actor := model.Actor{UserID: c.CreatorID, Label: c.Creator}
-	for _, a := range apps {
-		if a.ReleaseID == 0 || e.isDriving(c.ID, a.AppID) || !cancellable[a.RelState] {
-			continue
-		}
-		rel, err := e.Store.Release(ctx, a.TenantID, a.ReleaseID)
-		if err != nil {
-			continue
-		}
-		cause := userCause(actor, rel.Seq)
-		cause.Detail = fmt.Sprintf("campaign #%d cancelled", c.ID)
-		if _, err := e.Rel.move(ctx, rel, model.EvCancel, cause); err != nil && model.ErrorCode(err) != model.CodeConflict {
-			e.Log.Warn("campaign cancel release", "release", rel.ID, "err", err)
-		}
-	}
 }

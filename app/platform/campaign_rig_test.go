@@ -140,16 +140,7 @@ func (cr *campRig) createApproved(t *testing.T, in platform.CampaignInput) model
 func (cr *campRig) run(t *testing.T, e *platform.Campaigns, id int64, step time.Duration, rounds int, done func(model.Campaign) bool) model.Campaign {
 	t.Helper()
 	for i := 0; i < rounds; i++ {
-		for k := 0; k < 3; k++ { // let a pass's tasks feed the next pass at the same instant
-			if err := e.TickOnce(cr.ctx); err != nil {
-				t.Logf("tick: %v", err)
-			}
-			e.Wait(cr.ctx)
-		}
-		if _, err := cr.p.Jobs.RunDue(cr.ctx); err != nil {
-			t.Fatal(err)
-		}
-		cr.sb.WaitPushes()
+		cr.round(t, e, 3) // let a pass's tasks feed the next pass at the same instant
 		c, err := cr.st.Campaign(cr.ctx, 0, id)
 		if err != nil {
 			t.Fatal(err)
@@ -169,16 +160,25 @@ func (cr *campRig) run(t *testing.T, e *platform.Campaigns, id int64, step time.
 func (cr *campRig) spin(t *testing.T, e *platform.Campaigns, step time.Duration, rounds int) {
 	t.Helper()
 	for i := 0; i < rounds; i++ {
+		cr.round(t, e, 1)
+		cr.clock.Advance(step)
+	}
+}
+
+// round runs passes engine passes (waiting for their tasks), then the due
+// jobs and WeChat's pushes, at one instant.
+func (cr *campRig) round(t *testing.T, e *platform.Campaigns, passes int) {
+	t.Helper()
+	for k := 0; k < passes; k++ {
 		if err := e.TickOnce(cr.ctx); err != nil {
 			t.Logf("tick: %v", err)
 		}
 		e.Wait(cr.ctx)
-		if _, err := cr.p.Jobs.RunDue(cr.ctx); err != nil {
-			t.Fatal(err)
-		}
-		cr.sb.WaitPushes()
-		cr.clock.Advance(step)
 	}
+	if _, err := cr.p.Jobs.RunDue(cr.ctx); err != nil {
+		t.Fatal(err)
+	}
+	cr.sb.WaitPushes()
 }
 
 func tail(s string, n int) string {

@@ -268,6 +268,12 @@ func (e *Campaigns) cancelOpen(ctx context.Context, c model.Campaign, actor mode
 		e.Log.Warn("campaign cancel", "campaign", c.ID, "err", err)
 		return
 	}
+	e.cancelReleases(ctx, c, apps, actor)
+}
+
+// cancelReleases cancels, as actor, each release of the campaign in a
+// cancellable state that no task of this process is driving.
+func (e *Campaigns) cancelReleases(ctx context.Context, c model.Campaign, apps []store.CampaignApp, actor model.Actor) {
 	for _, a := range apps {
 		if a.ReleaseID == 0 || e.isDriving(c.ID, a.AppID) || !cancellable[a.RelState] {
 			continue
@@ -276,7 +282,7 @@ func (e *Campaigns) cancelOpen(ctx context.Context, c model.Campaign, actor mode
 		if err != nil {
 			continue
 		}
-		cause := userCause(actor, 0)
+		cause := userCause(actor, rel.Seq)
 		cause.Detail = fmt.Sprintf("campaign #%d cancelled", c.ID)
 		if _, err := e.Rel.move(ctx, rel, model.EvCancel, cause); err != nil && model.ErrorCode(err) != model.CodeConflict {
 			e.Log.Warn("campaign cancel release", "release", rel.ID, "err", err)
