@@ -24,6 +24,10 @@ type Bundle struct {
 	b       *goi18n.Bundle
 	matcher language.Matcher
 	ids     map[string]map[string]bool // lang -> message ids, for the completeness test
+	// plain holds each language's messages that take no data, translated
+	// once: go-i18n parses and executes a message on every call, and a
+	// list page asks for the same few labels on every row.
+	plain map[string]map[string]string
 }
 
 // New loads locales/*.toml.
@@ -31,6 +35,7 @@ func New() (*Bundle, error) {
 	b := goi18n.NewBundle(language.SimplifiedChinese)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	ids := map[string]map[string]bool{}
+	plain := map[string]map[string]string{}
 	var tags []language.Tag
 	for _, lang := range Languages {
 		raw, err := fs.ReadFile(locales.FS, lang+".toml")
@@ -42,12 +47,20 @@ func New() (*Bundle, error) {
 			return nil, fmt.Errorf("%s.toml: %w", lang, err)
 		}
 		ids[lang] = map[string]bool{}
+		plain[lang] = map[string]string{}
+		l := goi18n.NewLocalizer(b, lang)
 		for _, m := range mf.Messages {
 			ids[lang][m.ID] = true
+			if m.Zero+m.One+m.Two+m.Few+m.Many != "" || strings.Contains(m.Other, "{{") {
+				continue
+			}
+			if s, err := l.Localize(&goi18n.LocalizeConfig{MessageID: m.ID}); err == nil {
+				plain[lang][m.ID] = s
+			}
 		}
 		tags = append(tags, language.MustParse(lang))
 	}
-	return &Bundle{b: b, matcher: language.NewMatcher(tags), ids: ids}, nil
+	return &Bundle{b: b, matcher: language.NewMatcher(tags), ids: ids, plain: plain}, nil
 }
 
 // IDs returns the message ids of one language.
@@ -94,6 +107,11 @@ func (b *Bundle) Localizer(lang string, loc *time.Location) *Localizer {
 func (l *Localizer) T(id string, args ...any) string {
 	if l == nil {
 		return id
+	}
+	if len(args) == 0 {
+		if s, ok := l.b.plain[l.Lang][id]; ok {
+			return s
+		}
 	}
 	var data map[string]any
 	if len(args) == 1 {

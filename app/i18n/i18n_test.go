@@ -343,3 +343,32 @@ func TestTranslateAndTimes(t *testing.T) {
 		t.Errorf("zh Ago = %q", got)
 	}
 }
+
+// Messages without data are translated once at load: each still reads
+// exactly as its TOML says, in both languages, and one with data still
+// takes it.
+func TestPlainMessagesReadAsWritten(t *testing.T) {
+	b, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range i18n.Languages {
+		l := b.Localizer(lang, time.UTC)
+		n := 0
+		for id, text := range load(t, lang) {
+			if strings.Contains(text, "{{") {
+				continue
+			}
+			n++
+			if got := l.T(id); got != text {
+				t.Errorf("%s %s = %q, want %q", lang, id, got, text)
+			}
+		}
+		if n < 100 {
+			t.Errorf("%s: only %d plain messages checked", lang, n)
+		}
+	}
+	if got := b.Localizer("zh-CN", time.UTC).T("login.throttled", "Minutes", 7); !strings.Contains(got, "7") {
+		t.Errorf("a message with data after the plain ones: %q", got)
+	}
+}

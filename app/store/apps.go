@@ -223,35 +223,22 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	if index != "" {
 		from += ` INDEXED BY ` + index
 	}
-	pageFrom := from // where the page's rowids are picked from
-	counts := false  // cnt is in with
-	exact := false   // cnt is the exact count
+	counts := false // cnt is in with
+	exact := false  // cnt is the exact count
+	both := false   // the page is picked by whichever of two plans fits the matches
 	if utf8.RuneCountInString(q) >= 3 {
 		// The trigram index (migration 00008), read once into m: its rowids
 		// are the apps' search keys (migration 00011).
 		match := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
-		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`)
+		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`,
+			`mc(c) AS MATERIALIZED (SELECT COUNT(*) FROM m)`)
 		withArgs = append(withArgs, match)
 		where = append(where, `a.search_id IN m`)
 		if len(where) == 1 {
-			with = append(with, `cnt(c) AS (SELECT COUNT(*) FROM m)`) // m is exactly the matching apps
+			with = append(with, `cnt(c) AS (SELECT c FROM mc)`) // m is exactly the matching apps
 			counts, exact = true, true
 		}
-		if index == "" && f.TenantID == 0 {
-			// Many matches: walk the list's order keeping matches (a page
-			// needs ~Limit×(apps/matches) steps); few: look each up by its
-			// key and sort. Which is which costs a count of the index that
-			// stops early (measured cheaper than one statement holding both
-			// plans behind a test of the count).
-			var n int
-			if err := s.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM app_search WHERE app_search MATCH ?`+sqlLimit(appSearchWalkFrom+1)+`)`, match).Scan(&n); err != nil {
-				return AppPage{}, err
-			}
-			pageFrom = from + ` INDEXED BY authorizers_search`
-			if n > appSearchWalkFrom {
-				pageFrom = from + ` INDEXED BY authorizers_updated_search`
-			}
-		}
+		both = index == "" && f.TenantID == 0
 	} else {
 		where, args = appShortSearchCond(q, where, args)
 	}
@@ -269,11 +256,27 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 			withArgs = append(withArgs, counted+1)
 		}
 	}
-	all := append(append(slices.Clone(withArgs), args...), f.Offset)
 	withSQL := `WITH ` + strings.Join(with, `, `) + ` `
+	// The page's rowids: by default in the list's order on the filter's index.
+	pick := `SELECT a.rowid AS rid` + from + whereClause(where) + order + sqlLimit(limit) + ` OFFSET ?`
+	all := append(append(slices.Clone(withArgs), args...), f.Offset)
+	if both {
+		// Many matches: walk the list's order keeping matches (a page needs
+		// ~Limit×(apps/matches) steps). Few: look each up by its key and
+		// sort. Both plans are in the statement and the count of m gives one
+		// of them LIMIT 0, which ends it before it reads anything, so the
+		// choice costs no second reading of the trigram index.
+		rest := whereClause(where[:len(where)-1]) // the filters besides the search
+		many, n := ` (SELECT c FROM mc) > `+strconv.Itoa(appSearchWalkFrom), strconv.Itoa(limit)
+		walk := ` LIMIT CASE WHEN` + many + ` THEN ` + n + ` ELSE 0 END OFFSET ?`
+		look := ` LIMIT CASE WHEN` + many + ` THEN 0 ELSE ` + n + ` END OFFSET ?`
+		pick = `SELECT rid FROM (SELECT a.rowid AS rid FROM authorizers a INDEXED BY authorizers_updated_search` + whereClause(where) + order + walk +
+			`) UNION ALL SELECT rid FROM (SELECT a.rowid AS rid FROM m CROSS JOIN authorizers a INDEXED BY authorizers_search ON a.search_id = m.id` +
+			rest + order + look + `)`
+		all = append(append(all, args...), f.Offset) // the look plan's filters and offset
+	}
 	var page AppPage
-	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (SELECT a.rowid AS rid`+pageFrom+whereClause(where)+order+
-		sqlLimit(limit)+` OFFSET ?) p JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (`+pick+`) p CROSS JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
 	if err != nil {
 		return page, err
 	}

@@ -31,7 +31,7 @@ func scanMemberships(rows *sql.Rows, err error) ([]model.Membership, error) {
 
 // MembershipsOfUser lists the tenants a user belongs to.
 func (s *Store) MembershipsOfUser(ctx context.Context, userID int64) ([]model.Membership, error) {
-	return scanMemberships(s.R.QueryContext(ctx, membershipSelect+` WHERE m.user_id = ? ORDER BY t.name, t.id`, userID))
+	return scanMemberships(s.readQuery(ctx, membershipSelect+` WHERE m.user_id = ? ORDER BY t.name, t.id`, userID)) // every page load
 }
 
 // Members lists a tenant's members.

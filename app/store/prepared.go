@@ -116,3 +116,12 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row
 	}
 	return st.QueryRowContext(ctx, args...)
 }
+
+// readQuery is QueryContext on the readers, prepared once (readStmt).
+func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}

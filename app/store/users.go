@@ -20,7 +20,7 @@ func scanUser(row interface{ Scan(...any) error }) (model.User, error) {
 
 // UserByID loads a user.
 func (s *Store) UserByID(ctx context.Context, id int64) (model.User, error) {
-	u, err := scanUser(s.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.readRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id)) // every page load
 	return u, notFound(err, "user")
 }
 

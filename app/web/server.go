@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/gofiber/fiber/v2"
 
@@ -71,7 +70,7 @@ func New(d Deps) (*fiber.App, *Server) {
 		d.Hasher = DefaultHasher
 	}
 	sm := scs.New()
-	sm.Store = sqlite3store.NewWithCleanupInterval(d.Store.W, 30*time.Minute)
+	sm.Store = store.Sessions{S: d.Store}
 	sm.Lifetime = 12 * time.Hour
 	sm.Cookie.Name = "sid"
 	sm.Cookie.HttpOnly = true
@@ -90,7 +89,24 @@ func New(d Deps) (*fiber.App, *Server) {
 		// WriteTimeout stays 0: fasthttp would cut SSE streams at that deadline.
 	})
 	s.routes(app)
+	go s.pruneSessions(30 * time.Minute)
 	return app, s
+}
+
+// pruneSessions deletes expired sessions every interval until Shutdown.
+func (s *Server) pruneSessions(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := (store.Sessions{S: s.Store}).DeleteExpired(context.Background()); err != nil {
+				s.Log.Warn("pruning expired sessions", "err", err)
+			}
+		}
+	}
 }
 
 // Shutdown ends long-lived streams so the HTTP server can stop.
