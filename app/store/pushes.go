@@ -131,10 +131,11 @@ func (s *Store) insertPush(ctx context.Context, ins *sql.Stmt, in NewPush, seale
 
 // countDuplicate counts a retry of a stored push and returns the stored push.
 func (s *Store) countDuplicate(ctx context.Context, tx *sql.Tx, in NewPush) (Push, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE dedupe_key = ?`, in.ReceivedAt.Unix(), in.DedupeKey); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE wechat_pushes SET duplicates = duplicates + 1, last_seen_at = ? WHERE create_time = ? AND dedupe_key = ?`,
+		in.ReceivedAt.Unix(), in.CreateTime, in.DedupeKey); err != nil {
 		return Push{}, err
 	}
-	return scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, in.DedupeKey))
+	return scanPush(tx.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE create_time = ? AND dedupe_key = ?`, in.CreateTime, in.DedupeKey))
 }
 
 // recordPushTx is one push's work inside a (batch) transaction, through the
@@ -195,9 +196,10 @@ func (s *Store) PushByID(ctx context.Context, id int64) (Push, error) {
 	return p, notFound(err, "push")
 }
 
-// PushByDedupeKey loads a push by its stored dedupe key.
-func (s *Store) PushByDedupeKey(ctx context.Context, key string) (Push, error) {
-	p, err := scanPush(s.R.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE dedupe_key = ?`, key))
+// PushByDedupeKey loads a push by its CreateTime and stored dedupe key (the
+// push's identity, migration 00013).
+func (s *Store) PushByDedupeKey(ctx context.Context, createTime int64, key string) (Push, error) {
+	p, err := scanPush(s.R.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE create_time = ? AND dedupe_key = ?`, createTime, key))
 	return p, notFound(err, "push")
 }
 
@@ -224,10 +226,20 @@ type PushFilter struct {
 func (s *Store) ListPushes(ctx context.Context, f PushFilter) ([]Push, int, error) {
 	var where []string
 	var args []any
-	for col, v := range map[string]string{"kind": f.Kind, "appid": f.AppID, "outcome": f.Outcome} {
-		if v != "" {
-			where, args = append(where, col+" = ?"), append(args, v)
-		}
+	// appid and outcome are indexed partially (migration 00013): a filter
+	// states the index's condition so that SQLite uses it.
+	if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	}
+	if f.AppID != "" {
+		where, args = append(where, "appid = ? AND appid != ''"), append(args, f.AppID)
+	}
+	switch f.Outcome {
+	case "":
+	case PushApplied:
+		where = append(where, "outcome = 'applied'")
+	default:
+		where, args = append(where, "outcome = ? AND outcome != 'applied'"), append(args, f.Outcome)
 	}
 	w := ""
 	if len(where) > 0 {

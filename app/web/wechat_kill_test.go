@@ -101,7 +101,11 @@ func TestKilledDuringPushFlood(t *testing.T) {
 	c := wxCrypter(t)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	var mu sync.Mutex
-	var acked []string // stored dedupe keys of pushes answered "success"
+	type pushID struct {
+		createTime int64
+		key        string
+	}
+	var acked []pushID // identities (CreateTime, stored dedupe key) of pushes answered "success"
 	sent := 0
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -115,7 +119,8 @@ func TestKilledDuringPushFlood(t *testing.T) {
 					return
 				default:
 				}
-				xml := wxTicketXML(fmt.Sprintf("ticket@@@%d-%d", w, i), int64(1700000000+w*1000000+i))
+				ct := int64(1700000000 + w*1000000 + i)
+				xml := wxTicketXML(fmt.Sprintf("ticket@@@%d-%d", w, i), ct)
 				push, err := wechat.ParsePush([]byte(xml))
 				if err != nil {
 					t.Error(err)
@@ -133,7 +138,7 @@ func TestKilledDuringPushFlood(t *testing.T) {
 				resp.Body.Close()
 				if resp.StatusCode == 200 && string(b) == "success" {
 					mu.Lock()
-					acked = append(acked, platform.StoredDedupeKey(push))
+					acked = append(acked, pushID{ct, platform.StoredDedupeKey(push)})
 					mu.Unlock()
 				}
 			}
@@ -158,7 +163,7 @@ func TestKilledDuringPushFlood(t *testing.T) {
 	defer st.Close()
 	missing := 0
 	for _, k := range acked {
-		if _, err := st.PushByDedupeKey(context.Background(), k); err != nil {
+		if _, err := st.PushByDedupeKey(context.Background(), k.createTime, k.key); err != nil {
 			missing++
 		}
 	}
