@@ -117,6 +117,7 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 	if err != nil {
 		return Result{Verdict: Rejected, Kind: push.Kind(), Err: err}
 	}
+	full := string(plain)
 	rec := store.NewPush{
 		Route:      route,
 		Kind:       push.Kind(),
@@ -124,8 +125,8 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 		DedupeKey:  StoredDedupeKey(push),
 		CreateTime: createTime(push),
 		ReceivedAt: in.p.now(),
-		XML:        maskSecrets(string(plain)),
-		FullXML:    string(plain),
+		XML:        maskSecrets(full),
+		FullXML:    full,
 		Arrival:    arrival,
 	}
 	var apply func(tx *store.PushTx) (string, error)

@@ -31,11 +31,12 @@ func NewBox(key []byte) (*Box, error) {
 // Seal encrypts plain; ad binds the ciphertext to its row (e.g. "authorizer:wx123:refresh")
 // so a sealed value cannot be moved to another row.
 func (b *Box) Seal(plain, ad string) string {
-	nonce := make([]byte, b.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	n := b.aead.NonceSize()
+	out := make([]byte, n, n+len(plain)+b.aead.Overhead()) // Seal appends in place
+	if _, err := rand.Read(out); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return base64.StdEncoding.EncodeToString(b.aead.Seal(nonce, nonce, []byte(plain), []byte(ad)))
+	return base64.StdEncoding.EncodeToString(b.aead.Seal(out, out, []byte(plain), []byte(ad)))
 }
 
 // Open decrypts what Seal produced with the same ad.

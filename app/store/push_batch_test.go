@@ -176,3 +176,58 @@ func TestRecordTicketBatchFastPath(t *testing.T) {
 		t.Errorf("%d duplicates counted, want %d", dups, want)
 	}
 }
+
+// Closing the store during a flood answers every push: each one answered
+// without error is stored, each refused one is not, and none hangs.
+func TestRecordPushCloseDuringFlood(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	key := bytes.Repeat([]byte{9}, 32)
+	st, err := store.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := store.NewPush{Route: store.RouteComponent, Kind: "test", DedupeKey: fmt.Sprintf("k%d", i), CreateTime: int64(i),
+				ReceivedAt: time.Unix(1700000000, 0), XML: "<xml/>", Arrival: st.PushComing()}
+			_, _, errs[i] = st.RecordPush(ctx, in, nil)
+		}()
+		if i == n/2 {
+			go st.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("pushes left unanswered after Close")
+	}
+	st.Close()
+	st, err = store.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ok := 0
+	for i := range n {
+		_, err := st.PushByDedupeKey(ctx, int64(i), fmt.Sprintf("k%d", i))
+		switch {
+		case errs[i] == nil && err != nil:
+			t.Errorf("push %d was answered as recorded but is not stored: %v", i, err)
+		case errs[i] != nil && err == nil:
+			t.Errorf("push %d was refused (%v) but is stored", i, errs[i])
+		case errs[i] == nil:
+			ok++
+		}
+	}
+	if ok == 0 {
+		t.Error("no push was recorded before Close")
+	}
+}

@@ -73,7 +73,7 @@ func TestListPushesFilters(t *testing.T) {
 	}
 	// The filters reach their partial indexes.
 	for q, index := range map[string]string{
-		`SELECT id FROM wechat_pushes WHERE appid = 'wxapp2' AND appid != '' ORDER BY id DESC`:        "wechat_pushes_app",
+		`SELECT id FROM wechat_pushes WHERE appid = 'wxapp2' AND appid != '' ORDER BY id DESC`:           "wechat_pushes_app",
 		`SELECT id FROM wechat_pushes WHERE outcome = 'stale' AND outcome != 'applied' ORDER BY id DESC`: "wechat_pushes_unapplied",
 	} {
 		var plan strings.Builder

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,23 +19,30 @@ import (
 	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
 )
 
-// pushClients are the concurrencies both push benchmarks run at. With 8
+// pushClients are the concurrencies the push benchmarks run at. With 8
 // clients a push flood moves in lock-step with group commit (the batch holds
 // every client's push, and none sends again until it commits), so the
 // intake's ceiling shows only at higher concurrency; the bare handler's is
-// the same at all three.
+// about the same at all three.
 var pushClients = []int{8, 32, 64}
 
-// benchHTTP posts the prepared pushes to url from the given number of
-// clients and reports pushes/s and the 99th percentile latency.
-func benchHTTP(b *testing.B, url string, clients int, bodies [][]byte, queries []string) {
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}} // a stuck request fails, not hangs
+// floodResult is one flood of pushes from concurrent clients.
+type floodResult struct {
+	rate float64       // pushes per second
+	p99  time.Duration // latency, send to reply
+	cpu  time.Duration // process CPU (client and server) per push
+}
+
+// flood posts the prepared pushes to url from the given number of clients;
+// every reply must be 200 "success".
+func flood(url string, clients int, bodies [][]byte, queries []string) (floodResult, error) {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}} // a stuck request fails, not hangs
 	// Idle keep-alive connections left open make the server's Shutdown (at
 	// cleanup) wait for ever: that was the BareSuccess hang.
 	defer client.CloseIdleConnections()
 	var next atomic.Int64
-	lat := make([]time.Duration, b.N)
-	b.ResetTimer()
+	lat := make([]time.Duration, len(bodies))
+	errs := make(chan error, clients)
 	cpu0 := processCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -44,19 +52,19 @@ func benchHTTP(b *testing.B, url string, clients int, bodies [][]byte, queries [
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= b.N {
+				if i >= len(bodies) {
 					return
 				}
 				t0 := time.Now()
 				resp, err := client.Post(url+"?"+queries[i], "text/xml", bytes.NewReader(bodies[i]))
 				if err != nil {
-					b.Error(err)
+					errs <- err
 					return
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != 200 || string(body) != "success" {
-					b.Errorf("got %d %q", resp.StatusCode, body)
+					errs <- fmt.Errorf("got %d %q", resp.StatusCode, body)
 					return
 				}
 				lat[i] = time.Since(t0)
@@ -66,13 +74,29 @@ func benchHTTP(b *testing.B, url string, clients int, bodies [][]byte, queries [
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
-	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		return floodResult{}, err
+	}
 	slices.Sort(lat)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pushes/s")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-	// CPU time (user+system, client and server together) per push: on a
-	// shared box it moves less than the rate with other people's load.
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/push")
+	n := len(bodies)
+	return floodResult{rate: float64(n) / elapsed.Seconds(), p99: lat[n*99/100], cpu: cpu / time.Duration(n)}, nil
+}
+
+// benchHTTP is one flood of b.N pushes, reported: pushes/s, the 99th
+// percentile latency, and CPU time (user+system, client and server
+// together) per push, which on a shared box moves less than the rate with
+// other people's load.
+func benchHTTP(b *testing.B, url string, clients int, bodies [][]byte, queries []string) {
+	b.ResetTimer()
+	r, err := flood(url, clients, bodies, queries)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.rate, "pushes/s")
+	b.ReportMetric(float64(r.p99.Microseconds()), "p99-µs")
+	b.ReportMetric(float64(r.cpu.Microseconds()), "cpu-µs/push")
 }
 
 func processCPU() time.Duration {
@@ -83,11 +107,14 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func preparePushes(b *testing.B) ([][]byte, []string) {
+// preparePushes seals n ticket pushes, each a new ticket, the first with
+// CreateTime 1700000000+from.
+func preparePushes(b *testing.B, from, n int) ([][]byte, []string) {
 	c := wxCrypter(b)
-	bodies, queries := make([][]byte, b.N), make([]string, b.N)
-	for i := range b.N {
-		body, q, err := c.SealPush(msgcrypt.FieldAppID, wxAppID, []byte(wxTicketXML(fmt.Sprintf("ticket@@@%d", i), int64(1700000000+i))), "1700000000", "7")
+	bodies, queries := make([][]byte, n), make([]string, n)
+	for i := range n {
+		k := from + i
+		body, q, err := c.SealPush(msgcrypt.FieldAppID, wxAppID, []byte(wxTicketXML(fmt.Sprintf("ticket@@@%d", k), int64(1700000000+k))), "1700000000", "7")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -106,17 +133,26 @@ func serveFiber(b *testing.B, app *fiber.App) string {
 	return "http://" + ln.Addr().String()
 }
 
+// pushServers starts the real portal with push intake over a fresh SQLite
+// and a Fiber app whose handler only replies "success"; it returns their
+// push URLs and the portal's harness.
+func pushServers(b *testing.B) (intake, bare string, h *harness) {
+	h = newHarness(&testing.T{})
+	h.srv.Platform, _ = wxPlatform(b, h.st)
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/wechat/component/events", func(c *fiber.Ctx) error { return c.SendString("success") })
+	return serveFiber(b, h.app) + "/wechat/component/events", serveFiber(b, app) + "/wechat/component/events", h
+}
+
 // BenchmarkPushIntake is a push end to end: HTTP, the middleware chain,
 // signature check, decryption, parsing, the durable record with its ticket
 // in one SQLite transaction, the reply.
 func BenchmarkPushIntake(b *testing.B) {
 	for _, n := range pushClients {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			h := newHarness(&testing.T{})
-			h.srv.Platform, _ = wxPlatform(b, h.st)
-			bodies, queries := preparePushes(b)
-			base := serveFiber(b, h.app)
-			benchHTTP(b, base+"/wechat/component/events", n, bodies, queries)
+			url, _, h := pushServers(b)
+			bodies, queries := preparePushes(b, 0, b.N)
+			benchHTTP(b, url, n, bodies, queries)
 			if batches, pushes := h.st.PushBatchStats(); batches > 0 {
 				b.ReportMetric(float64(pushes)/float64(batches), "pushes/commit")
 			}
@@ -128,11 +164,65 @@ func BenchmarkPushIntake(b *testing.B) {
 func BenchmarkBareSuccess(b *testing.B) {
 	for _, n := range pushClients {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			app := fiber.New(fiber.Config{DisableStartupMessage: true})
-			app.Post("/wechat/component/events", func(c *fiber.Ctx) error { return c.SendString("success") })
-			bodies, queries := preparePushes(b)
-			base := serveFiber(b, app)
-			benchHTTP(b, base+"/wechat/component/events", n, bodies, queries)
+			_, url, _ := pushServers(b)
+			bodies, queries := preparePushes(b, 0, b.N)
+			benchHTTP(b, url, n, bodies, queries)
+		})
+	}
+}
+
+// pushRounds is how many times BenchmarkPushIntakeVsBare floods each server.
+const pushRounds = 5
+
+// BenchmarkPushIntakeVsBare is the comparison, side by side: the
+// intake and the bare handler flooded in turn, pushRounds times each with
+// b.N new tickets (which goes first alternates), so that a change in the
+// machine's speed during the run (other people's load on a shared box)
+// falls on both. It reports the medians of the rates, of the intake's share
+// of the bare rate per round, and of the intake's p99, and the intake's
+// worst p99.
+func BenchmarkPushIntakeVsBare(b *testing.B) {
+	for _, n := range []int{8, 64} {
+		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
+			intake, bare, _ := pushServers(b)
+			var rounds [][2]floodResult
+			b.ResetTimer()
+			for r := range pushRounds {
+				bodies, queries := preparePushes(b, r*b.N, b.N)
+				var got [2]floodResult
+				for k := range 2 {
+					side := (k + r) % 2 // 0 intake, 1 bare
+					url := []string{intake, bare}[side]
+					res, err := flood(url, n, bodies, queries)
+					if err != nil {
+						b.Fatal(errors.Join(fmt.Errorf("round %d, %s", r, []string{"intake", "bare"}[side]), err))
+					}
+					got[side] = res
+				}
+				rounds = append(rounds, got)
+			}
+			b.StopTimer()
+			median := func(f func(r [2]floodResult) float64) float64 {
+				v := make([]float64, len(rounds))
+				for i, r := range rounds {
+					v[i] = f(r)
+				}
+				slices.Sort(v)
+				return v[len(v)/2]
+			}
+			b.ReportMetric(median(func(r [2]floodResult) float64 { return r[0].rate }), "intake-pushes/s")
+			b.ReportMetric(median(func(r [2]floodResult) float64 { return r[1].rate }), "bare-pushes/s")
+			b.ReportMetric(median(func(r [2]floodResult) float64 { return 100 * r[0].rate / r[1].rate }), "intake-%-of-bare")
+			b.ReportMetric(median(func(r [2]floodResult) float64 { return float64(r[0].p99.Microseconds()) }), "intake-p99-µs")
+			b.ReportMetric(slices.Max(func() []float64 {
+				var v []float64
+				for _, r := range rounds {
+					v = append(v, float64(r[0].p99.Microseconds()))
+				}
+				return v
+			}()), "intake-worst-p99-µs")
+			b.ReportMetric(median(func(r [2]floodResult) float64 { return float64(r[0].cpu.Microseconds()) }), "intake-cpu-µs/push")
+			b.ReportMetric(median(func(r [2]floodResult) float64 { return float64(r[1].cpu.Microseconds()) }), "bare-cpu-µs/push")
 		})
 	}
 }

@@ -30,8 +30,14 @@ func (s *Server) wechatPush(c *fiber.Ctx, appID string) error {
 	if len(body) > platform.MaxPushBody {
 		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("too large")
 	}
+	// Only the envelope's signature inputs are read (copied: Fiber's strings
+	// alias the request buffer).
 	q := url.Values{}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })
+	for _, k := range []string{"timestamp", "nonce", "msg_signature"} {
+		if v := c.Query(k); v != "" {
+			q.Set(k, utils.CopyString(v))
+		}
+	}
 	res := s.Platform.Intake.Receive(c.UserContext(), body, q, appID)
 	switch res.Verdict {
 	case platform.Accepted, platform.Duplicate:

@@ -50,7 +50,7 @@ func scanFlat(b []byte, out flatXML) (flatXML, bool) {
 		var value []byte
 		if hasAt(b, i, "<![CDATA[") {
 			i += len("<![CDATA[")
-			end := indexAt(b, i, "]]>")
+			end := indexAt(b, i, cdataEnd)
 			if end < 0 {
 				return nil, false
 			}
@@ -89,8 +89,12 @@ func hasAt(b []byte, i int, s string) bool {
 	return i >= 0 && i <= len(b) && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
 }
 
-func indexAt(b []byte, i int, s string) int {
-	if j := strings.Index(string(b[i:]), s); j >= 0 {
+// indexAt finds s in b at or after i (bytes.Index: strings.Index over
+// string(b[i:]) copied the rest of the push at every CDATA section).
+var cdataEnd = []byte("]]>")
+
+func indexAt(b []byte, i int, s []byte) int {
+	if j := bytes.Index(b[i:], s); j >= 0 {
 		return i + j
 	}
 	return -1
