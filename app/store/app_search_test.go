@@ -1,10 +1,8 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,11 +14,7 @@ import (
 // apps, rebinding to another tenant, tenant renames and unbinding.
 func TestAppSearchIndexFollowsChanges(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{4}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	_, spruce, err := st.Signup(ctx, model.User{Email: "lin@spruce.test", Name: "林", PasswordHash: "h"}, "云杉咖啡馆 Spruce", "")
 	if err != nil {
 		t.Fatal(err)
@@ -128,11 +122,7 @@ func TestAppSearchIndexFollowsChanges(t *testing.T) {
 // Pages of a search report the total of every match, also past the end.
 func TestAppSearchPagesAndTotals(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{5}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	for _, id := range []string{"wxpage000000001", "wxpage000000002", "wxpage000000003", "wxother00000001"} {
 		if err := st.EnsureAuthorizer(ctx, id); err != nil {
 			t.Fatal(err)
@@ -197,11 +187,7 @@ func seedApps(t *testing.T, st *store.Store, tenants, n int) {
 // by one, exact for a trigram search alone.
 func TestStaffAppsAgreesWithAPlainReading(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{6}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	const n = 3300 // 1,100 花艺 apps: past the cap
 	seedApps(t, st, 40, n)
 	every, err := st.StaffApps(ctx, store.AppFilter{Limit: n})

@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,11 +16,7 @@ import (
 // tenant authorizes again (one "re-authorized" row).
 func TestBindAppConcurrentBindersLogOnce(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{6}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	owner, tn, err := st.Signup(ctx, model.User{Email: "o@race.test", Name: "O", PasswordHash: "h"}, "Race Tea", "")
 	if err != nil {
 		t.Fatal(err)

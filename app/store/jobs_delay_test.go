@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,11 +12,7 @@ import (
 // falls in the same whole second (run_at has second resolution).
 func TestJobDelayedBySubSecondIsNotDueAtOnce(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "j.db"), bytes.Repeat([]byte{3}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Unix(1700000000, 100_000_000) // .1 s into a second
 	st.Now = func() time.Time { return now }
 	if _, _, err := st.EnqueueJob(ctx, store.NewJob{Kind: "poll", RunAt: now.Add(500 * time.Millisecond)}); err != nil {

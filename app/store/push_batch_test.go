@@ -18,11 +18,7 @@ import (
 // a push seen twice is stored once.
 func TestRecordPushBatchesKeepPushesIndependent(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "p.db"), bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	const n = 300
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -90,11 +86,7 @@ func TestRecordPushAfterCloseFails(t *testing.T) {
 // fails alone.
 func TestRecordTicketBatchFastPath(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "p.db"), bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	if _, err := st.SaveTicket(ctx, "wxc", "ticket@@@stored", 1000, time.Unix(1700000000, 0)); err != nil {
 		t.Fatal(err)
 	}

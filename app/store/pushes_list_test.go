@@ -1,10 +1,8 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +16,7 @@ import (
 // another CreateTime is another push, a retry at the same one a duplicate.
 func TestListPushesFilters(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "l.db"), bytes.Repeat([]byte{5}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	outcomes := []string{store.PushApplied, store.PushQueued, store.PushRecorded, store.PushStale}
 	type row struct{ kind, appid, outcome string }
 	var all []row

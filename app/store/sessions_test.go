@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,11 +12,7 @@ import (
 // found nor kept by DeleteExpired; Delete ends it; a second commit replaces it.
 func TestSessionsStore(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	ss := store.Sessions{S: st}
 	if _, found, err := ss.FindCtx(ctx, "nope"); found || err != nil {
 		t.Fatalf("unknown token: found %v, %v", found, err)

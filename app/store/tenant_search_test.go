@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,11 +13,7 @@ import (
 // and leaving, and e-mail changes.
 func TestTenantSearchIndexFollowsChanges(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{3}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	owner, tn, err := st.Signup(ctx, model.User{Email: "lin@spruce.test", Name: "林", PasswordHash: "h"}, "云杉咖啡馆 Spruce", "")
 	if err != nil {
 		t.Fatal(err)
