@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/web"
+	"github.com/minifleet/minifleet/app/wechat"
 )
 
 func loadConfig(getenv func(string) string) (config.Config, error) {
@@ -34,7 +34,8 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return store.Open(ctx, filepath.Join(cfg.DataDir, "minifleet.db"), cfg.SecretKey)
 }
 
-// app is everything serve and the tests wire together.
+// app is everything serve and the tests build: the store, the platform's
+// service graph over it, and the web server over both.
 type app struct {
 	cfg      config.Config
 	log      *slog.Logger
@@ -43,15 +44,6 @@ type app struct {
 	i18n     *i18n.Bundle
 	sandbox  *sandboxRig // nil in live mode
 	platform *platform.Platform
-	// onboarding is the merchant authorization flow (hooked to the platform).
-	onboarding *platform.Onboarding
-	// releases is the release pipeline; library the template library.
-	releases *platform.Releases
-	library  *platform.Library
-	// campaigns ships a template to many apps in waves.
-	campaigns *platform.Campaigns
-	web       *web.Server
-	handler   http.Handler
 }
 
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -82,19 +74,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if a.sandbox != nil {
 		go a.sandbox.run(ctx, log)
 	}
-	lctx, stopLoops := context.WithCancel(ctx) // token refresh and jobs, stopped before the store closes
+	// Every background loop stops before the store closes.
+	lctx, stopLoops := context.WithCancel(ctx)
 	loops := make(chan struct{})
 	go func() { defer close(loops); a.platform.Run(lctx) }()
 	defer func() { stopLoops(); <-loops }()
-	onboardingDone := make(chan struct{}) // exchange retries and the nightly reconcile
-	go func() { defer close(onboardingDone); a.onboarding.Run(lctx, a.platform.Holder()) }()
-	defer func() { stopLoops(); <-onboardingDone }()
-	releasesDone := make(chan struct{}) // the release pipeline's resume loop
-	go func() { defer close(releasesDone); a.releases.Run(lctx) }()
-	defer func() { stopLoops(); <-releasesDone }()
-	campaignsDone := make(chan struct{}) // the campaign engine
-	go func() { defer close(campaignsDone); a.campaigns.Run(lctx); a.campaigns.Wait(context.Background()) }()
-	defer func() { stopLoops(); <-campaignsDone }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
 	select {
 	case err := <-errc:
@@ -135,23 +119,24 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 			return nil, err
 		}
 	}
-	if a.platform, err = newPlatform(a.cfg, st, log); err != nil {
-		st.Close()
-		return nil, err
-	}
-	a.onboarding = newOnboarding(a.cfg, a.platform, log)
-	a.releases, a.library = newReleases(a.platform, a.onboarding)
-	a.campaigns = platform.NewCampaigns(a.platform, a.releases)
+	w := a.cfg.WeChat
+	c := wechat.New(w.ComponentAppID, w.ComponentSecret, nil)
+	c.APIBase, c.MPBase, c.OpenBase = w.APIBase, w.MPBase, w.OpenBase
+	pc := platform.Config{Store: st, Client: c, Token: w.Token, AESKey: w.AESKey, BaseURL: a.cfg.BaseURL,
+		Log: log.With("component", "platform")}
 	if a.sandbox != nil {
 		// The emulator's scan takes sandboxReview.Scan: poll at a pace that notices it.
-		a.releases.ScanPoll = min(a.releases.ScanPoll, max(sandboxReview.Scan/3, 100*time.Millisecond))
+		pc.ScanPoll = max(sandboxReview.Scan/3, 100*time.Millisecond)
+	}
+	if a.platform, err = platform.New(pc); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return a, nil
 }
 
 func (a *app) webDeps() web.Deps {
-	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform, Onboarding: a.onboarding,
-		Releases: a.releases, Library: a.library, Campaigns: a.campaigns}
+	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform}
 	if a.sandbox != nil {
 		d.Sandbox = a.sandbox.sb
 	}

@@ -9,25 +9,23 @@ import (
 	"github.com/minifleet/minifleet/app/wechat"
 )
 
-// AuthHooks let the onboarding flow act once an authorization push has
-// been applied. Nil hooks are skipped.
-type AuthHooks struct {
-	// GrantApplied runs after an authorized or updateauthorized push's code
-	// was exchanged and its tokens stored (or the redirect had already done
-	// it). When set, it is responsible for fetching the app's details.
-	GrantApplied func(ctx context.Context, appID, preAuthCode, authCode string) error
-	// Unauthorized runs after an unauthorized push destroyed the tokens.
-	Unauthorized func(ctx context.Context, appID string) error
-}
+// Job kinds that follow authorization pushes up.
+const (
+	JobAuthorized   = "wechat.authorized"
+	JobUnauthorized = "wechat.unauthorized"
+)
 
-func (p *Platform) registerJobs() {
-	p.Jobs.Handle(JobAuthorized, p.jobAuthorized)
-	p.Jobs.Handle(JobUnauthorized, p.jobUnauthorized)
+// AuthJob is the payload of authorization jobs: the push to read (its
+// sealed XML holds the auth code) and the event's CreateTime.
+type AuthJob struct {
+	PushID     int64  `json:"push_id"`
+	AppID      string `json:"appid"`
+	CreateTime int64  `json:"create_time"`
 }
 
 // jobAuthorized follows up authorized and updateauthorized: exchange the
 // code for tokens (which carries the new refresh token), then fetch the
-// account's details. The redirect may already have exchanged the code, so
+// account's details and bind it (Onboarding.GrantApplied). The redirect may already have exchanged the code, so
 // a used code is fine when we hold tokens.
 func (p *Platform) jobAuthorized(ctx context.Context, j store.Job) error {
 	var pl AuthJob
@@ -77,14 +75,7 @@ func (p *Platform) jobAuthorized(ctx context.Context, j store.Job) error {
 			return nil // a newer authorization event superseded this one
 		}
 	}
-	if h := p.Hooks.GrantApplied; h != nil {
-		return h(ctx, pl.AppID, grant.PreAuthCode, grant.AuthorizationCode)
-	}
-	d, err := p.Client.AuthorizerInfo(ctx, pl.AppID)
-	if err != nil {
-		return err
-	}
-	return p.Store.SaveAuthorizerInfo(ctx, pl.AppID, d.AuthorizerInfo.NickName, d.AuthorizerInfo.UserName, d.AuthorizationInfo.PermissionSets())
+	return p.Onboarding.GrantApplied(ctx, pl.AppID, grant.PreAuthCode, grant.AuthorizationCode)
 }
 
 // jobUnauthorized marks the app unauthorized and destroys its tokens,
@@ -99,8 +90,5 @@ func (p *Platform) jobUnauthorized(ctx context.Context, j store.Job) error {
 	if err != nil || !applied {
 		return err
 	}
-	if h := p.Hooks.Unauthorized; h != nil {
-		return h(ctx, pl.AppID)
-	}
-	return nil
+	return p.Onboarding.Unauthorized(ctx, pl.AppID)
 }

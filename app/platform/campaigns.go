@@ -21,8 +21,8 @@ import (
 // a wave's rejection rate, a retry policy per errcode, and release as each
 // app passes or all at a chosen time. Each target runs the per-app release
 // pipeline (Releases); the campaign keeps only its own decisions, so a
-// restart resumes from the database. Build it with NewCampaigns; run the
-// engine with Run.
+// restart resumes from the database. Platform.New builds it; Platform.Run runs
+// the engine.
 type Campaigns struct {
 	Store  *store.Store
 	Rel    *Releases
@@ -49,10 +49,10 @@ type Campaigns struct {
 	sigs    map[int64]uint64          // campaign → what the last published progress was made of
 }
 
-// NewCampaigns builds the campaign engine over the release pipeline.
-func NewCampaigns(p *Platform, rel *Releases) *Campaigns {
+// newCampaigns builds the campaign engine over p's release pipeline.
+func newCampaigns(p *Platform) *Campaigns {
 	return &Campaigns{
-		Store: p.Store, Rel: rel, Hub: rel.Hub, Now: p.now, Log: p.log, Holder: p.holder,
+		Store: p.Store, Rel: p.Releases, Hub: p.Hub, Now: p.now, Log: p.log, Holder: p.holder,
 		Policy: model.DefaultRetryPolicy, Tick: time.Second, MinGap: 100 * time.Millisecond, QuotaRecheck: 10 * time.Minute,
 		kick: make(chan struct{}, 1), driving: map[int64]map[string]bool{}, quotaAt: map[int64]time.Time{}, sigs: map[int64]uint64{},
 	}

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/store"
@@ -41,44 +40,16 @@ type Result struct {
 	Err     error  // why it was refused or failed
 }
 
-// PushHandler applies a push of one kind inside the transaction that
-// records it, and returns the outcome (store.PushApplied, PushQueued …).
-// It must be quick and must not call WeChat: enqueue a job for that.
-type PushHandler func(ctx context.Context, tx *store.PushTx, p wechat.Push) (outcome string, err error)
-
-// Intake verifies, decrypts, records and applies WeChat's pushes.
+// Intake verifies, decrypts and records WeChat's pushes, and applies each
+// through the push table (pushes.go).
 type Intake struct {
-	p       *Platform
-	crypter *msgcrypt.Crypter
-
-	mu       sync.RWMutex
-	handlers map[string]PushHandler
+	p        *Platform
+	crypter  *msgcrypt.Crypter
+	handlers map[pushKey]pushAction // set by New, read-only after
 }
 
 func newIntake(p *Platform, c *msgcrypt.Crypter) *Intake {
-	return &Intake{p: p, crypter: c, handlers: map[string]PushHandler{}}
-}
-
-// On registers the handler of a push kind received on the per-app URL
-// (audit results, for instance). Without one, such pushes are recorded only.
-func (in *Intake) On(kind string, h PushHandler) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.handlers[kind] = h
-}
-
-// Job kinds that follow authorization pushes up.
-const (
-	JobAuthorized   = "wechat.authorized"
-	JobUnauthorized = "wechat.unauthorized"
-)
-
-// AuthJob is the payload of authorization jobs: the push to read (its
-// sealed XML holds the auth code) and the event's CreateTime.
-type AuthJob struct {
-	PushID     int64  `json:"push_id"`
-	AppID      string `json:"appid"`
-	CreateTime int64  `json:"create_time"`
+	return &Intake{p: p, crypter: c}
 }
 
 var appIDPattern = regexp.MustCompile(`^[A-Za-z0-9_]{2,64}$`)
@@ -90,58 +61,36 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 	if len(body) > MaxPushBody {
 		return Result{Verdict: TooLarge, Err: errors.New("push body too large")}
 	}
-	// Let the batch about to commit wait for this push (see store.PushComing).
-	arrival := in.p.Store.PushComing()
-	defer arrival.Done()
-	route := store.RouteComponent
-	if routeAppID != "" {
-		route = store.RouteApp
-		if !appIDPattern.MatchString(routeAppID) {
-			return Result{Verdict: Rejected, Err: errors.New("bad appid in URL")}
+	var refused *Result // set when prepare refuses the push
+	var rec store.NewPush
+	var act pushAction
+	saved, dup, err := in.p.Store.ReceivePush(ctx, func() (store.NewPush, store.PushApply, error) {
+		var push wechat.Push
+		var res *Result
+		rec, push, res = in.open(ctx, body, query, routeAppID)
+		if res != nil {
+			refused = res
+			return rec, nil, res.Err
 		}
+		act = in.handlers[pushKey{rec.Route, rec.Kind}]
+		var apply store.PushApply
+		switch {
+		case act.declare != nil:
+			rec.Ticket = act.declare(push)
+		case act.apply != nil:
+			apply = func(tx *store.PushTx) (string, error) { return act.apply(ctx, tx, push) }
+		default:
+			apply = func(*store.PushTx) (string, error) { return store.PushRecorded, nil }
+		}
+		return rec, apply, nil
+	})
+	if refused != nil {
+		return *refused
 	}
-	plain, err := in.crypter.OpenPush(body, query.Get("timestamp"), query.Get("nonce"), query.Get("msg_signature"))
-	switch {
-	case errors.Is(err, msgcrypt.ErrMalformed):
-		return Result{Verdict: Malformed, Err: err}
-	case errors.Is(err, msgcrypt.ErrTooLarge):
-		return Result{Verdict: TooLarge, Err: err}
-	case err != nil:
-		return Result{Verdict: Rejected, Err: err}
-	}
-	push, err := wechat.ParsePush(plain)
 	if err != nil {
-		return Result{Verdict: Malformed, Err: err}
+		return Result{Verdict: Failed, Kind: rec.Kind, AppID: rec.AppID, Err: err}
 	}
-	appID, err := in.pushAppID(ctx, push, routeAppID)
-	if err != nil {
-		return Result{Verdict: Rejected, Kind: push.Kind(), Err: err}
-	}
-	full := string(plain)
-	rec := store.NewPush{
-		Route:      route,
-		Kind:       push.Kind(),
-		AppID:      appID,
-		DedupeKey:  StoredDedupeKey(push),
-		CreateTime: createTime(push),
-		ReceivedAt: in.p.now(),
-		XML:        maskSecrets(full),
-		FullXML:    full,
-		Arrival:    arrival,
-	}
-	var apply func(tx *store.PushTx) (string, error)
-	if t, ok := push.(*wechat.ComponentVerifyTicket); ok && route == store.RouteComponent {
-		// A ticket's state change is declared, not run: the store keeps the
-		// newest ticket of a batch with one write.
-		rec.Ticket = &store.TicketChange{ComponentAppID: in.p.componentAppID, Ticket: t.Ticket, CreateTime: t.CreateTime}
-	} else {
-		apply = func(tx *store.PushTx) (string, error) { return in.apply(ctx, tx, route, push) }
-	}
-	saved, dup, err := in.p.Store.RecordPush(ctx, rec, apply)
-	if err != nil {
-		return Result{Verdict: Failed, Kind: rec.Kind, AppID: appID, Err: err}
-	}
-	res := Result{Verdict: Accepted, Kind: rec.Kind, AppID: appID, PushID: saved.ID, Outcome: saved.Outcome}
+	res := Result{Verdict: Accepted, Kind: rec.Kind, AppID: rec.AppID, PushID: saved.ID, Outcome: saved.Outcome}
 	if dup {
 		res.Verdict = Duplicate
 		return res
@@ -150,11 +99,51 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 	case store.PushQueued:
 		in.p.Jobs.Kick()
 	case store.PushApplied:
-		if rec.Kind == wechat.KindComponentVerifyTicket {
-			in.p.Vault.Kick() // a token can be fetched now, if none is valid
+		if act.applied != nil {
+			act.applied()
 		}
 	}
 	return res
+}
+
+// open verifies, decrypts and parses a push into the record to store; a
+// non-nil Result says why it was refused.
+func (in *Intake) open(ctx context.Context, body []byte, query url.Values, routeAppID string) (store.NewPush, wechat.Push, *Result) {
+	route := store.RouteComponent
+	if routeAppID != "" {
+		route = store.RouteApp
+		if !appIDPattern.MatchString(routeAppID) {
+			return store.NewPush{}, nil, &Result{Verdict: Rejected, Err: errors.New("bad appid in URL")}
+		}
+	}
+	plain, err := in.crypter.OpenPush(body, query.Get("timestamp"), query.Get("nonce"), query.Get("msg_signature"))
+	switch {
+	case errors.Is(err, msgcrypt.ErrMalformed):
+		return store.NewPush{}, nil, &Result{Verdict: Malformed, Err: err}
+	case errors.Is(err, msgcrypt.ErrTooLarge):
+		return store.NewPush{}, nil, &Result{Verdict: TooLarge, Err: err}
+	case err != nil:
+		return store.NewPush{}, nil, &Result{Verdict: Rejected, Err: err}
+	}
+	push, err := wechat.ParsePush(plain)
+	if err != nil {
+		return store.NewPush{}, nil, &Result{Verdict: Malformed, Err: err}
+	}
+	appID, err := in.pushAppID(ctx, push, routeAppID)
+	if err != nil {
+		return store.NewPush{}, nil, &Result{Verdict: Rejected, Kind: push.Kind(), Err: err}
+	}
+	full := string(plain)
+	return store.NewPush{
+		Route:      route,
+		Kind:       push.Kind(),
+		AppID:      appID,
+		DedupeKey:  StoredDedupeKey(push),
+		CreateTime: createTime(push),
+		ReceivedAt: in.p.now(),
+		XML:        maskSecrets(full),
+		FullXML:    full,
+	}, push, nil
 }
 
 // pushAppID checks the push belongs to this platform and this URL, and
@@ -200,46 +189,6 @@ func checkComponent(got, want string, errWrong error) error {
 		return errWrong
 	}
 	return nil
-}
-
-// apply makes a push's cheap state change inside its recording transaction
-// (tickets are declared in NewPush.Ticket instead; see Receive).
-func (in *Intake) apply(ctx context.Context, tx *store.PushTx, route string, p wechat.Push) (string, error) {
-	if route == store.RouteComponent {
-		switch t := p.(type) {
-		case *wechat.Authorized:
-			return in.queueAuth(tx, JobAuthorized, t.AuthorizerAppID, t.CreateTime)
-		case *wechat.UpdateAuthorized:
-			return in.queueAuth(tx, JobAuthorized, t.AuthorizerAppID, t.CreateTime)
-		case *wechat.Unauthorized:
-			return in.queueAuth(tx, JobUnauthorized, t.AuthorizerAppID, t.CreateTime)
-		}
-	}
-	in.mu.RLock()
-	h := in.handlers[p.Kind()]
-	in.mu.RUnlock()
-	if h == nil {
-		return store.PushRecorded, nil
-	}
-	return h(ctx, tx, p)
-}
-
-// queueAuth enqueues the follow-up of an authorization event unless a newer
-// event about the same app was already recorded (pushes come out of order).
-func (in *Intake) queueAuth(tx *store.PushTx, kind, appID string, createTime int64) (string, error) {
-	if appID == "" {
-		return store.PushRecorded, nil
-	}
-	newest, err := tx.NoteAuthEvent(appID, createTime)
-	if err != nil || !newest {
-		return store.PushStale, err
-	}
-	_, _, err = tx.Enqueue(store.NewJob{
-		Kind:      kind,
-		DedupeKey: "push:" + tx.Push.DedupeKey,
-		Payload:   AuthJob{PushID: tx.Push.ID, AppID: appID, CreateTime: createTime},
-	})
-	return store.PushQueued, err
 }
 
 // StoredDedupeKey is the key a push is stored under: the kind and a hash of

@@ -36,9 +36,10 @@ type Onboarding struct {
 	// code was already used, for our own authorized-push job (which spent
 	// it) to bind the attempt; 0 means 5 s, negative means do not wait.
 	SpentCodeWait time.Duration
-	// Jobs runs the retries of failed exchanges (UseJobs); nil: they are
-	// queued in the store for whichever runner handles them.
+	// Jobs runs the retries of failed exchanges.
 	Jobs *Jobs
+	// Holder names this process in the reconcile lease.
+	Holder string
 }
 
 // JobAttemptExchange retries an attempt's failed api_query_auth. Its payload
@@ -58,11 +59,11 @@ type attemptJob struct {
 	TenantID  int64 `json:"tenant_id"`
 }
 
-// UseJobs registers the exchange retries with the platform's durable job
-// queue (leases, backoff, survives restarts).
-func (o *Onboarding) UseJobs(js *Jobs) {
-	o.Jobs = js
-	js.Handle(JobAttemptExchange, o.jobExchange)
+// newOnboarding builds the flow over p; its exchange retries run on p's
+// job queue (leases, backoff, survives restarts).
+func newOnboarding(p *Platform, baseURL string) *Onboarding {
+	return &Onboarding{Store: p.Store, WeChat: p.Client, Hub: p.Hub, EvictToken: p.Vault.Evict,
+		Now: p.now, Log: p.log.With("component", "onboarding"), BaseURL: baseURL, Jobs: p.Jobs, Holder: p.holder}
 }
 
 // System is the actor of work nobody clicked (pushes, reconcile, retries).

@@ -1,7 +1,17 @@
-// Package platform holds the workflows that change Minifleet's state in
-// response to WeChat: push intake, the token vault and its refresh loop,
-// and the durable jobs that follow pushes up. It is the only service layer;
-// it knows nothing about HTTP servers.
+// Package platform is Minifleet's service layer: everything that changes
+// state in answer to WeChat or to a person, with no HTTP in it. New builds
+// the whole service graph once (vault, push intake, jobs, onboarding,
+// releases, template library, campaigns and the live-update hub); Run
+// starts every background loop and stops them all when its context ends.
+//
+//	Platform ─┬─ Hub         live-update events for the web layer's streams
+//	          ├─ Vault       ticket, component and authorizer tokens (refresh loop)
+//	          ├─ Jobs        durable jobs with leases and backoff
+//	          ├─ Intake      verify → decrypt → record → the push table (pushes.go)
+//	          ├─ Onboarding  authorization attempts, binding, nightly reconcile
+//	          ├─ Releases    commit → scan → approval → audit → release (resume loop)
+//	          ├─ Library     WeChat's template library and config schemas
+//	          └─ Campaigns   one template shipped to many apps in waves (engine)
 package platform
 
 import (
@@ -29,21 +39,29 @@ type Config struct {
 	// Token and AESKey are the component's message token and EncodingAESKey.
 	Token  string
 	AESKey string
-	Now    func() time.Time // nil means time.Now
-	Log    *slog.Logger
+	// BaseURL is the portal's public origin (authorization redirects).
+	BaseURL string
+	Now     func() time.Time // nil means time.Now
+	Log     *slog.Logger
 	// Holder names this process in leases; empty picks host-pid-random.
 	Holder string
+	// ScanPoll is the wait between privacy-scan polls; 0 means 15 s.
+	ScanPoll time.Duration
 }
 
-// Platform wires the vault, the intake and the jobs runner over one store.
+// Platform is the service graph over one store and one WeChat client.
 type Platform struct {
 	Store  *store.Store
 	Client *wechat.Client
-	Vault  *Vault
-	Intake *Intake
-	Jobs   *Jobs
-	// Hooks run after authorization pushes are applied (set before Run).
-	Hooks AuthHooks
+	// Hub carries live-update events to whoever shows them.
+	Hub        *Hub
+	Vault      *Vault
+	Intake     *Intake
+	Jobs       *Jobs
+	Onboarding *Onboarding
+	Releases   *Releases
+	Library    *Library
+	Campaigns  *Campaigns
 
 	componentAppID string
 	now            func() time.Time
@@ -51,7 +69,7 @@ type Platform struct {
 	holder         string
 }
 
-// New builds a Platform. Call Run to start its background loops.
+// New builds the Platform. Nothing runs until Run.
 func New(cfg Config) (*Platform, error) {
 	if cfg.Store == nil || cfg.Client == nil {
 		return nil, errors.New("platform: Store and Client are required")
@@ -72,6 +90,7 @@ func New(cfg Config) (*Platform, error) {
 	p := &Platform{
 		Store:          cfg.Store,
 		Client:         cfg.Client,
+		Hub:            NewHub(),
 		componentAppID: cfg.Client.ComponentAppID,
 		now:            cfg.Now,
 		log:            cfg.Log,
@@ -82,8 +101,25 @@ func New(cfg Config) (*Platform, error) {
 	p.Intake = newIntake(p, crypter)
 	cfg.Client.Tokens = p.Vault
 	cfg.Client.Now = cfg.Now
+	p.Onboarding = newOnboarding(p, cfg.BaseURL)
+	p.Releases = newReleases(p)
+	if cfg.ScanPoll > 0 {
+		p.Releases.ScanPoll = cfg.ScanPoll
+	}
+	p.Library = newLibrary(p)
+	p.Campaigns = newCampaigns(p)
 	p.registerJobs()
+	p.Intake.handlers = p.pushHandlers()
 	return p, nil
+}
+
+// registerJobs is every durable job kind and the service that runs it.
+func (p *Platform) registerJobs() {
+	p.Jobs.Handle(JobAuthorized, p.jobAuthorized)
+	p.Jobs.Handle(JobUnauthorized, p.jobUnauthorized)
+	p.Jobs.Handle(JobAttemptExchange, p.Onboarding.jobExchange)
+	p.Jobs.Handle(JobReleaseStep, p.Releases.runStep)
+	p.Jobs.Handle(JobReleaseReconcile, p.Releases.runReconcile)
 }
 
 // ComponentAppID is the platform's component appid.
@@ -95,12 +131,23 @@ func (p *Platform) Holder() string { return p.holder }
 // Now is the platform's clock.
 func (p *Platform) Now() time.Time { return p.now() }
 
-// Run runs the token refresh loop and the jobs runner until ctx ends.
+// Run runs every background loop until ctx ends, and returns once all have
+// stopped (campaign tasks under way included): token refresh, jobs, the
+// nightly reconcile, the release resume loop and the campaign engine. Each
+// loop that must run once per fleet takes its lease first.
 func (p *Platform) Run(ctx context.Context) {
+	loops := []func(context.Context){
+		p.Vault.Run,
+		p.Jobs.Run,
+		p.Onboarding.Run,
+		p.Releases.Run,
+		func(ctx context.Context) { p.Campaigns.Run(ctx); p.Campaigns.Wait(context.Background()) },
+	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); p.Vault.Run(ctx) }()
-	go func() { defer wg.Done(); p.Jobs.Run(ctx) }()
+	for _, run := range loops {
+		wg.Add(1)
+		go func() { defer wg.Done(); run(ctx) }()
+	}
 	wg.Wait()
 }
 

@@ -98,10 +98,10 @@ func (o *Onboarding) reconcile(ctx context.Context, run *model.ReconcileRun) err
 	return o.Store.MarkReconciled(ctx, seen, o.now())
 }
 
-// Run drives the nightly reconcile until ctx ends, where its lease is
-// (holder names this process). Failed exchanges are retried by the job
-// queue (UseJobs).
-func (o *Onboarding) Run(ctx context.Context, holder string) {
+// Run drives the nightly reconcile until ctx ends, where its lease is.
+// Failed exchanges are retried by the job queue.
+func (o *Onboarding) Run(ctx context.Context) {
+	holder := o.Holder
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	// With no run recorded yet, the first nightly reconcile waits an hour

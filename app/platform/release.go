@@ -51,13 +51,13 @@ type ReleaseJob struct {
 // WeChat calls that must not be repeated (commit, submit_audit, release,
 // revertcoderelease) are preceded by a persisted in-flight state and a call
 // marker; a marker left unfinished by a crash is reconciled with WeChat
-// before anything is sent again. Build it with NewReleases; run its resume
-// loop with Run.
+// before anything is sent again. Platform.New builds it; Platform.Run runs
+// its resume loop.
 type Releases struct {
 	Store  *store.Store
 	WeChat *wechat.Client
 	Jobs   *Jobs
-	Hub    *Hub // may be nil (nothing is published)
+	Hub    *Hub
 	Now    func() time.Time
 	Log    *slog.Logger
 	Holder string // lease holder name of this process
@@ -115,21 +115,14 @@ func (r *Releases) schemaOf(tpl model.Template) (*extconfig.Schema, error) {
 	return sc, nil
 }
 
-// NewReleases builds the pipeline over p, registers its job handlers and
-// its audit push handlers (weapp_audit_success/fail/delay) on p.Intake, and
-// publishes to hub (nil for none).
-func NewReleases(p *Platform, hub *Hub) *Releases {
-	r := &Releases{
-		Store: p.Store, WeChat: p.Client, Jobs: p.Jobs, Hub: hub, Now: p.now, Log: p.log, Holder: p.holder,
+// newReleases builds the pipeline over p (its jobs and audit pushes are
+// registered by New).
+func newReleases(p *Platform) *Releases {
+	return &Releases{
+		Store: p.Store, WeChat: p.Client, Jobs: p.Jobs, Hub: p.Hub, Now: p.now, Log: p.log, Holder: p.holder,
 		ScanPoll: 15 * time.Second, ScanMaxPolls: 80, SubmitWaitPolls: 20,
 		AuditPoll: 10 * time.Minute, InFlightGrace: 3 * time.Minute, ResumeEvery: time.Minute, QuotaTTL: time.Minute,
 	}
-	p.Jobs.Handle(JobReleaseStep, r.runStep)
-	p.Jobs.Handle(JobReleaseReconcile, r.runReconcile)
-	p.Intake.On(wechat.KindAuditSuccess, r.onAuditPush)
-	p.Intake.On(wechat.KindAuditFail, r.onAuditPush)
-	p.Intake.On(wechat.KindAuditDelay, r.onAuditPush)
-	return r
 }
 
 func (r *Releases) now() time.Time { return r.Now() }

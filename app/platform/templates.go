@@ -24,8 +24,8 @@ type Library struct {
 	Log    *slog.Logger
 }
 
-// NewLibrary builds the template library over p.
-func NewLibrary(p *Platform) *Library {
+// newLibrary builds the template library over p.
+func newLibrary(p *Platform) *Library {
 	return &Library{Store: p.Store, WeChat: p.Client, Now: p.now, Log: p.log}
 }
 

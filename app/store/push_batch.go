@@ -26,8 +26,8 @@ import (
 // batch dirtied to the WAL, two syscalls a page, whether it holds one push or
 // eight. Taking only what is already waiting gave ~2 pushes a commit under a
 // flood. So the batch in hand waits, at most pushLinger after it started:
-//   - while pushes are announced (Intake calls PushComing as soon as it starts
-//     verifying one) but not yet handed over, and
+//   - while pushes are announced (ReceivePush announces one before its
+//     prepare func verifies and decrypts it) but not yet handed over, and
 //   - until it is as big as the previous batch: a flood keeps its pace, and
 //     one short batch resets the expectation.
 // A lone push on an idle server (previous batch 1, nothing announced) is
@@ -41,11 +41,12 @@ const (
 var errStoreClosed = errors.New("store: closed")
 
 type pushReq struct {
-	ctx    context.Context
-	in     NewPush
-	sealed string // in.FullXML sealed, done by the caller, off the writer goroutine
-	apply  func(*PushTx) (string, error)
-	done   chan pushRes
+	ctx     context.Context
+	in      NewPush
+	arrival *pushArrival // withdrawn once the batcher takes the push
+	sealed  string       // in.FullXML sealed, done by the caller, off the writer goroutine
+	apply   func(*PushTx) (string, error)
+	done    chan pushRes
 }
 
 type pushRes struct {
@@ -73,24 +74,23 @@ func (s *Store) PushBatchStats() (batches, pushes int64) {
 	return s.pushes.batches.Load(), s.pushes.pushes.Load()
 }
 
-// PushArrival is an announced push; see Store.PushComing.
-type PushArrival struct {
+// pushArrival is an announced push; see pushComing.
+type pushArrival struct {
 	b    *pushBatcher
 	done atomic.Bool
 }
 
-// PushComing tells the batcher that a push is being verified and will
+// pushComing tells the batcher that a push is being verified and will
 // likely be recorded in a moment, so that the batch about to commit waits
-// for it. Pass it in NewPush.Arrival; call Done if the push is refused
-// (Done is idempotent, so defer it).
-func (s *Store) PushComing() *PushArrival {
+// for it. Done withdraws it (idempotent, so defer it).
+func (s *Store) pushComing() *pushArrival {
 	s.pushes.start()
 	s.pushes.coming.Add(1)
-	return &PushArrival{b: &s.pushes}
+	return &pushArrival{b: &s.pushes}
 }
 
 // Done withdraws the announcement (no-op after the first call or on nil).
-func (a *PushArrival) Done() {
+func (a *pushArrival) Done() {
 	if a == nil || !a.done.CompareAndSwap(false, true) {
 		return
 	}
@@ -122,10 +122,10 @@ func (b *pushBatcher) stop() {
 	<-b.ended
 }
 
-func (b *pushBatcher) record(ctx context.Context, in NewPush, apply func(*PushTx) (string, error)) (Push, bool, error) {
+func (b *pushBatcher) record(ctx context.Context, in NewPush, arrival *pushArrival, apply func(*PushTx) (string, error)) (Push, bool, error) {
 	b.start()
-	defer in.Arrival.Done()
-	r := &pushReq{ctx: ctx, in: in, apply: apply, done: make(chan pushRes, 1),
+	defer arrival.Done()
+	r := &pushReq{ctx: ctx, in: in, arrival: arrival, apply: apply, done: make(chan pushRes, 1),
 		sealed: b.s.sealNonEmpty(in.FullXML, pushAD(in.DedupeKey))}
 	select {
 	case b.reqs <- r:
@@ -152,14 +152,14 @@ func (b *pushBatcher) loop() {
 		case <-b.quit:
 			return
 		}
-		first.in.Arrival.Done()
+		first.arrival.Done()
 		batch := []*pushReq{first}
 		lingering := false
 	gather:
 		for len(batch) < maxPushBatch {
 			select {
 			case r := <-b.reqs:
-				r.in.Arrival.Done()
+				r.arrival.Done()
 				batch = append(batch, r)
 				continue
 			default:
@@ -173,7 +173,7 @@ func (b *pushBatcher) loop() {
 			}
 			select {
 			case r := <-b.reqs:
-				r.in.Arrival.Done()
+				r.arrival.Done()
 				batch = append(batch, r)
 			case <-b.gone: // look at coming again
 			case <-linger.C:

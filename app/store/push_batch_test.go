@@ -110,10 +110,8 @@ func TestRecordTicketBatchFastPath(t *testing.T) {
 			in := store.NewPush{Route: route, Kind: "component_verify_ticket", DedupeKey: fmt.Sprintf("t%d", ct), CreateTime: ct,
 				ReceivedAt: time.Unix(1700000000, 0), XML: "<xml/>", FullXML: "<xml/>",
 				Ticket: &store.TicketChange{ComponentAppID: "wxc", Ticket: fmt.Sprintf("ticket@@@%d", ct), CreateTime: ct}}
-			arr := st.PushComing()
-			in.Arrival = arr
 			r := &results[i]
-			r.p, r.dup, r.err = st.RecordPush(ctx, in, nil)
+			r.p, r.dup, r.err = st.ReceivePush(ctx, func() (store.NewPush, store.PushApply, error) { return in, nil, nil })
 		}()
 	}
 	wg.Wait()
@@ -187,8 +185,8 @@ func TestRecordPushCloseDuringFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			in := store.NewPush{Route: store.RouteComponent, Kind: "test", DedupeKey: fmt.Sprintf("k%d", i), CreateTime: int64(i),
-				ReceivedAt: time.Unix(1700000000, 0), XML: "<xml/>", Arrival: st.PushComing()}
-			_, _, errs[i] = st.RecordPush(ctx, in, nil)
+				ReceivedAt: time.Unix(1700000000, 0), XML: "<xml/>"}
+			_, _, errs[i] = st.ReceivePush(ctx, func() (store.NewPush, store.PushApply, error) { return in, nil, nil })
 		}()
 		if i == n/2 {
 			go st.Close()

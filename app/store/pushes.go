@@ -52,8 +52,6 @@ type NewPush struct {
 	// applied, else stale). It is applied before apply runs; a push with a
 	// Ticket and no apply func is recorded on the batch's fast path.
 	Ticket *TicketChange
-	// Arrival, from PushComing, is withdrawn once the push is handed over.
-	Arrival *PushArrival
 }
 
 // TicketChange is a component_verify_ticket to keep if it is the newest.
@@ -107,7 +105,25 @@ func (p *PushTx) NoteAuthEvent(appID string, createTime int64) (bool, error) {
 // Concurrent pushes share one commit (push_batch.go); each still commits or
 // rolls back on its own.
 func (s *Store) RecordPush(ctx context.Context, in NewPush, apply func(*PushTx) (string, error)) (Push, bool, error) {
-	return s.pushes.record(ctx, in, apply)
+	return s.pushes.record(ctx, in, nil, apply)
+}
+
+// PushApply is a push's state change inside its recording transaction; it
+// returns the outcome.
+type PushApply func(*PushTx) (string, error)
+
+// ReceivePush is RecordPush for a push still to be verified: prepare runs
+// on the caller's goroutine (signature, decryption, parsing) while the batch
+// about to commit waits for it, so a flood shares commits. An error from
+// prepare is returned as it is, with nothing stored.
+func (s *Store) ReceivePush(ctx context.Context, prepare func() (NewPush, PushApply, error)) (Push, bool, error) {
+	arrival := s.pushComing()
+	defer arrival.Done()
+	in, apply, err := prepare()
+	if err != nil {
+		return Push{}, false, err
+	}
+	return s.pushes.record(ctx, in, arrival, apply)
 }
 
 // insertPush inserts a push with its outcome unless its dedupe key is

@@ -57,18 +57,8 @@ func (cs campScope) topic() string {
 	return platform.TenantTopic(cs.TenantID)
 }
 
-func (s *Server) campaignsReady() error {
-	if s.Campaigns == nil {
-		return fiber.ErrServiceUnavailable
-	}
-	return nil
-}
-
 // campaignsList lists the scope's campaigns, newest first.
 func (s *Server) campaignsList(c *fiber.Ctx) error {
-	if err := s.campaignsReady(); err != nil {
-		return err
-	}
 	ctx, cs := c.UserContext(), campScopeOf(c)
 	cams, err := s.Store.Campaigns(ctx, cs.TenantID, 100)
 	if err != nil {
@@ -182,9 +172,6 @@ func (s *Server) campaignFormView(ctx context.Context, cs campScope, f views.For
 
 // campaignNew shows the new-campaign form with the default settings.
 func (s *Server) campaignNew(c *fiber.Ctx) error {
-	if err := s.campaignsReady(); err != nil {
-		return err
-	}
 	v, err := s.campaignFormView(c.UserContext(), campScopeOf(c), campaignFormDefaults())
 	if err != nil {
 		return err
@@ -220,9 +207,6 @@ func previewOf(p platform.CampaignPreview) *views.CampaignPreviewView {
 // anything (a POST only because it carries the form); it answers the
 // preview fragment, with the reasons when the input is wrong.
 func (s *Server) campaignPreview(c *fiber.Ctx) error {
-	if err := s.campaignsReady(); err != nil {
-		return err
-	}
 	cs := campScopeOf(c)
 	f, in := s.campaignForm(c, cs)
 	var pv *views.CampaignPreviewView
@@ -253,9 +237,6 @@ func (s *Server) campaignPreview(c *fiber.Ctx) error {
 // campaignCreate stores the campaign awaiting approval and goes to its page;
 // bad input re-renders the form with everything typed.
 func (s *Server) campaignCreate(c *fiber.Ctx) error {
-	if err := s.campaignsReady(); err != nil {
-		return err
-	}
 	cs := campScopeOf(c)
 	f, in := s.campaignForm(c, cs)
 	var err error
@@ -289,9 +270,6 @@ func (s *Server) campaignCreate(c *fiber.Ctx) error {
 // campaign is simply not found.
 func (s *Server) loadCampaign(c *fiber.Ctx) (campScope, int64, error) {
 	cs := campScopeOf(c)
-	if err := s.campaignsReady(); err != nil {
-		return cs, 0, err
-	}
 	id, err := parseID(c, "cid")
 	if err != nil {
 		return cs, 0, err

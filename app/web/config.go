@@ -237,9 +237,6 @@ func (s *Server) appConfigSave(c *fiber.Ctx) error {
 		}
 	}
 	if len(errs) == 0 {
-		if s.Releases == nil {
-			return fiber.ErrServiceUnavailable
-		}
 		_, errs, err = s.Releases.SaveConfigExtra(ctx, actor(c), t.ID, v.App.AppID, tplID, cfg, extraTexts, note)
 		if err != nil {
 			return err

@@ -45,9 +45,6 @@ func (s *Server) itemsView(c *fiber.Ctx) (views.ReleaseItemsView, []wechat.Categ
 	if err != nil {
 		return views.ReleaseItemsView{}, nil, err
 	}
-	if s.Releases == nil {
-		return views.ReleaseItemsView{}, nil, fiber.ErrServiceUnavailable
-	}
 	rel, cats, pages, err := s.Releases.AuditChoices(c.UserContext(), rel.TenantID, rel.ID)
 	v := views.ReleaseItemsView{App: a, Release: rel, Pages: pages, Form: views.NewForm(), Amendable: views.ItemsAmendable(rel.State)}
 	if err != nil {

@@ -154,8 +154,8 @@ func messageOf(c *fiber.Ctx, err error, status int) string {
 // fragment for HTMX requests (which would otherwise show nothing).
 func (s *Server) renderErrors(c *fiber.Ctx) error {
 	err := c.Next()
-	if err == nil || isPushPath(c) {
-		return err // pushes get plain text from the fallback handler
+	if err == nil {
+		return nil
 	}
 	status := statusOf(err)
 	if status >= 500 {

@@ -51,8 +51,22 @@ var publicRoutes = map[string]bool{
 	"POST /wechat/apps/:appid/events": true,
 }
 
-// Routes is the one route table.
-func (s *Server) Routes() []Route {
+// Routes is the one route table: WeChat's pushes, then the browser's pages.
+func (s *Server) Routes() []Route { return append(s.pushRoutes(), s.pageRoutes()...) }
+
+// pushRoutes receive WeChat's pushes: signed and encrypted (the platform
+// verifies them), without cookies, answered in plain text to a server. They
+// are served before the browser middleware (session, user, locale, error
+// pages, CSRF, helmet), which they do not need.
+func (s *Server) pushRoutes() []Route {
+	return []Route{
+		{"POST", "/wechat/component/events", Public, authz.Perm{}, s.wechatComponentEvents},
+		{"POST", "/wechat/apps/:appid/events", Public, authz.Perm{}, s.wechatAppEvents},
+	}
+}
+
+// pageRoutes are everything a browser asks for.
+func (s *Server) pageRoutes() []Route {
 	p := func(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
 	return []Route{
 		{"GET", "/healthz", Public, authz.Perm{}, s.healthz},
@@ -65,8 +79,6 @@ func (s *Server) Routes() []Route {
 		{"POST", "/lang", Public, authz.Perm{}, s.setLang},
 		{"GET", "/invite/:token", Public, authz.Perm{}, s.inviteForm},
 		{"POST", "/invite/:token", Public, authz.Perm{}, s.inviteAccept},
-		{"POST", "/wechat/component/events", Public, authz.Perm{}, s.wechatComponentEvents},
-		{"POST", "/wechat/apps/:appid/events", Public, authz.Perm{}, s.wechatAppEvents},
 
 		{"POST", "/logout", User, PermSelf, s.logout},
 		{"GET", "/switch", User, PermSelf, s.switchTenant},
@@ -161,8 +173,16 @@ func (s *Server) Routes() []Route {
 	}
 }
 
+// routes registers, in order: recovery and request ids for everything; the
+// push routes; the browser middleware; static files and the sandbox; the
+// sessions, users, locales, error pages and CSRF of the pages; the pages.
+// A route registered before a middleware never runs it.
 func (s *Server) routes(app *fiber.App) {
-	s.globalMiddleware(app)
+	s.baseMiddleware(app)
+	for _, r := range s.pushRoutes() {
+		app.Add(r.Method, r.Path, r.Handler)
+	}
+	s.browserMiddleware(app)
 	// Static assets are public and need no session.
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
 	if s.Sandbox != nil {
@@ -171,7 +191,7 @@ func (s *Server) routes(app *fiber.App) {
 		app.Use("/sandbox", adaptor.HTTPHandler(http.StripPrefix("/sandbox", s.Sandbox)))
 	}
 	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, s.csrfMiddleware())
-	for _, r := range s.Routes() {
+	for _, r := range s.pageRoutes() {
 		h := []fiber.Handler{}
 		switch r.Scope {
 		case User:

@@ -30,17 +30,8 @@ type Deps struct {
 	Sandbox http.Handler
 	// Hasher hashes passwords; tests may pass a cheaper one.
 	Hasher *PasswordHasher
-	// Platform is the WeChat protocol layer: push intake, token vault, jobs.
+	// Platform is the service graph (platform.New); required.
 	Platform *platform.Platform
-	// Onboarding is the merchant authorization flow and its live hub.
-	Onboarding *platform.Onboarding
-	// Releases is the release pipeline (config, prepare, commit, audit,
-	// release); it publishes on Onboarding.Hub. Library is the template
-	// library (staff).
-	Releases *platform.Releases
-	Library  *platform.Library
-	// Campaigns ships one template to many apps in waves (staff and tenants).
-	Campaigns *platform.Campaigns
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration
@@ -52,6 +43,13 @@ type Deps struct {
 // Server holds the dependencies every handler uses.
 type Server struct {
 	Deps
+	// The platform's services, named as the handlers use them.
+	Onboarding *platform.Onboarding
+	Releases   *platform.Releases
+	Library    *platform.Library
+	Campaigns  *platform.Campaigns
+	Hub        *platform.Hub
+
 	sessions *scs.SessionManager
 	stop     chan struct{} // closed at shutdown so long-lived streams end
 	avatars  *avatarCache  // fetched head images (avatar.go)
@@ -60,6 +58,9 @@ type Server struct {
 
 // New builds the Fiber app with every route registered.
 func New(d Deps) (*fiber.App, *Server) {
+	if d.Platform == nil {
+		panic("web: Deps.Platform is required")
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -77,7 +78,9 @@ func New(d Deps) (*fiber.App, *Server) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = d.Config.SecureCookies()
 	sm.HashTokenInStore = true // the database holds hashes of session tokens, not the tokens
-	s := &Server{Deps: d, sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries)}
+	p := d.Platform
+	s := &Server{Deps: d, Onboarding: p.Onboarding, Releases: p.Releases, Library: p.Library, Campaigns: p.Campaigns, Hub: p.Hub,
+		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries)}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "minifleet",

@@ -11,9 +11,6 @@ import (
 // sessions loads and commits scs sessions natively: Fiber's net/http adaptor
 // would commit before the handler runs and silently drop writes (STACK.md §2).
 func (s *Server) sessionMiddleware(c *fiber.Ctx) error {
-	if isPushPath(c) {
-		return c.Next() // WeChat's pushes carry no cookies: no session, no user, no locale
-	}
 	sm := s.sessions
 	c.Vary(fiber.HeaderCookie)
 	tok := utils.CopyString(c.Cookies(sm.Cookie.Name)) // fiber strings alias fasthttp buffers

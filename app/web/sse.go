@@ -45,11 +45,8 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
-	if s.Onboarding == nil {
-		return fiber.ErrServiceUnavailable
-	}
 	ctx := c.UserContext() // a plain context; safe to keep after the handler returns
-	hub, stop := s.Onboarding.Hub, s.stop
+	hub, stop := s.Hub, s.stop
 	sub := hub.Subscribe(topic)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer sub.Close()

@@ -56,9 +56,6 @@ func (s *Server) staffTemplates(c *fiber.Ctx) error {
 
 // staffTemplatesSync mirrors WeChat's library and shows the draft box.
 func (s *Server) staffTemplatesSync(c *fiber.Ctx) error {
-	if s.Library == nil {
-		return fiber.ErrServiceUnavailable
-	}
 	drafts, err := s.Library.Sync(c.UserContext())
 	f := views.NewForm()
 	if err != nil && !formError(&f, err) {
@@ -89,9 +86,6 @@ func (s *Server) staffTemplatesSync(c *fiber.Ctx) error {
 
 // staffTemplateAddDraft turns a draft into a template.
 func (s *Server) staffTemplateAddDraft(c *fiber.Ctx) error {
-	if s.Library == nil {
-		return fiber.ErrServiceUnavailable
-	}
 	id, err := strconv.ParseInt(c.FormValue("draft_id"), 10, 64)
 	if err != nil || id < 0 {
 		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
@@ -104,9 +98,6 @@ func (s *Server) staffTemplateAddDraft(c *fiber.Ctx) error {
 
 // staffTemplateDelete deletes a template from WeChat's library.
 func (s *Server) staffTemplateDelete(c *fiber.Ctx) error {
-	if s.Library == nil {
-		return fiber.ErrServiceUnavailable
-	}
 	id, err := parseID(c, "id")
 	if err != nil {
 		return err
@@ -206,9 +197,6 @@ func (s *Server) staffTemplateSchemaSave(c *fiber.Ctx) error {
 			if l = strings.TrimSpace(l); l != "" {
 				pages = append(pages, l)
 			}
-		}
-		if s.Library == nil {
-			return fiber.ErrServiceUnavailable
 		}
 		err = s.Library.SetSchema(c.UserContext(), actor(c), id, raw)
 		if err == nil {

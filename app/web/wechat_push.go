@@ -23,11 +23,9 @@ func (s *Server) wechatAppEvents(c *fiber.Ctx) error {
 // status otherwise. A 500 makes WeChat retry.
 func (s *Server) wechatPush(c *fiber.Ctx, appID string) error {
 	c.Type("txt", "utf-8")
-	if s.Platform == nil {
-		return c.Status(fiber.StatusServiceUnavailable).SendString("not configured")
-	}
 	body := c.Body()
 	if len(body) > platform.MaxPushBody {
+		s.Log.Warn("wechat push too large", "appid", appID, "bytes", len(body), "ip", c.IP())
 		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("too large")
 	}
 	// Only the envelope's signature inputs are read (copied: Fiber's strings
@@ -49,6 +47,7 @@ func (s *Server) wechatPush(c *fiber.Ctx, appID string) error {
 		s.Log.Warn("wechat push malformed", "appid", appID, "err", res.Err, "ip", c.IP())
 		return c.Status(fiber.StatusBadRequest).SendString("bad request")
 	case platform.TooLarge:
+		s.Log.Warn("wechat push too large", "appid", appID, "err", res.Err, "ip", c.IP())
 		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("too large")
 	}
 	s.Log.Error("wechat push not recorded", "appid", appID, "kind", res.Kind, "err", res.Err)
