@@ -42,15 +42,13 @@ func TestCampaignChildEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Jobs.Tick, p.Jobs.Lease, p.Jobs.BaseBackoff = 50*time.Millisecond, 3*time.Second, 200*time.Millisecond
-	rel := platform.NewReleases(p, nil)
+	rel := p.Releases
 	rel.ScanPoll, rel.ResumeEvery, rel.InFlightGrace, rel.AuditPoll = 300*time.Millisecond, 200*time.Millisecond, time.Second, 2*time.Second
-	e := platform.NewCampaigns(p, rel)
+	e := p.Campaigns
 	e.Tick, e.MinGap = 50*time.Millisecond, 10*time.Millisecond
 	e.Policy = model.RetryPolicy{Base: 200 * time.Millisecond, QuotaBase: time.Second, ScanWait: 300 * time.Millisecond,
 		AuditWait: time.Second, Max: 2 * time.Second, MaxAttempts: 5}
-	go p.Run(ctx)
-	go rel.Run(ctx)
-	e.Run(ctx) // until SIGKILL
+	p.Run(ctx) // until SIGKILL
 }
 
 // A process driving a campaign is killed with SIGKILL in the middle of a

@@ -34,7 +34,6 @@ type campRig struct {
 	rel      *platform.Releases
 	lib      *platform.Library
 	camp     *platform.Campaigns
-	hub      *platform.Hub
 	tenants  []int64
 	creator  model.Actor
 	approver model.Actor
@@ -55,7 +54,7 @@ func newCampRigAt(t *testing.T, n int, start time.Time, sb func(*sandbox.Options
 			sb(o)
 		}
 	}})
-	cr := &campRig{rig: r, hub: platform.NewHub()}
+	cr := &campRig{rig: r}
 	ctx := r.ctx
 	for i, name := range []string{"华东连锁", "华南连锁"} {
 		u, tn, err := r.st.Signup(ctx, model.User{Email: fmt.Sprintf("owner%d@example.com", i), Name: "o", PasswordHash: "x"}, name, "127.0.0.1")
@@ -72,8 +71,7 @@ func newCampRigAt(t *testing.T, n int, start time.Time, sb func(*sandbox.Options
 		t.Fatal(err)
 	}
 	cr.approver = model.Actor{UserID: b.ID, Label: b.Email}
-	cr.rel = platform.NewReleases(r.p, cr.hub)
-	cr.lib = platform.NewLibrary(r.p)
+	cr.rel, cr.lib = r.p.Releases, r.p.Library
 	cr.camp = cr.newEngine(r.p)
 	if err := cr.lib.AddDraft(ctx, cr.creator, 1); err != nil {
 		t.Fatal(err)
@@ -105,11 +103,7 @@ func newCampRigAt(t *testing.T, n int, start time.Time, sb func(*sandbox.Options
 
 // newEngine builds the campaign engine of one process with short timers.
 func (cr *campRig) newEngine(p *platform.Platform) *platform.Campaigns {
-	rel := cr.rel
-	if p != cr.p {
-		rel = platform.NewReleases(p, cr.hub)
-	}
-	e := platform.NewCampaigns(p, rel)
+	e := p.Campaigns
 	e.Policy = model.RetryPolicy{Base: 10 * time.Second, QuotaBase: 20 * time.Second, ScanWait: 15 * time.Second,
 		AuditWait: 30 * time.Second, Max: 2 * time.Minute, MaxAttempts: 5}
 	e.QuotaRecheck = time.Minute

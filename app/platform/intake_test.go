@@ -43,7 +43,7 @@ func TestTicketPushRecordedWithTicket(t *testing.T) {
 // state change fails, neither the push nor what the handler wrote stays.
 func TestPushAndStateChangeAreOneTransaction(t *testing.T) {
 	r := newRig(t, rigOpts{})
-	r.p.Intake.On(wechat.KindAuditSuccess, func(ctx context.Context, tx *store.PushTx, p wechat.Push) (string, error) {
+	r.p.Intake.OnAppPush(wechat.KindAuditSuccess, func(ctx context.Context, tx *store.PushTx, p wechat.Push) (string, error) {
 		if _, err := tx.SaveTicket(testAppID, "ticket@@@from-handler", 1); err != nil {
 			return "", err
 		}
@@ -65,7 +65,7 @@ func TestPushAndStateChangeAreOneTransaction(t *testing.T) {
 	}
 
 	// The registered hook applies audit pushes on the per-app URL.
-	r.p.Intake.On(wechat.KindAuditSuccess, func(ctx context.Context, tx *store.PushTx, p wechat.Push) (string, error) {
+	r.p.Intake.OnAppPush(wechat.KindAuditSuccess, func(ctx context.Context, tx *store.PushTx, p wechat.Push) (string, error) {
 		return store.PushApplied, nil
 	})
 	res := r.p.Intake.Receive(r.ctx, body, q, "wx1111111111111111")

@@ -97,11 +97,6 @@ func TestJobsRetryWithBackoffThenGiveUp(t *testing.T) {
 // merchant narrows permissions (new refresh token) and finally revokes.
 func TestAuthorizationPushesEndToEnd(t *testing.T) {
 	r := newRig(t, rigOpts{deliver: true, start: true, ticketInterval: 24 * time.Hour})
-	var hooked []string
-	r.p.Hooks.Unauthorized = func(ctx context.Context, appID string) error {
-		hooked = append(hooked, "unauthorized:"+appID)
-		return nil
-	}
 
 	appID, _, err := r.sb.AuthorizeApp(r.sb.CreatePreAuthCode(), sandbox.AppSpec{Nickname: "Shop"})
 	if err != nil {
@@ -142,7 +137,9 @@ func TestAuthorizationPushesEndToEnd(t *testing.T) {
 		t.Errorf("permission sets = %v", a.PermissionSets)
 	}
 
-	// Revocation: tokens destroyed, row and pushes kept.
+	// Revocation: tokens destroyed, row and pushes kept, live pages told once.
+	sub := r.p.Hub.Subscribe(platform.TopicStaff)
+	defer sub.Close()
 	r.clock.Advance(time.Second)
 	if err := r.sb.Revoke(appID); err != nil {
 		t.Fatal(err)
@@ -156,8 +153,12 @@ func TestAuthorizationPushesEndToEnd(t *testing.T) {
 	if _, err := r.p.Vault.AuthorizerAccessToken(r.ctx, appID); !errors.Is(err, platform.ErrNotAuthorized) {
 		t.Errorf("token of a revoked app: %v", err)
 	}
-	if len(hooked) != 1 {
-		t.Errorf("hooks = %v", hooked)
+	var told []platform.Event
+	for len(sub.C) > 0 {
+		told = append(told, <-sub.C)
+	}
+	if len(told) != 1 || told[0].Name != platform.EventApp || told[0].AppID != appID {
+		t.Errorf("events after the revocation = %+v, want one %q event for %s", told, platform.EventApp, appID)
 	}
 	if n := r.count(`SELECT COUNT(*) FROM wechat_pushes WHERE appid = ?`, appID); n != 3 {
 		t.Errorf("%d pushes kept for the app, want 3", n)

@@ -33,7 +33,6 @@ type relRig struct {
 	*rig
 	rel      *platform.Releases
 	lib      *platform.Library
-	hub      *platform.Hub
 	tenantID int64
 	dev      model.Actor
 	boss     model.Actor
@@ -45,9 +44,8 @@ type relRig struct {
 func newRelRig(t *testing.T, draftID int64) *relRig {
 	t.Helper()
 	r := newRig(t, rigOpts{deliver: true, start: true, ticketInterval: 24 * time.Hour})
-	rr := &relRig{rig: r, hub: platform.NewHub()}
-	rr.rel = platform.NewReleases(r.p, rr.hub)
-	rr.lib = platform.NewLibrary(r.p)
+	rr := &relRig{rig: r}
+	rr.rel, rr.lib = r.p.Releases, r.p.Library
 	ctx := r.ctx
 	u, tn, err := r.st.Signup(ctx, model.User{Email: "dev@example.com", Name: "dev", PasswordHash: "x"}, "Shop Co", "127.0.0.1")
 	if err != nil {
@@ -153,7 +151,7 @@ func (rr *relRig) decide(t *testing.T, d sandbox.AuditDecision) {
 
 func TestReleaseHappyPath(t *testing.T) {
 	rr := newRelRig(t, 1)
-	sub := rr.hub.Subscribe(platform.TenantTopic(rr.tenantID))
+	sub := rr.p.Hub.Subscribe(platform.TenantTopic(rr.tenantID))
 	defer sub.Close()
 
 	rel, err := rr.rel.PrepareRelease(rr.ctx, rr.tenantID, rr.appID, rr.tplID, "1.0.0", "first", rr.dev)
@@ -742,7 +740,7 @@ func TestCrashResume(t *testing.T) {
 func (rr *relRig) resumeInNewProcess(t *testing.T, grace bool) {
 	t.Helper()
 	st2, p2 := rr.open()
-	rel2 := platform.NewReleases(p2, rr.hub)
+	rel2 := p2.Releases
 	if grace {
 		rr.clock.Advance(rel2.InFlightGrace + time.Second)
 	}

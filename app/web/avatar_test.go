@@ -17,7 +17,7 @@ import (
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
-func init() { moreScenarios = append(moreScenarios, avatarScenarios) }
+func TestAvatarScenarios(t *testing.T) { runScenarios(t, avatarScenarios()) }
 
 // avatarScenarios cover the proxy's routes; the fixture's apps have no
 // head_img, so the allowed rows get the letter placeholder.

@@ -17,15 +17,8 @@ type formCase struct {
 	errors map[string]string // field -> message key shown beside it ("" field = form summary)
 }
 
-// moreFormCases are other test files' invalid submissions.
-var moreFormCases []func() []formCase
-
 func formCases() []formCase {
-	var more []formCase
-	for _, f := range moreFormCases {
-		more = append(more, f()...)
-	}
-	return append(more, []formCase{
+	return append(campaignFormCases(), []formCase{
 		{name: "signup empty", who: "anon", url: "/signup", form: []string{"tenant", "", "name", "", "email", "", "password", ""},
 			errors: map[string]string{"tenant": "form.required", "name": "form.required", "email": "form.required", "password": "form.required"}},
 		{name: "signup bad values", who: "anon", url: "/signup", form: []string{"tenant", "Shop <b>&", "name", "Ming 明", "email", "not-an-email", "password", "short"},

@@ -21,7 +21,10 @@ import (
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/wechat"
+	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
 // cheapHasher keeps argon2id but with parameters that cost microseconds, so
@@ -49,11 +52,11 @@ func (c *fixedClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// harnessSetup runs on every new harness (other test files add to it, e.g.
-// the WeChat sandbox behind the onboarding flow).
-var harnessSetup []func(h *harness)
-
-// harness is one portal over a fresh SQLite file in t.TempDir().
+// harness is one portal over a fresh SQLite file in t.TempDir(): the
+// platform built by platform.New against its own WeChat sandbox (a real HTTP
+// server), as serve builds it. Its background loops do not run: tests run
+// due jobs by hand (Jobs.RunDue) after moving the clock, and the sandbox
+// delivers no pushes (tests send them, or call what their jobs would).
 type harness struct {
 	t     *testing.T
 	app   *fiber.App
@@ -62,6 +65,63 @@ type harness struct {
 	az    *authz.Authorizer
 	clock *fixedClock
 	cfg   config.Config
+	sb    *sandbox.Sandbox
+	p     *platform.Platform
+}
+
+// The component of every harness and its sandbox.
+const (
+	wxAppID  = "wxcomponent0001"
+	wxSecret = "secret"
+	wxToken  = "tok"
+	wxAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+// newSandbox starts a WeChat sandbox for the harness's component on a real
+// HTTP server; its pushes go nowhere.
+func newSandbox(t testing.TB) (*sandbox.Sandbox, *httptest.Server) {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{ComponentAppID: wxAppID, ComponentSecret: wxSecret, Token: wxToken,
+		EncodingAESKey: wxAESKey, ComponentEventsURL: "http://127.0.0.1:1/none", PublicBase: "http://sandbox.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return sb, srv
+}
+
+// offlinePlatform builds the platform over st with WeChat unreachable (for
+// benchmarks and processes that never call it).
+func offlinePlatform(t testing.TB, st *store.Store) *platform.Platform {
+	t.Helper()
+	c := wechat.New(wxAppID, wxSecret, nil)
+	c.APIBase, c.MPBase, c.OpenBase = "http://127.0.0.1:1", "http://127.0.0.1:1", "http://127.0.0.1:1"
+	p, err := platform.New(platform.Config{Store: st, Client: c, Token: wxToken, AESKey: wxAESKey,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// newPlatform builds the platform over st against sb's server, with the
+// sandbox's current ticket stored (CreateTime 1: any pushed ticket is newer).
+func newPlatform(t testing.TB, st *store.Store, sb *sandbox.Sandbox, srv *httptest.Server, baseURL string) *platform.Platform {
+	t.Helper()
+	c := wechat.New(wxAppID, wxSecret, nil)
+	c.APIBase, c.MPBase, c.OpenBase, c.HTTP = srv.URL, srv.URL, srv.URL, srv.Client()
+	p, err := platform.New(platform.Config{Store: st, Client: c, Token: wxToken, AESKey: wxAESKey, BaseURL: baseURL, Now: st.Now,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Onboarding.SpentCodeWait = -1 // no push job runs here to spend the code
+	sb.PushTicket()
+	if _, err := st.SaveTicket(context.Background(), wxAppID, sb.Ticket(), 1, st.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func testConfig(t *testing.T) config.Config {
@@ -95,16 +155,19 @@ func newHarness(t *testing.T) *harness {
 		t.Fatalf("i18n.New: %v", err)
 	}
 	cfg := testConfig(t)
+	sb, sbSrv := newSandbox(t)
+	p := newPlatform(t, st, sb, sbSrv, cfg.BaseURL)
 	app, srv := New(Deps{
 		Config: cfg, Store: st, Authz: az, I18n: bundle,
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    clock.Now,
-		Hasher: cheapHasher,
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:      clock.Now,
+		Hasher:   cheapHasher,
+		Platform: p,
+		// Streams in scenario rows send their first fragment and end, so a
+		// request through app.Test returns.
+		SSEMaxLife: time.Nanosecond,
 	})
-	h := &harness{t: t, app: app, srv: srv, st: st, az: az, clock: clock, cfg: cfg}
-	for _, setup := range harnessSetup {
-		setup(h)
-	}
+	h := &harness{t: t, app: app, srv: srv, st: st, az: az, clock: clock, cfg: cfg, sb: sb, p: p}
 	t.Cleanup(func() {
 		srv.Shutdown()
 		_ = app.Shutdown()

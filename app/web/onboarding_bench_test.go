@@ -20,7 +20,6 @@ import (
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
-	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 )
 
@@ -98,7 +97,7 @@ func newBenchPortal(b *testing.B) *benchPortal {
 	}
 	cfg, _ := config.Load(func(string) string { return "" })
 	app, srv := New(Deps{Config: cfg, Store: st, Authz: az, I18n: bundle, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Hasher: cheapHasher,
-		Onboarding: &platform.Onboarding{Store: st, Hub: platform.NewHub()}})
+		Platform: offlinePlatform(b, st)})
 	b.Cleanup(func() { srv.Shutdown(); _ = app.Shutdown(); st.Close() })
 	hash, _ := cheapHasher.Hash(testPassword)
 	u, err := st.CreateUser(ctx, model.SystemActor, model.User{Email: "support@staff.test", Name: "Support", PasswordHash: hash, StaffRole: model.StaffSupport})

@@ -2,91 +2,20 @@ package web
 
 import (
 	"context"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
-	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
-	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
-// Every harness gets the onboarding flow against its own sandbox (a real
-// HTTP server). Pushes are never delivered: tests call the hooks the push
-// jobs would call, in the order they want.
-func init() {
-	harnessSetup = append(harnessSetup, wireOnboarding)
-	fixtureSetup = append(fixtureSetup, onboardingFixture)
-	moreScenarios = append(moreScenarios, onboardingScenarios)
-}
+// sandboxOf is the harness's WeChat sandbox.
+func sandboxOf(h *harness) *sandbox.Sandbox { return h.sb }
 
-var sandboxes sync.Map // *harness → *sandbox.Sandbox
-
-func sandboxOf(h *harness) *sandbox.Sandbox {
-	sb, _ := sandboxes.Load(h)
-	return sb.(*sandbox.Sandbox)
-}
-
-// sbTokens is the smallest TokenSource that works against the sandbox: the
-// component token from its latest ticket, authorizer tokens from the store.
-type sbTokens struct {
-	mu     sync.Mutex
-	c      *wechat.Client
-	sb     *sandbox.Sandbox
-	st     *store.Store
-	cached string
-}
-
-func (t *sbTokens) ComponentAccessToken(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cached == "" {
-		tok, err := t.c.ComponentToken(ctx, t.sb.Ticket())
-		if err != nil {
-			return "", err
-		}
-		t.cached = tok.AccessToken
-	}
-	return t.cached, nil
-}
-
-func (t *sbTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	a, _, err := t.st.AuthorizerSecrets(ctx, appID)
-	return a, err
-}
-func (t *sbTokens) ExpireComponentAccessToken(context.Context, string)          {}
-func (t *sbTokens) ExpireAuthorizerAccessToken(context.Context, string, string) {}
-
-func wireOnboarding(h *harness) {
-	sb, err := sandbox.New(sandbox.Options{ComponentAppID: "wxcomponent0001", ComponentSecret: "secret", Token: "tok",
-		EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", ComponentEventsURL: "http://127.0.0.1:1/none", PublicBase: "http://sandbox.test"})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	h.t.Cleanup(srv.Close)
-	sb.PushTicket()
-	c := wechat.New("wxcomponent0001", "secret", nil)
-	c.APIBase, c.MPBase, c.OpenBase = srv.URL, srv.URL, srv.URL
-	c.Now = h.clock.Now
-	c.Tokens = &sbTokens{c: c, sb: sb, st: h.st}
-	h.srv.Onboarding = &platform.Onboarding{Store: h.st, WeChat: c, Hub: platform.NewHub(), Now: h.clock.Now, BaseURL: h.cfg.BaseURL,
-		SpentCodeWait: -1} // no push job runs here
-	// Exchange retries go to a job queue over the harness's store, which
-	// tests run by hand (RunDue) after moving the clock.
-	jp, _ := wxPlatform(h.t, h.st)
-	h.srv.Onboarding.UseJobs(jp.Jobs)
-	// Streams in scenario rows send their first fragment and end, so a
-	// request through app.Test returns.
-	h.srv.SSEMaxLife = time.Nanosecond
-	sandboxes.Store(h, sb)
-	h.t.Cleanup(func() { sandboxes.Delete(h) })
-}
+func TestOnboardingScenarios(t *testing.T) { runScenarios(t, onboardingScenarios()) }
 
 // addApp puts an authorized Mini Program with details in the store, bound
 // to tenantID (0: unbound).

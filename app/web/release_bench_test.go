@@ -49,9 +49,10 @@ func newReleaseBench(b *testing.B) *releaseBench {
 		b.Fatal(err)
 	}
 	cfg, _ := config.Load(func(string) string { return "" })
-	hub := platform.NewHub()
+	pf := offlinePlatform(b, st)
+	hub := pf.Hub
 	app, srv := New(Deps{Config: cfg, Store: st, Authz: az, I18n: bundle, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Hasher: cheapHasher,
-		Onboarding: &platform.Onboarding{Store: st, Hub: hub}, Releases: &platform.Releases{Store: st, Hub: hub, Now: time.Now}})
+		Platform: pf})
 	hash, _ := cheapHasher.Hash(testPassword)
 	u, tn, err := st.Signup(ctx, model.User{Email: "owner@bench.test", Name: "Owner", PasswordHash: hash}, "Bench 商户", "")
 	if err != nil {

@@ -18,10 +18,7 @@ import (
 // audit's screenshots, and one awaiting approval whose audit items are
 // chosen from the app's real category list (get_category).
 
-func init() {
-	fixtureSetup = append(fixtureSetup, realAppsFixture)
-	moreScenarios = append(moreScenarios, realAppsScenarios)
-}
+func TestRealAppScenarios(t *testing.T) { runScenarios(t, realAppsScenarios()) }
 
 const rejectShots = "sandbox_media_screenshot_1|sandbox_media_screenshot_2"
 

@@ -7,34 +7,12 @@ import (
 	"testing"
 
 	"github.com/minifleet/minifleet/app/model"
-	"github.com/minifleet/minifleet/app/platform"
-	"github.com/minifleet/minifleet/app/wechat"
 )
 
 // Config and release pages: every new route × role, allowed and refused,
 // and tenant isolation by id and appid.
 
-func init() {
-	harnessSetup = append(harnessSetup, wireReleases)
-	fixtureSetup = append(fixtureSetup, releaseFixture)
-	moreScenarios = append(moreScenarios, releaseScenarios)
-}
-
-// wireReleases builds the release pipeline and template library over the
-// onboarding sandbox (no job runner: steps stay queued).
-func wireReleases(h *harness) {
-	sb := sandboxOf(h)
-	o := h.srv.Onboarding
-	c := wechat.New("wxcomponent0001", "secret", nil)
-	c.APIBase, c.MPBase, c.OpenBase = o.WeChat.APIBase, o.WeChat.MPBase, o.WeChat.OpenBase
-	p, err := platform.New(platform.Config{Store: h.st, Client: c, Token: "tok", AESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", Now: h.clock.Now})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	c.Tokens = &sbTokens{c: c, sb: sb, st: h.st}
-	h.srv.Releases, h.srv.Library = platform.NewReleases(p, o.Hub), platform.NewLibrary(p)
-	h.srv.Campaigns = platform.NewCampaigns(p, h.srv.Releases)
-}
+func TestReleaseScenarios(t *testing.T) { runScenarios(t, releaseScenarios()) }
 
 const (
 	relTemplateID = 901

@@ -9,16 +9,12 @@ import (
 	"github.com/minifleet/minifleet/app/model"
 )
 
-// Campaign pages (tenant and staff) and app tags: every route × role,
-// allowed and refused, and tenant isolation by id. This file's name sorts
-// after release_scenarios_test.go, whose fixture (the template with a
-// schema, tenant D's app) it builds on.
+func TestCampaignScenarios(t *testing.T) { runScenarios(t, campaignScenarios()) }
 
-func init() {
-	fixtureSetup = append(fixtureSetup, campaignFixture)
-	moreScenarios = append(moreScenarios, campaignScenarios)
-	moreFormCases = append(moreFormCases, campaignFormCases)
-}
+// Campaign pages (tenant and staff) and app tags: every route × role,
+// allowed and refused, and tenant isolation by id. Its fixture builds on
+// the release fixture (the template with a schema, tenant D's app), which
+// featureFixtures runs before it.
 
 const (
 	campNameA = "甲批量升级 Alpha"

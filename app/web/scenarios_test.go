@@ -61,19 +61,31 @@ func (h *harness) fixture() *fixture {
 	for k, u := range w.users {
 		pairs = append(pairs, "{uid:"+k+"}", itoa(u.ID))
 	}
-	for _, setup := range fixtureSetup {
+	for _, setup := range featureFixtures {
 		pairs = append(pairs, setup(h, w)...)
 	}
 	f.repl = strings.NewReplacer(pairs...)
 	return f
 }
 
-// fixtureSetup adds to the seeded world and returns more placeholder pairs
-// (other test files add to it, e.g. onboarding's apps and attempts).
-var fixtureSetup []func(h *harness, w *world) []string
+// featureFixtures add each feature's data to the seeded world and return
+// its placeholder pairs (onboarding's apps and attempts, releases …).
+var featureFixtures = []func(h *harness, w *world) []string{
+	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture,
+}
 
-// moreScenarios are other test files' rows for the same table.
-var moreScenarios []func() []scenario
+// allScenarios is every feature's rows: the route coverage test reads them
+// all; each feature runs its own in a test function beside it.
+func allScenarios() []scenario {
+	var all []scenario
+	for _, rows := range [][]scenario{
+		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
+		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(),
+	} {
+		all = append(all, rows...)
+	}
+	return all
+}
 
 // tr is the HTML-escaped translation of key in lang, as a page shows it.
 func (h *harness) tr(lang, key string, args ...any) string {
@@ -344,9 +356,6 @@ func scenarios() []scenario {
 		scenario{name: "staff tenants anonymous", method: "GET", url: "/staff/tenants", who: "anon", status: 303, loc: "/login?next=%2Fstaff%2Ftenants"},
 		scenario{name: "staff activity anonymous", method: "GET", url: "/staff/activity.csv", who: "anon", status: 303, loc: "/login?next=%2F"},
 	)
-	for _, more := range moreScenarios {
-		add(more()...)
-	}
 	return sc
 }
 
@@ -431,8 +440,12 @@ func runScenario(t *testing.T, s scenario) {
 	}
 }
 
-func TestScenarios(t *testing.T) {
-	for _, s := range scenarios() {
+// TestScenarios runs the accounts, tenants and staff rows.
+func TestScenarios(t *testing.T) { runScenarios(t, scenarios()) }
+
+// runScenarios runs each row on its own harness, in parallel.
+func runScenarios(t *testing.T, rows []scenario) {
+	for _, s := range rows {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			runScenario(t, s)
@@ -453,7 +466,7 @@ func TestScenariosCoverEveryRoute(t *testing.T) {
 		pats = append(pats, regexp.MustCompile("^"+r.Method+" "+p+"$"))
 		got[r.Method+" "+r.Path] = &cover{}
 	}
-	for _, s := range scenarios() {
+	for _, s := range allScenarios() {
 		path, _, _ := strings.Cut(strings.NewReplacer("{", "", "}", "", ":", "").Replace(s.url), "?")
 		key := s.method + " " + path
 		matched := false

@@ -13,10 +13,9 @@ import (
 
 // Settings pages: the tenant's privacy contact, the platform's server domains.
 
-func init() {
-	fixtureSetup = append(fixtureSetup, itemsFixture)
-	moreScenarios = append(moreScenarios, settingsScenarios, itemsScenarios)
-}
+func TestSettingsScenarios(t *testing.T) { runScenarios(t, settingsScenarios()) }
+
+func TestReleaseItemsScenarios(t *testing.T) { runScenarios(t, itemsScenarios()) }
 
 const appE = "wxappe0000000006"
 

@@ -181,7 +181,6 @@ func serveFiber(b *testing.B, app *fiber.App) string {
 // push URLs and the portal's harness.
 func pushServers(b *testing.B) (intake, bare string, h *harness) {
 	h = newHarness(&testing.T{})
-	h.srv.Platform, _ = wxPlatform(b, h.st)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/wechat/component/events", func(c *fiber.Ctx) error { return c.SendString("success") })
 	return serveFiber(b, h.app) + "/wechat/component/events", serveFiber(b, app) + "/wechat/component/events", h

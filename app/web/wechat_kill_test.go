@@ -51,12 +51,7 @@ func TestPushChildServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := wechat.New(wxAppID, wxSecret, nil)
-	c.APIBase = "http://127.0.0.1:1" // never called: no loops run here
-	p, err := platform.New(platform.Config{Store: st, Client: c, Token: wxToken, AESKey: wxAESKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := offlinePlatform(t, st) // never calls WeChat: no loops run here
 	app, _ := New(Deps{Config: testConfig(t), Store: st, Authz: az, I18n: bundle, Platform: p,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,39 +12,8 @@ import (
 	"testing"
 
 	"github.com/minifleet/minifleet/app/model"
-	"github.com/minifleet/minifleet/app/platform"
-	"github.com/minifleet/minifleet/app/store"
-	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
-	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
-
-const (
-	wxAppID  = "wx0123456789abcdef"
-	wxSecret = "component-secret"
-	wxToken  = "pushtoken"
-	wxAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-)
-
-// wxPlatform builds the platform over st, its client pointed at a sandbox
-// on a real HTTP server.
-func wxPlatform(t testing.TB, st *store.Store) (*platform.Platform, *sandbox.Sandbox) {
-	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{ComponentAppID: wxAppID, ComponentSecret: wxSecret, Token: wxToken, EncodingAESKey: wxAESKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	c := wechat.New(wxAppID, wxSecret, nil)
-	c.APIBase, c.HTTP = srv.URL, srv.Client()
-	p, err := platform.New(platform.Config{Store: st, Client: c, Token: wxToken, AESKey: wxAESKey, Now: st.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, sb
-}
 
 func wxCrypter(t testing.TB) *msgcrypt.Crypter {
 	c, err := msgcrypt.New(wxToken, wxAESKey, wxAppID)
@@ -84,7 +52,6 @@ func (h *harness) wxSend(req *http.Request) (int, string) {
 
 func TestWeChatPushRoutes(t *testing.T) {
 	h := newHarness(t)
-	h.srv.Platform, _ = wxPlatform(t, h.st)
 	c := wxCrypter(t)
 
 	ticket := wxTicketXML("ticket@@@web", 1700000000)
@@ -152,8 +119,7 @@ func TestWeChatPushRoutes(t *testing.T) {
 
 func TestWeChatHealthPage(t *testing.T) {
 	h := newHarness(t)
-	p, sb := wxPlatform(t, h.st)
-	h.srv.Platform = p
+	p, sb := h.p, h.sb
 	c := wxCrypter(t)
 	for i, xml := range []string{wxTicketXML("ticket@@@secret-value", 1700000000), wxTicketXML("ticket@@@second", 1700000600)} {
 		req, _, _ := wxPushRequest(t, c, "/wechat/component/events", msgcrypt.FieldAppID, wxAppID, xml)

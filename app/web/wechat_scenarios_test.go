@@ -5,17 +5,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"testing"
 
 	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
 )
 
-// Every harness gets the WeChat platform (push intake, vault) over its own
-// sandbox, and the route table gets rows for the push routes and the
-// WeChat health page.
-func init() {
-	harnessSetup = append(harnessSetup, func(h *harness) { h.srv.Platform, _ = wxPlatform(h.t, h.st) })
-	moreScenarios = append(moreScenarios, wechatScenarios)
-}
+// The push routes and the WeChat health page, as scenario rows.
+func TestWeChatScenarios(t *testing.T) { runScenarios(t, wechatScenarios()) }
 
 // rawPush seals xml as WeChat would and returns the URL with its signature
 // and the option that puts the envelope in the request body.
