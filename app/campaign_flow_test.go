@@ -26,18 +26,15 @@ func startCampaignRig(t *testing.T, d time.Duration) (*e2eApp, int64, context.Co
 	sandboxReview.Scan, sandboxReview.Audit = 300*time.Millisecond, 700*time.Millisecond
 	t.Cleanup(func() { sandboxReview = saved })
 	a := startE2EApp(t, cheapHasher)
-	a.releases.ScanPoll = 150 * time.Millisecond
-	a.releases.ScanMaxPolls = 400
-	a.campaigns.Tick = 150 * time.Millisecond
-	a.campaigns.MinGap = 20 * time.Millisecond
+	a.platform.Releases.ScanPoll = 150 * time.Millisecond
+	a.platform.Releases.ScanMaxPolls = 400
+	a.platform.Campaigns.Tick = 150 * time.Millisecond
+	a.platform.Campaigns.MinGap = 20 * time.Millisecond
 	lctx, stopLoops := context.WithCancel(context.Background())
 	var loops sync.WaitGroup
-	loops.Add(5)
+	loops.Add(2)
 	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
 	go func() { defer loops.Done(); a.platform.Run(lctx) }()
-	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
-	go func() { defer loops.Done(); a.releases.Run(lctx) }()
-	go func() { defer loops.Done(); a.campaigns.Run(lctx); a.campaigns.Wait(context.Background()) }()
 	t.Cleanup(func() { stopLoops(); loops.Wait() })
 
 	budget, stop := context.WithTimeout(context.Background(), d)
@@ -68,7 +65,7 @@ func startCampaignRig(t *testing.T, d time.Duration) (*e2eApp, int64, context.Co
 		if t.Failed() {
 			cs, _ := a.store.Campaigns(context.Background(), 0, 5)
 			for _, c := range cs {
-				p, _ := a.campaigns.Progress(context.Background(), 0, c.ID)
+				p, _ := a.platform.Campaigns.Progress(context.Background(), 0, c.ID)
 				t.Logf("campaign %d %s wave %d counts %v", c.ID, c.State, c.Wave, p.Counts)
 				for _, x := range p.Apps {
 					t.Logf("  %s %s rel %s errcode %d %s", x.AppID, x.Phase(), x.RelState, x.Errcode, x.Reason)

@@ -35,10 +35,9 @@ func TestE2EOnboarding(t *testing.T) {
 	a.platform.Client.MPBase, a.platform.Client.OpenBase = wx.URL, wx.URL
 	lctx, stopLoops := context.WithCancel(context.Background())
 	var loops sync.WaitGroup
-	loops.Add(3)
+	loops.Add(2)
 	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
 	go func() { defer loops.Done(); a.platform.Run(lctx) }()
-	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
 	t.Cleanup(func() { stopLoops(); loops.Wait() })
 
 	budget, stop := context.WithTimeout(context.Background(), 90*time.Second)

@@ -34,7 +34,7 @@ func TestE2EReleaseShip(t *testing.T) {
 		t.Fatal(err)
 	}
 	bossActor := model.Actor{UserID: appr.ID, Label: appr.Email}
-	att, err := a.onboarding.Start(ctx, devActor, tn.ID, "")
+	att, err := a.platform.Onboarding.Start(ctx, devActor, tn.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,13 +42,13 @@ func TestE2EReleaseShip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.onboarding.Callback(ctx, devActor, tn.ID, att.ID, code); err != nil {
+	if _, err := a.platform.Onboarding.Callback(ctx, devActor, tn.ID, att.ID, code); err != nil {
 		t.Fatal(err)
 	}
 	if err := seedDemoTemplate(ctx, a.app); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.releases.SaveContact(ctx, devActor, tn.ID, store.TenantContact{Name: "王", Email: "dev@ship.example"}); err != nil {
+	if err := a.platform.Releases.SaveContact(ctx, devActor, tn.ID, store.TenantContact{Name: "王", Email: "dev@ship.example"}); err != nil {
 		t.Fatal(err)
 	}
 	tpls, err := a.store.ListTemplates(ctx, false)
@@ -56,7 +56,7 @@ func TestE2EReleaseShip(t *testing.T) {
 		t.Fatalf("templates: %v %v", tpls, err)
 	}
 	tplID := tpls[0].TemplateID
-	if _, fe, err := a.releases.SaveConfig(ctx, devActor, tn.ID, appID, tplID, map[string]any{"shopName": "灰度面馆", "theme": "light"}, ""); err != nil || len(fe) > 0 {
+	if _, fe, err := a.platform.Releases.SaveConfig(ctx, devActor, tn.ID, appID, tplID, map[string]any{"shopName": "灰度面馆", "theme": "light"}, ""); err != nil || len(fe) > 0 {
 		t.Fatalf("config: %v %v", fe, err)
 	}
 	t.Cleanup(func() {
@@ -90,11 +90,11 @@ func TestE2EReleaseShip(t *testing.T) {
 	// sandbox's 20 s privacy scan, preflight) runs in the background.
 	toApproval := func(version string) model.Release {
 		t.Helper()
-		r, err := a.releases.PrepareRelease(ctx, tn.ID, appID, tplID, version, "版本 "+version, devActor)
+		r, err := a.platform.Releases.PrepareRelease(ctx, tn.ID, appID, tplID, version, "版本 "+version, devActor)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.releases.Commit(ctx, tn.ID, r.ID, devActor, r.Seq); err != nil {
+		if _, err := a.platform.Releases.Commit(ctx, tn.ID, r.ID, devActor, r.Seq); err != nil {
 			t.Fatal(err)
 		}
 		return waitState(r.ID, model.RelAwaitingApproval)
@@ -102,7 +102,7 @@ func TestE2EReleaseShip(t *testing.T) {
 
 	// Version 1.0.0 goes live without the browser: gray needs a live version.
 	r1 := toApproval("1.0.0")
-	if _, err := a.releases.Approve(ctx, tn.ID, r1.ID, bossActor, r1.PayloadHash); err != nil {
+	if _, err := a.platform.Releases.Approve(ctx, tn.ID, r1.ID, bossActor, r1.PayloadHash); err != nil {
 		t.Fatal(err)
 	}
 	waitState(r1.ID, model.RelAuditing)
@@ -110,7 +110,7 @@ func TestE2EReleaseShip(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(r1.ID, model.RelApproved)
-	if _, err := a.releases.Release(ctx, tn.ID, r1.ID, bossActor); err != nil {
+	if _, err := a.platform.Releases.Release(ctx, tn.ID, r1.ID, bossActor); err != nil {
 		t.Fatal(err)
 	}
 	waitState(r1.ID, model.RelReleased)
@@ -175,7 +175,7 @@ func TestE2EReleaseShip(t *testing.T) {
 	boss.wantText(`[data-testid=release] h2`, "10%")
 	boss.shot("ship-2-gray-375-en")
 	noOverflow("release page in gray")
-	plan, err := a.releases.WeChat.GrayReleasePlan(ctx, appID)
+	plan, err := a.platform.Releases.WeChat.GrayReleasePlan(ctx, appID)
 	if err != nil || plan.Status != 1 || plan.GrayPercentage != 10 {
 		t.Fatalf("the sandbox's gray plan: %+v %v, want running at 10 %%", plan, err)
 	}
@@ -184,7 +184,7 @@ func TestE2EReleaseShip(t *testing.T) {
 	confirmYes()
 	boss.nav("revert the gray release", chromedp.Click(css(`[data-testid=action-gray_revert]`)),
 		chromedp.WaitVisible(css(`[data-testid=release][data-state=approved]`)))
-	if plan, err := a.releases.WeChat.GrayReleasePlan(ctx, appID); err != nil || plan.Status != 4 {
+	if plan, err := a.platform.Releases.WeChat.GrayReleasePlan(ctx, appID); err != nil || plan.Status != 4 {
 		t.Fatalf("the sandbox's gray plan after the revert: %+v %v, want deleted (4)", plan, err)
 	}
 
@@ -194,7 +194,7 @@ func TestE2EReleaseShip(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-testid=release][data-state=released]`)))
 	boss.shot("ship-3-released-375-en")
 	noOverflow("release page, released")
-	h, err := a.releases.WeChat.ReleaseHistory(ctx, appID)
+	h, err := a.platform.Releases.WeChat.ReleaseHistory(ctx, appID)
 	if err != nil || len(h) != 1 || h[0].UserVersion != "1.0.0" {
 		t.Fatalf("the sandbox's history after two releases: %+v %v, want [1.0.0]", h, err)
 	}
@@ -204,7 +204,7 @@ func TestE2EReleaseShip(t *testing.T) {
 	boss.nav("roll back", chromedp.Click(css(`[data-testid=action-rollback]`)),
 		chromedp.WaitVisible(css(`[data-testid=release][data-state=rolled_back]`)))
 	boss.shot("ship-4-rolled-back-375-en")
-	if h, err := a.releases.WeChat.ReleaseHistory(ctx, appID); err != nil || len(h) != 0 {
+	if h, err := a.platform.Releases.WeChat.ReleaseHistory(ctx, appID); err != nil || len(h) != 0 {
 		t.Fatalf("the sandbox's history after the rollback: %+v %v, want empty (1.0.0 live)", h, err)
 	}
 	if rs, err := a.store.TenantAppReleases(ctx, tn.ID); err != nil || rs[appID].LiveVersion != "1.0.0" {

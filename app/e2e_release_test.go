@@ -33,7 +33,7 @@ func TestE2ERelease(t *testing.T) {
 	// The cast: a developer (owner) and an approver of one tenant, with an
 	// authorized app, the demo template (schema) and a contact.
 	_, tn, _, devActor := releaseCast(t, a, "dev@shop.example", "开发 Dev", "老王面馆", "boss@shop.example", "审批 Boss")
-	att, err := a.onboarding.Start(ctx, devActor, tn.ID, "")
+	att, err := a.platform.Onboarding.Start(ctx, devActor, tn.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,13 +41,13 @@ func TestE2ERelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.onboarding.Callback(ctx, devActor, tn.ID, att.ID, code); err != nil {
+	if _, err := a.platform.Onboarding.Callback(ctx, devActor, tn.ID, att.ID, code); err != nil {
 		t.Fatal(err)
 	}
 	if err := seedDemoTemplate(ctx, a.app); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.releases.SaveContact(ctx, devActor, tn.ID, store.TenantContact{Name: "王", Email: "dev@shop.example", NoticeMethod: "弹窗"}); err != nil {
+	if err := a.platform.Releases.SaveContact(ctx, devActor, tn.ID, store.TenantContact{Name: "王", Email: "dev@shop.example", NoticeMethod: "弹窗"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -237,15 +237,13 @@ func TestE2ERelease(t *testing.T) {
 func startReleaseRig(t *testing.T, d time.Duration) (*e2eApp, context.Context, context.Context) {
 	t.Helper()
 	a := startE2EApp(t, cheapHasher)
-	a.releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often, and long enough
-	a.releases.ScanMaxPolls = 400
+	a.platform.Releases.ScanPoll = 500 * time.Millisecond // the sandbox scans for 20 s; poll often, and long enough
+	a.platform.Releases.ScanMaxPolls = 400
 	lctx, stopLoops := context.WithCancel(context.Background())
 	var loops sync.WaitGroup
-	loops.Add(4)
+	loops.Add(2)
 	go func() { defer loops.Done(); a.sandbox.run(lctx, a.log) }()
 	go func() { defer loops.Done(); a.platform.Run(lctx) }()
-	go func() { defer loops.Done(); a.onboarding.Run(lctx, a.platform.Holder()) }()
-	go func() { defer loops.Done(); a.releases.Run(lctx) }()
 	t.Cleanup(func() { stopLoops(); loops.Wait() })
 
 	budget, stop := context.WithTimeout(context.Background(), d)
