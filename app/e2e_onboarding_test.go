@@ -55,22 +55,8 @@ func TestE2EOnboarding(t *testing.T) {
 		}
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
-		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatal(err)
-	}
-	tctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancelTab)
-	m := &tab{t: t, ctx: tctx, base: a.base, name: "merchant"}
+	br := startBrowser(t, budget, a.base, 1280, 800, "zh-CN")
+	m := br.tab("merchant")
 
 	// On a phone, inside WeChat.
 	const wechatUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322d) NetType/WIFI Language/zh_CN"
@@ -98,7 +84,7 @@ func TestE2EOnboarding(t *testing.T) {
 	if !m.before("[data-testid=mobile-option]", "[data-testid=qr-option]") {
 		t.Fatal("inside WeChat the quick-auth button must come before the QR code")
 	}
-	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`/\d+:\d\d$/.test(document.querySelector("[data-testid=countdown]").textContent)`)); err != nil {
+	if _, err := chromedp.Run(m.ctx, chromedp.Poll[bool](`/\d+:\d\d$/.test(document.querySelector("[data-testid=countdown]").textContent)`)); err != nil {
 		m.fail(err, "the countdown ticks")
 	}
 	m.noHorizontalScroll()
@@ -127,7 +113,7 @@ func TestE2EOnboarding(t *testing.T) {
 	}
 	m.do("QR code", chromedp.WaitVisible(css("svg[data-testid=qr]")))
 	m.shot("onb-04-authorize-desktop")
-	pcURL, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=pc-link]").href`))
+	pcURL, err := chromedp.Run(m.ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=pc-link]").href`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,10 +146,10 @@ func TestE2EOnboarding(t *testing.T) {
 	if err := a.sandbox.sb.Revoke(appID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`(document.querySelector("#app-live [data-testid=app-status]") || {}).textContent.includes("已取消授权")`)); err != nil {
+	if _, err := chromedp.Run(m.ctx, chromedp.Poll[bool](`(document.querySelector("#app-live [data-testid=app-status]") || {}).textContent.includes("已取消授权")`)); err != nil {
 		m.fail(err, "wait for the unauthorized badge")
 	}
-	same, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`window.__sameDocument === true`))
+	same, err := chromedp.Run(m.ctx, chromedp.Evaluate[bool](`window.__sameDocument === true`))
 	if err != nil || !same {
 		t.Fatalf("the page reloaded instead of updating in place (%v)", err)
 	}

@@ -119,19 +119,8 @@ func TestE2EReleaseShip(t *testing.T) {
 	tid := strconv.FormatInt(tn.ID, 10)
 	relPath := "/t/" + tid + "/apps/" + appID + "/releases/" + strconv.FormatInt(r2.ID, 10)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(375, 812),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatal(err)
-	}
-	boss := &tab{t: t, ctx: bctx, base: a.base, name: "approver"}
+	br := startBrowser(t, budget, a.base, 375, 812, "")
+	boss := &tab{t: t, ctx: br.ctx, base: a.base, name: "approver"}
 	boss.do("a phone-sized screen", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
 	boss.open("/login", 200)
 	boss.nav("log in",

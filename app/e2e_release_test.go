@@ -67,24 +67,8 @@ func TestE2ERelease(t *testing.T) {
 	tid := strconv.FormatInt(tn.ID, 10)
 	appPath := "/t/" + tid + "/apps/" + appID
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatal(err)
-	}
-	newTab := func(name string) *tab {
-		c, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-		t.Cleanup(cancel)
-		return &tab{t: t, ctx: c, base: a.base, name: name}
-	}
+	br := startBrowser(t, budget, a.base, 1280, 900, "zh-CN")
+	newTab := br.tab
 	login := func(b *tab, email string) {
 		b.open("/login", 200)
 		b.nav("log in "+email,

@@ -274,34 +274,11 @@ func TestE2E(t *testing.T) {
 
 	// One browser, the whole test at most a minute; each person gets a
 	// browser context of their own, so cookies are separate.
-	userData := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(userData),
-		chromedp.WindowSize(1280, 800),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
-	)
 	budget, stop := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(stop)
-	actx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatal(err)
-	}
+	br := startBrowser(t, budget, a.base, 1280, 800, "zh-CN")
 	newTab := func(name string) *tab {
-		tctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-		t.Cleanup(cancel)
-		b := &tab{t: t, ctx: tctx, base: a.base, name: name}
+		b := br.tab(name)
 		b.do("viewport", chromedp.EmulateViewport(1280, 800))
 		return b
 	}
@@ -492,4 +469,42 @@ func TestE2E(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// headless is one headless Debian chromium for a test, stopped with it.
+type headless struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+}
+
+// startBrowser starts chromium with a w×h window and, unless lang is "",
+// that UI and Accept-Language, until budget ends.
+func startBrowser(t *testing.T, budget context.Context, base string, w, h int, lang string) *headless {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		// This machine's network is closed: no background connections.
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h),
+	)
+	if lang != "" {
+		opts = append(opts, chromedp.Flag("lang", lang), chromedp.Flag("accept-lang", lang+","+strings.SplitN(lang, "-", 2)[0]))
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatal(err)
+	}
+	return &headless{t: t, ctx: bctx, base: base}
+}
+
+// tab opens a browser context of its own: its own cookies, one person.
+func (b *headless) tab(name string) *tab {
+	c, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	return &tab{t: b.t, ctx: c, base: b.base, name: name}
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,36 +14,6 @@ import (
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
-
-// testTokens is a minimal TokenSource for these tests: the component token
-// from the sandbox's latest ticket, authorizer tokens from the store.
-type testTokens struct {
-	mu     sync.Mutex
-	c      *wechat.Client
-	sb     *sandbox.Sandbox
-	st     *store.Store
-	cached string
-}
-
-func (t *testTokens) ComponentAccessToken(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cached == "" {
-		tok, err := t.c.ComponentToken(ctx, t.sb.Ticket())
-		if err != nil {
-			return "", err
-		}
-		t.cached = tok.AccessToken
-	}
-	return t.cached, nil
-}
-
-func (t *testTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	a, _, err := t.st.AuthorizerSecrets(ctx, appID)
-	return a, err
-}
-func (t *testTokens) ExpireComponentAccessToken(context.Context, string)          {}
-func (t *testTokens) ExpireAuthorizerAccessToken(context.Context, string, string) {}
 
 type rig struct {
 	st  *store.Store
@@ -65,7 +34,7 @@ func newRig(t *testing.T) *rig {
 	}
 	t.Cleanup(func() { st.Close() })
 	// Pushes are never delivered (the sandbox is not started): the tests
-	// call the hooks the intake would.
+	// call what the intake's jobs would.
 	sb, err := sandbox.New(sandbox.Options{ComponentAppID: "wxcomponent0001", ComponentSecret: "secret", Token: "tok", EncodingAESKey: testKey,
 		ComponentEventsURL: "http://127.0.0.1:1/none", PublicBase: "http://sandbox.test"})
 	if err != nil {
@@ -76,10 +45,14 @@ func newRig(t *testing.T) *rig {
 	sb.PushTicket()
 	c := wechat.New("wxcomponent0001", "secret", nil)
 	c.APIBase, c.MPBase, c.OpenBase = srv.URL, srv.URL, srv.URL
-	c.Tokens = &testTokens{c: c, sb: sb, st: st}
-	hub := NewHub()
-	o := &Onboarding{Store: st, WeChat: c, Hub: hub, BaseURL: "http://portal.test"}
-	return &rig{st: st, sb: sb, o: o, hub: hub, ctx: ctx}
+	p, err := New(Config{Store: st, Client: c, Token: "tok", AESKey: testKey, BaseURL: "http://portal.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SaveTicket(ctx, "wxcomponent0001", sb.Ticket(), 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return &rig{st: st, sb: sb, o: p.Onboarding, hub: p.Hub, ctx: ctx}
 }
 
 func (r *rig) tenant(t *testing.T, name string) (int64, model.Actor) {
