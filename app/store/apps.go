@@ -41,13 +41,9 @@ func scanApp(row interface{ Scan(...any) error }) (model.App, error) {
 	return a, nil
 }
 
-// queryApps runs a query of appCols, prepared once (readStmt).
+// queryApps reads a query of appCols.
 func (s *Store) queryApps(ctx context.Context, q string, args ...any) ([]model.App, error) {
-	st, err := s.readStmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +67,9 @@ type rowWithTotal struct {
 
 func (r rowWithTotal) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.total)...) }
 
-// queryAppsTotal is queryApps for a query whose last column is a total,
-// prepared once (readStmt).
+// queryAppsTotal is queryApps for a query whose last column is a total.
 func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args ...any) ([]model.App, error) {
-	st, err := s.readStmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -483,14 +474,10 @@ func (s *Store) AssignApp(ctx context.Context, actor model.Actor, appID string, 
 
 // Conflicts lists unresolved conflicts, oldest first.
 func (s *Store) Conflicts(ctx context.Context) ([]model.AppConflict, error) {
-	st, err := s.readStmt(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
+	rows, err := s.read(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
 		COALESCE(c.attempt_id, 0), c.created_at
 		FROM app_conflicts c JOIN tenants o ON o.id = c.owner_tenant_id JOIN tenants cl ON cl.id = c.claimant_tenant_id
 		LEFT JOIN authorizers a ON a.appid = c.appid WHERE c.resolved_at IS NULL ORDER BY c.id`)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -558,7 +545,7 @@ type AuthorizerListing struct {
 
 // AuthorizerListings returns every authorizer we hold, by appid.
 func (s *Store) AuthorizerListings(ctx context.Context) (map[string]AuthorizerListing, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT appid, COALESCE(tenant_id, 0), status, refresh_token != '' FROM authorizers`)
+	rows, err := s.read(ctx, `SELECT appid, COALESCE(tenant_id, 0), status, refresh_token != '' FROM authorizers`)
 	if err != nil {
 		return nil, err
 	}
