@@ -442,9 +442,9 @@ func (s *Store) CampaignCandidates(ctx context.Context, f CandidateFilter) ([]Ca
 	}
 	switch f.Status {
 	case string(model.AppAuthorized):
-		where = append(where, "a.status = 'authorized' AND a.reauth_reason = '' AND a.token_state != 'needs_reauth'")
+		where = append(where, condAuthorizedOK)
 	case string(model.AppNeedsReauth):
-		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')")
+		where = append(where, condNeedsReauth)
 	case string(model.AppUnauthorized):
 		where = append(where, "a.status = 'unauthorized'")
 	}
