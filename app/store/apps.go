@@ -414,7 +414,8 @@ func (s *Store) SaveAppDetails(ctx context.Context, appID string, d AppDetails) 
 	return err
 }
 
-// PermissionSetsOf returns the permission sets recorded for appID (nil if unknown).
+// PermissionSetsOf returns the permission sets recorded for appID (nil if
+// unknown). It reads on the writer, after any write in flight.
 func (s *Store) PermissionSetsOf(ctx context.Context, appID string) ([]int, error) {
 	var js string
 	err := s.W.QueryRowContext(ctx, `SELECT func_info FROM authorizers WHERE appid = ?`, appID).Scan(&js)
@@ -679,7 +680,9 @@ func (s *Store) SwapLoggedSets(ctx context.Context, appID string, sets []int) (p
 	return prev, err
 }
 
-// TenantOfApp returns the tenant an app is bound to (0 if none).
+// TenantOfApp returns the tenant an app is bound to (0 if none). It reads
+// on the writer, after any write in flight (a bind by the redirect racing
+// the push).
 func (s *Store) TenantOfApp(ctx context.Context, appID string) (int64, error) {
 	var t sql.NullInt64
 	err := s.W.QueryRowContext(ctx, `SELECT tenant_id FROM authorizers WHERE appid = ?`, appID).Scan(&t)

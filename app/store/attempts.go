@@ -83,7 +83,8 @@ func (s *Store) Attempt(ctx context.Context, tenantID, id int64) (model.AuthAtte
 }
 
 // AttemptByPreAuthCode finds the attempt a push's PreAuthCode belongs to
-// (any tenant: the push proves nothing about who is asking).
+// (any tenant: the push proves nothing about who is asking). It reads on
+// the writer, after any write in flight (the redirect completing it).
 func (s *Store) AttemptByPreAuthCode(ctx context.Context, preAuthCode string) (model.AuthAttempt, error) {
 	if preAuthCode == "" {
 		return model.AuthAttempt{}, model.NotFound("attempt")

@@ -5,19 +5,21 @@
 //
 // SQL runs one of two ways (statements.go):
 //
-//   - Hot statements: the few statements of push intake and release
+//   - Hot statements. The few statements of push intake and release
 //     transitions are named fields of hotStmts, prepared on the writer at
-//     Open and run in a transaction with tx.StmtContext(ctx, s.hot.X). A new hot
-//     path adds a field there, never a lookup by SQL text.
-//   - Plain SQL, everything else. A read outside a write transaction goes
-//     through s.read or s.readRow, on the reader pool, whose statements are
-//     prepared once per SQL text (so a read's SQL is built from fixed
-//     fragments, never from values). A write runs in s.tx (tx.ExecContext),
-//     or as one statement on s.W; a read that decides a write runs in its
-//     transaction.
+//     Open and run in a transaction with tx.StmtContext(ctx, s.hot.X). A
+//     new hot path adds a field there, never a lookup by SQL text.
+//   - Plain SQL, everything else. A read goes through s.read or s.readRow
+//     on the reader pool, which prepare each SQL text once and keep it (a
+//     read's SQL is built from fixed fragments, values go in as
+//     arguments). A write runs in s.tx with tx.ExecContext, or as one
+//     statement on s.W. Two kinds of read do not use the readers: a read
+//     that decides a write runs in the write's transaction, and the three
+//     reads that must come after any write in flight (TenantOfApp,
+//     PermissionSetsOf, AttemptByPreAuthCode) run on s.W.
 //
-// A write that rides in a release transition is a TxOp (releases.go); a
-// one-off write of the same kind runs the op alone with ApplyOps, so each
+// A write that rides in a release transition is a TxOp (releases.go); the
+// same write outside a transition runs its op alone with ApplyOps, so each
 // write has one form.
 package store
 
