@@ -521,7 +521,7 @@ func (r *Releases) reconcileSubmit(ctx context.Context, rel model.Release) (mode
 	if st.AuditID == 0 || st.UserVersion != rel.UserVersion || st.SubmitAuditTime < rel.ApprovedAt.Unix() {
 		return rel, false, nil
 	}
-	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "submit", rel.Seq, "ok"); err != nil {
+	if err := r.Store.ApplyOps(ctx, r.Store.FinishCallOp(rel.ID, "submit", rel.Seq, "ok")); err != nil {
 		return rel, false, err
 	}
 	c := systemCause("reconciled with get_latest_auditstatus")
@@ -545,7 +545,7 @@ func (r *Releases) stepRelease(ctx context.Context, rel model.Release) (model.Re
 	code := wechatCode(err)
 	switch {
 	case err == nil || code == 85052:
-		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "release", rel.Seq, "ok"); err != nil {
+		if err := r.Store.ApplyOps(ctx, r.Store.FinishCallOp(rel.ID, "release", rel.Seq, "ok")); err != nil {
 			return rel, err
 		}
 		n, _, err := r.moved(ctx, rel, model.EvReleaseOK, systemCause("wxa/release"))
@@ -553,7 +553,7 @@ func (r *Releases) stepRelease(ctx context.Context, rel model.Release) (model.Re
 	case transient(err):
 		return rel, r.retryLater(ctx, rel, err)
 	}
-	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "release", rel.Seq, errOutcome(code)); err != nil {
+	if err := r.Store.ApplyOps(ctx, r.Store.FinishCallOp(rel.ID, "release", rel.Seq, errOutcome(code))); err != nil {
 		return rel, err
 	}
 	return r.failWith(ctx, rel, model.EvReleaseFail, code, err.Error())
@@ -584,7 +584,7 @@ func (r *Releases) stepRollback(ctx context.Context, rel model.Release) (model.R
 	code := wechatCode(err)
 	switch {
 	case err == nil:
-		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "rollback", rel.Seq, "ok"); err != nil {
+		if err := r.Store.ApplyOps(ctx, r.Store.FinishCallOp(rel.ID, "rollback", rel.Seq, "ok")); err != nil {
 			return rel, err
 		}
 		n, _, err := r.moved(ctx, rel, model.EvRollbackOK, systemCause("revertcoderelease to app_version "+strconv.FormatInt(target, 10)))
@@ -592,7 +592,7 @@ func (r *Releases) stepRollback(ctx context.Context, rel model.Release) (model.R
 	case transient(err):
 		return rel, r.retryLater(ctx, rel, err)
 	}
-	if err := r.Store.FinishReleaseCall(ctx, rel.ID, "rollback", rel.Seq, errOutcome(code)); err != nil {
+	if err := r.Store.ApplyOps(ctx, r.Store.FinishCallOp(rel.ID, "rollback", rel.Seq, errOutcome(code))); err != nil {
 		return rel, err
 	}
 	return r.failWith(ctx, rel, model.EvRollbackFail, code, err.Error())
@@ -621,7 +621,7 @@ func (r *Releases) reconcileRollback(ctx context.Context, rel model.Release) (mo
 		return rel, err
 	}
 	if target != 0 && !slices.ContainsFunc(h, func(v wechat.HistoryVersion) bool { return v.AppVersion == target }) {
-		if err := r.Store.FinishReleaseCall(ctx, rel.ID, "rollback", rel.Seq, "ok"); err != nil {
+		if err := r.Store.ApplyOps(ctx, r.Store.FinishCallOp(rel.ID, "rollback", rel.Seq, "ok")); err != nil {
 			return rel, err
 		}
 		n, _, err := r.moved(ctx, rel, model.EvRollbackOK, systemCause("reconciled with the release history"))

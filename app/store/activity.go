@@ -36,13 +36,8 @@ const insertActivitySQL = `INSERT INTO activity (at, tenant_id, actor_id, actor,
 
 // logTx appends one row inside the transaction that makes the change.
 func (s *Store) logTx(ctx context.Context, tx *sql.Tx, a model.Actor, tenantID int64, action, object, detail string) error {
-	_, err := s.execTx(ctx, tx, insertActivitySQL, s.now(), nullID(tenantID), nullID(a.UserID), a.Label, action, object, detail, a.IP)
+	_, err := tx.StmtContext(ctx, s.hot.insertActivity).ExecContext(ctx, s.now(), nullID(tenantID), nullID(a.UserID), a.Label, action, object, detail, a.IP)
 	return err
-}
-
-// LogTx lets other packages append activity inside their own store transactions.
-func (s *Store) LogTx(ctx context.Context, tx *sql.Tx, a model.Actor, tenantID int64, action, object, detail string) error {
-	return s.logTx(ctx, tx, a, tenantID, action, object, detail)
 }
 
 func nullID(id int64) any {
@@ -96,7 +91,7 @@ func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]model.Act
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

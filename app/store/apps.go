@@ -41,13 +41,9 @@ func scanApp(row interface{ Scan(...any) error }) (model.App, error) {
 	return a, nil
 }
 
-// queryApps runs a query of appCols, prepared once (readStmt).
+// queryApps reads a query of appCols.
 func (s *Store) queryApps(ctx context.Context, q string, args ...any) ([]model.App, error) {
-	st, err := s.readStmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +67,9 @@ type rowWithTotal struct {
 
 func (r rowWithTotal) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.total)...) }
 
-// queryAppsTotal is queryApps for a query whose last column is a total,
-// prepared once (readStmt).
+// queryAppsTotal is queryApps for a query whose last column is a total.
 func (s *Store) queryAppsTotal(ctx context.Context, q string, total *int, args ...any) ([]model.App, error) {
-	st, err := s.readStmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +128,21 @@ type AppPage struct {
 // (paging on counts further: the cap moves with the page).
 const AppCountCap = 200
 
-// The needs-reauth and problems filters, word for word the WHERE clauses of
-// their partial indexes (migration 00010): SQLite uses a partial index only
-// when the query repeats its condition, and INDEXED BY fails loudly if not.
+// "Needs re-authorization", defined once: an authorized app whose details
+// say it cannot be managed (reauth_reason) or whose refresh token was lost
+// (token_state needs_reauth). condNeedsReauth and condProblems are word for
+// word the WHERE clauses of migration 00010's partial indexes, which the
+// list names with INDEXED BY: SQLite uses a partial index only when the
+// query repeats its condition, and INDEXED BY fails loudly if it does not.
+// model.App.DisplayStatus is the same predicate in Go. The test
+// TestNeedsReauthDefinedOnce holds the three together.
 const (
-	condNeedsReauth = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')`
-	condProblems    = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))`
+	condAuthorizedApp = `a.status = 'authorized'`
+	reauthNeeded      = `(a.reauth_reason != '' OR a.token_state = 'needs_reauth')`
+	condNeedsReauth   = condAuthorizedApp + ` AND ` + reauthNeeded
+	condAuthorizedOK  = condAuthorizedApp + ` AND NOT ` + reauthNeeded
+	// Any problem: needs re-authorization, or its tokens fail.
+	condProblems = `a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state IN ('needs_reauth', 'failing'))`
 )
 
 // A trigram search matching more apps than this walks the list's order
@@ -150,99 +150,127 @@ const (
 // their search keys (authorizers_search) and sorted.
 const appSearchWalkFrom = 200
 
+// appListOrder is the staff list's order, newest change first: the order of
+// the authorizers_updated_search index walked backwards, so no sort (the
+// partial indexes share its leading columns).
+const appListOrder = ` ORDER BY a.updated_at DESC, a.appid DESC`
+
 // StaffApps lists apps across tenants, newest change first, with the number
-// matching the filter.
-//
-// Filters count exactly on indexes (the problem filters on their partial
-// indexes). A search of three characters or more reads the trigram index once
-// (a materialized CTE) for both the page and the count, which is exact when
-// the search is the only filter. Otherwise a search counts up to
-// max(AppCountCap, Offset+Limit) matches, in the same statement as the page:
-// a short search scans names, and counting all of them would scan every app.
+// matching the filter. A list without a search is appsFiltered (an exact
+// count, then the page); with a search it is appsSearched (the page and its
+// count in one statement). Both pick the page's rowids on an index alone and
+// read only those rows in full.
 func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
-	var where []string
-	var args []any
-	index := "" // INDEXED BY for the page and the count
-	if f.TenantID != 0 {
-		where, args = append(where, "a.tenant_id = ?"), append(args, f.TenantID)
+	l := newAppList(f)
+	if l.search == "" {
+		return s.appsFiltered(ctx, l)
+	}
+	return s.appsSearched(ctx, l)
+}
+
+// appList is a staff apps list being built: the filters' conditions and
+// their arguments in the SQL's order, the index that serves them, the page.
+type appList struct {
+	where  []string
+	args   []any
+	index  string // named with INDEXED BY by the count and the page; "" lets SQLite choose
+	tenant bool   // one tenant's apps (few, by authorizers_tenant)
+	search string
+	offset int
+	limit  int
+}
+
+func newAppList(f AppFilter) *appList {
+	l := &appList{tenant: f.TenantID != 0, search: strings.TrimSpace(f.Query), offset: f.Offset, limit: f.Limit}
+	if l.limit <= 0 {
+		l.limit = 50
+	}
+	if l.tenant {
+		l.filter("a.tenant_id = ?", f.TenantID)
 	}
 	switch f.Status {
 	case string(model.AppAuthorized):
-		where = append(where, "a.status = 'authorized' AND a.reauth_reason = '' AND a.token_state != 'needs_reauth'")
+		l.filter(condAuthorizedOK)
 	case string(model.AppNeedsReauth):
-		where, index = append(where, condNeedsReauth), "authorizers_needs_reauth"
+		l.filter(condNeedsReauth)
+		l.index = "authorizers_needs_reauth"
 	case string(model.AppUnauthorized), string(model.AppPending):
-		where, args = append(where, "a.status = ?"), append(args, f.Status)
+		l.filter("a.status = ?", f.Status)
 	case "unbound":
-		where = append(where, "a.tenant_id IS NULL AND a.status != 'unauthorized'")
+		l.filter("a.tenant_id IS NULL AND a.status != 'unauthorized'")
 	}
 	if f.Problems {
-		where = append(where, condProblems)
-		if index == "" {
-			index = "authorizers_problems"
+		l.filter(condProblems)
+		if l.index == "" {
+			l.index = "authorizers_problems"
 		}
 	}
-	if f.TenantID != 0 {
-		index = "" // the tenant's few apps, by authorizers_tenant
+	if l.tenant {
+		l.index = ""
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
+	return l
+}
+
+func (l *appList) filter(cond string, args ...any) {
+	l.where, l.args = append(l.where, cond), append(l.args, args...)
+}
+
+// from reads the apps on the filters' index, when they have one.
+func (l *appList) from() string {
+	if l.index == "" {
+		return ` FROM authorizers a`
 	}
-	// Newest first, in the order of the authorizers_updated_search index (walked
-	// backwards, so no sort; the partial indexes share its columns); the
-	// page's rows are picked on the index alone and only they are joined and
-	// read in full.
-	const order = ` ORDER BY a.updated_at DESC, a.appid DESC`
-	q := strings.TrimSpace(f.Query)
-	if q == "" {
-		from := ` FROM authorizers a`
-		if index != "" {
-			from += ` INDEXED BY ` + index
-		}
-		cond := whereClause(where)
-		var page AppPage
-		if err := s.readRow(ctx, `SELECT COUNT(*)`+from+cond, args...).Scan(&page.Total); err != nil {
-			return page, err
-		}
-		if page.Total == 0 || f.Offset >= page.Total {
-			return page, nil
-		}
-		var err error
-		page.Apps, err = s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.rowid IN (SELECT a.rowid`+from+cond+order+sqlLimit(limit)+` OFFSET ?)`+order,
-			append(args, f.Offset)...)
+	return ` FROM authorizers a INDEXED BY ` + l.index
+}
+
+// appsFiltered is the list without a search: the filters count exactly on
+// their index (the problem filters on their small partial indexes), then
+// the page's rowids are picked on the index and only they are joined and
+// read in full.
+func (s *Store) appsFiltered(ctx context.Context, l *appList) (AppPage, error) {
+	var page AppPage
+	cond := whereClause(l.where)
+	if err := s.readRow(ctx, `SELECT COUNT(*)`+l.from()+cond, l.args...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-
-	counted := max(AppCountCap, f.Offset+limit)
-	// One statement: the matches' count (cnt) and the page's rowids (p),
-	// then the page's rows in full. Arguments follow the SQL's order.
-	var with []string
-	var withArgs []any
-	from := ` FROM authorizers a`
-	if index != "" {
-		from += ` INDEXED BY ` + index
+	if page.Total == 0 || l.offset >= page.Total {
+		return page, nil
 	}
-	counts := false // cnt is in with
-	exact := false  // cnt is the exact count
-	both := false   // the page is picked by whichever of two plans fits the matches
-	if utf8.RuneCountInString(q) >= 3 {
-		// The trigram index (migration 00008), read once into m: its rowids
-		// are the apps' search keys (migration 00011).
-		match := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+	var err error
+	page.Apps, err = s.queryApps(ctx, `SELECT `+appCols+appFrom+` WHERE a.rowid IN (SELECT a.rowid`+l.from()+cond+appListOrder+sqlLimit(l.limit)+` OFFSET ?)`+appListOrder,
+		append(l.args, l.offset)...)
+	return page, err
+}
+
+// appsSearched is the list with a search, in one statement: the matches'
+// count (cnt) and the page's rowids (p), then the page's rows in full.
+//
+// A search of three characters or more reads the trigram index (migration
+// 00008) once, into m: its rowids are the apps' search keys (migration
+// 00011). When the search is the only filter, the size of m is the exact
+// total. Otherwise (a shorter search scans names, appShortSearchCond, or
+// other filters apply) the total is counted only up to
+// max(AppCountCap, Offset+Limit): counting every match of a short search
+// would scan every app.
+func (s *Store) appsSearched(ctx context.Context, l *appList) (AppPage, error) {
+	counted := max(AppCountCap, l.offset+l.limit)
+	var with []string // the CTEs
+	var withArgs []any
+	trigram, exact := utf8.RuneCountInString(l.search) >= 3, false
+	if trigram {
+		match := `"` + strings.ReplaceAll(l.search, `"`, `""`) + `"`
 		with = append(with, `m(id) AS MATERIALIZED (SELECT rowid FROM app_search WHERE app_search MATCH ?)`,
 			`mc(c) AS MATERIALIZED (SELECT COUNT(*) FROM m)`)
 		withArgs = append(withArgs, match)
-		where = append(where, `a.search_id IN m`)
-		if len(where) == 1 {
+		exact = len(l.where) == 0
+		l.filter(`a.search_id IN m`)
+		if exact {
 			with = append(with, `cnt(c) AS (SELECT c FROM mc)`) // m is exactly the matching apps
-			counts, exact = true, true
 		}
-		both = index == "" && f.TenantID == 0
 	} else {
-		where, args = appShortSearchCond(q, where, args)
+		l.where, l.args = appShortSearchCond(l.search, l.where, l.args)
 	}
-	if !counts {
+	if !exact {
 		// Count up to the cap: a short search stops scanning names there.
 		// Past the cap (deep pages) the limit is an argument, so their SQL
 		// stays one statement.
@@ -250,37 +278,27 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 		if counted != AppCountCap {
 			lim = ` LIMIT ?`
 		}
-		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+from+whereClause(where)+lim+`))`)
-		withArgs = append(withArgs, args...)
+		with = append(with, `cnt(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1`+l.from()+whereClause(l.where)+lim+`))`)
+		withArgs = append(withArgs, l.args...)
 		if counted != AppCountCap {
 			withArgs = append(withArgs, counted+1)
 		}
 	}
 	withSQL := `WITH ` + strings.Join(with, `, `) + ` `
-	// The page's rowids: by default in the list's order on the filter's index.
-	pick := `SELECT a.rowid AS rid` + from + whereClause(where) + order + sqlLimit(limit) + ` OFFSET ?`
-	all := append(append(slices.Clone(withArgs), args...), f.Offset)
-	if both {
-		// Many matches: walk the list's order keeping matches (a page needs
-		// ~Limit×(apps/matches) steps). Few: look each up by its key and
-		// sort. Both plans are in the statement and the count of m gives one
-		// of them LIMIT 0, which ends it before it reads anything, so the
-		// choice costs no second reading of the trigram index.
-		rest := whereClause(where[:len(where)-1]) // the filters besides the search
-		many, n := ` (SELECT c FROM mc) > `+strconv.Itoa(appSearchWalkFrom), strconv.Itoa(limit)
-		walk := ` LIMIT CASE WHEN` + many + ` THEN ` + n + ` ELSE 0 END OFFSET ?`
-		look := ` LIMIT CASE WHEN` + many + ` THEN 0 ELSE ` + n + ` END OFFSET ?`
-		pick = `SELECT rid FROM (SELECT a.rowid AS rid FROM authorizers a INDEXED BY authorizers_updated_search` + whereClause(where) + order + walk +
-			`) UNION ALL SELECT rid FROM (SELECT a.rowid AS rid FROM m CROSS JOIN authorizers a INDEXED BY authorizers_search ON a.search_id = m.id` +
-			rest + order + look + `)`
-		all = append(append(all, args...), f.Offset) // the look plan's filters and offset
+	// The page's rowids: in the list's order on the filters' index...
+	pick := `SELECT a.rowid AS rid` + l.from() + whereClause(l.where) + appListOrder + sqlLimit(l.limit) + ` OFFSET ?`
+	args := append(append(slices.Clone(withArgs), l.args...), l.offset)
+	if trigram && l.index == "" && !l.tenant {
+		// ...or, for a trigram search over the whole fleet, the fast path.
+		pick, args = l.walkOrLook(args)
 	}
 	var page AppPage
-	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (`+pick+`) p CROSS JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+order, &page.Total, all...)
+	apps, err := s.queryAppsTotal(ctx, withSQL+`SELECT `+appCols+`, (SELECT c FROM cnt) FROM (`+pick+`) p CROSS JOIN authorizers a ON a.rowid = p.rid LEFT JOIN tenants t ON t.id = a.tenant_id`+appListOrder,
+		&page.Total, args...)
 	if err != nil {
 		return page, err
 	}
-	if len(apps) == 0 && f.Offset > 0 { // a page past the end still says how many there are
+	if len(apps) == 0 && l.offset > 0 { // a page past the end still says how many there are
 		if err := s.readRow(ctx, withSQL+`SELECT c FROM cnt`, withArgs...).Scan(&page.Total); err != nil {
 			return page, err
 		}
@@ -290,6 +308,25 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 		page.Total, page.More = counted, true
 	}
 	return page, nil
+}
+
+// walkOrLook is the fast path of a trigram search over the whole fleet:
+// the page's rowids by whichever of two plans fits the number of matches,
+// both in the one statement. Many matches: walk the list's order keeping
+// the matches (a page needs ~Limit×(apps/matches) steps). Few: look each up
+// by its search key and sort them. The count of m gives one plan LIMIT 0,
+// which ends it before it reads anything, so the choice costs no second
+// reading of the trigram index. args are the statement's arguments so far;
+// the look plan adds its filters' and its offset.
+func (l *appList) walkOrLook(args []any) (string, []any) {
+	rest := whereClause(l.where[:len(l.where)-1]) // the filters besides the search
+	many, n := ` (SELECT c FROM mc) > `+strconv.Itoa(appSearchWalkFrom), strconv.Itoa(l.limit)
+	walk := ` LIMIT CASE WHEN` + many + ` THEN ` + n + ` ELSE 0 END OFFSET ?`
+	look := ` LIMIT CASE WHEN` + many + ` THEN 0 ELSE ` + n + ` END OFFSET ?`
+	pick := `SELECT rid FROM (SELECT a.rowid AS rid FROM authorizers a INDEXED BY authorizers_updated_search` + whereClause(l.where) + appListOrder + walk +
+		`) UNION ALL SELECT rid FROM (SELECT a.rowid AS rid FROM m CROSS JOIN authorizers a INDEXED BY authorizers_search ON a.search_id = m.id` +
+		rest + appListOrder + look + `)`
+	return pick, append(append(args, l.args...), l.offset)
 }
 
 // sqlLimit writes a LIMIT as a literal. SQLite reads a bound LIMIT's value
@@ -377,7 +414,8 @@ func (s *Store) SaveAppDetails(ctx context.Context, appID string, d AppDetails) 
 	return err
 }
 
-// PermissionSetsOf returns the permission sets recorded for appID (nil if unknown).
+// PermissionSetsOf returns the permission sets recorded for appID (nil if
+// unknown). It reads on the writer, after any write in flight.
 func (s *Store) PermissionSetsOf(ctx context.Context, appID string) ([]int, error) {
 	var js string
 	err := s.W.QueryRowContext(ctx, `SELECT func_info FROM authorizers WHERE appid = ?`, appID).Scan(&js)
@@ -483,14 +521,10 @@ func (s *Store) AssignApp(ctx context.Context, actor model.Actor, appID string, 
 
 // Conflicts lists unresolved conflicts, oldest first.
 func (s *Store) Conflicts(ctx context.Context) ([]model.AppConflict, error) {
-	st, err := s.readStmt(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
+	rows, err := s.read(ctx, `SELECT c.id, c.appid, COALESCE(a.nickname, ''), c.owner_tenant_id, o.name, c.claimant_tenant_id, cl.name,
 		COALESCE(c.attempt_id, 0), c.created_at
 		FROM app_conflicts c JOIN tenants o ON o.id = c.owner_tenant_id JOIN tenants cl ON cl.id = c.claimant_tenant_id
 		LEFT JOIN authorizers a ON a.appid = c.appid WHERE c.resolved_at IS NULL ORDER BY c.id`)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -558,7 +592,7 @@ type AuthorizerListing struct {
 
 // AuthorizerListings returns every authorizer we hold, by appid.
 func (s *Store) AuthorizerListings(ctx context.Context) (map[string]AuthorizerListing, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT appid, COALESCE(tenant_id, 0), status, refresh_token != '' FROM authorizers`)
+	rows, err := s.read(ctx, `SELECT appid, COALESCE(tenant_id, 0), status, refresh_token != '' FROM authorizers`)
 	if err != nil {
 		return nil, err
 	}
@@ -646,7 +680,9 @@ func (s *Store) SwapLoggedSets(ctx context.Context, appID string, sets []int) (p
 	return prev, err
 }
 
-// TenantOfApp returns the tenant an app is bound to (0 if none).
+// TenantOfApp returns the tenant an app is bound to (0 if none). It reads
+// on the writer, after any write in flight (a bind by the redirect racing
+// the push).
 func (s *Store) TenantOfApp(ctx context.Context, appID string) (int64, error) {
 	var t sql.NullInt64
 	err := s.W.QueryRowContext(ctx, `SELECT tenant_id FROM authorizers WHERE appid = ?`, appID).Scan(&t)

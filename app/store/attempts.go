@@ -78,12 +78,13 @@ func (s *Store) CreateAttempt(ctx context.Context, actor model.Actor, tenantID i
 
 // Attempt loads one of tenantID's attempts with its pre_auth_code opened.
 func (s *Store) Attempt(ctx context.Context, tenantID, id int64) (model.AuthAttempt, error) {
-	a, err := s.scanAttempt(s.R.QueryRowContext(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE tenant_id = ? AND id = ?`, tenantID, id), true)
+	a, err := s.scanAttempt(s.readRow(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE tenant_id = ? AND id = ?`, tenantID, id), true)
 	return a, notFound(err, "attempt")
 }
 
 // AttemptByPreAuthCode finds the attempt a push's PreAuthCode belongs to
-// (any tenant: the push proves nothing about who is asking).
+// (any tenant: the push proves nothing about who is asking). It reads on
+// the writer, after any write in flight (the redirect completing it).
 func (s *Store) AttemptByPreAuthCode(ctx context.Context, preAuthCode string) (model.AuthAttempt, error) {
 	if preAuthCode == "" {
 		return model.AuthAttempt{}, model.NotFound("attempt")
@@ -92,17 +93,9 @@ func (s *Store) AttemptByPreAuthCode(ctx context.Context, preAuthCode string) (m
 	return a, notFound(err, "attempt")
 }
 
-// AttemptAuthCodeMatches reports whether authCode is the code that already
-// completed attempt id (so a returning browser finds its work done).
-func (s *Store) AttemptAuthCodeMatches(ctx context.Context, id int64, authCode string) (bool, error) {
-	var n int
-	err := s.W.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_attempts WHERE id = ? AND auth_code_hash = ?`, id, CodeHash(authCode)).Scan(&n)
-	return n == 1, err
-}
-
 // RecentAttempts lists tenantID's latest attempts (without codes).
 func (s *Store) RecentAttempts(ctx context.Context, tenantID int64, limit int) ([]model.AuthAttempt, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`, tenantID, limit)
+	rows, err := s.read(ctx, `SELECT `+attemptCols+` FROM auth_attempts WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`, tenantID, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -75,7 +75,7 @@ func (s *Store) Authorizer(ctx context.Context, appID string) (Authorizer, error
 // AuthorizerSecrets opens an authorizer's access and refresh tokens. Only
 // the token vault calls it; neither value may reach a log or a page.
 func (s *Store) AuthorizerSecrets(ctx context.Context, appID string) (access, refresh string, err error) {
-	return s.authorizerSecrets(ctx, s.R, appID)
+	return s.authorizerSecrets(ctx, reader{s}, appID)
 }
 
 func (s *Store) authorizerSecrets(ctx context.Context, q queryRower, appID string) (access, refresh string, err error) {
@@ -241,7 +241,7 @@ func (s *Store) UnauthorizeAuthorizer(ctx context.Context, appID string, eventAt
 // DueAuthorizers lists authorized apps whose token refresh is due at now,
 // most urgent first.
 func (s *Store) DueAuthorizers(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT appid FROM authorizers
+	rows, err := s.read(ctx, `SELECT appid FROM authorizers
 		WHERE status = 'authorized' AND next_refresh_at <= ? AND token_state != 'needs_reauth' AND refresh_token != ''
 		ORDER BY next_refresh_at LIMIT ?`, now.Unix(), limit)
 	if err != nil {
@@ -261,13 +261,13 @@ func (s *Store) DueAuthorizers(ctx context.Context, now time.Time, limit int) ([
 
 // AuthorizerTokenStates counts authorized apps by token state.
 func (s *Store) AuthorizerTokenStates(ctx context.Context) (map[string]int, error) {
-	return countBy(ctx, s.R, `SELECT token_state, COUNT(*) FROM authorizers WHERE status = 'authorized' GROUP BY token_state`)
+	return s.countBy(ctx, `SELECT token_state, COUNT(*) FROM authorizers WHERE status = 'authorized' GROUP BY token_state`)
 }
 
 // AuthorizersInTrouble lists authorized apps whose tokens fail or need
 // re-authorization, newest trouble first.
 func (s *Store) AuthorizersInTrouble(ctx context.Context, limit int) ([]Authorizer, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+	rows, err := s.read(ctx, `SELECT `+authorizerCols+` FROM authorizers
 		WHERE status = 'authorized' AND token_state IN ('failing', 'needs_reauth') ORDER BY updated_at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (s *Store) AuthorizersInTrouble(ctx context.Context, limit int) ([]Authoriz
 // RefreshMinutes counts authorizers by the minute their refresh is due
 // (benchmarks and the health page's spread check).
 func (s *Store) RefreshMinutes(ctx context.Context) (map[int64]int, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT next_refresh_at / 60, COUNT(*) FROM authorizers WHERE status = 'authorized' GROUP BY 1`)
+	rows, err := s.read(ctx, `SELECT next_refresh_at / 60, COUNT(*) FROM authorizers WHERE status = 'authorized' GROUP BY 1`)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func (s *Store) Campaign(ctx context.Context, tenantID, id int64) (model.Campaig
 	if tenantID != 0 {
 		q, args = q+` AND tenant_id = ?`, append(args, tenantID)
 	}
-	c, err := scanCampaign(s.R.QueryRowContext(ctx, q, args...))
+	c, err := scanCampaign(s.readRow(ctx, q, args...))
 	return c, notFound(err, "campaign")
 }
 
@@ -122,7 +122,7 @@ func (s *Store) ActiveCampaigns(ctx context.Context) ([]model.Campaign, error) {
 }
 
 func (s *Store) queryCampaigns(ctx context.Context, q string, args ...any) ([]model.Campaign, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +291,7 @@ func (s *Store) CampaignAppStates(ctx context.Context, id int64) ([]CampaignApp,
 }
 
 func (s *Store) campaignApps(ctx context.Context, names, joins string, id int64) ([]CampaignApp, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT ca.appid, ca.tenant_id, `+names+`, ca.ext_hash, ca.state,
+	rows, err := s.read(ctx, `SELECT ca.appid, ca.tenant_id, `+names+`, ca.ext_hash, ca.state,
 		ca.reason, ca.wave, ca.attempts, COALESCE(ca.retry_at, 0), ca.retry_seq, COALESCE(ca.started_at, 0),
 		COALESCE(r.id, 0), COALESCE(r.state, ''), COALESCE(r.seq, 0), COALESCE(r.errcode, 0), COALESCE(r.reason, ''),
 		COALESCE(r.created_at, 0), COALESCE(r.updated_at, 0), COALESCE(r.submitted_at, 0), COALESCE(r.decided_at, 0), COALESCE(r.released_at, 0)
@@ -442,9 +442,9 @@ func (s *Store) CampaignCandidates(ctx context.Context, f CandidateFilter) ([]Ca
 	}
 	switch f.Status {
 	case string(model.AppAuthorized):
-		where = append(where, "a.status = 'authorized' AND a.reauth_reason = '' AND a.token_state != 'needs_reauth'")
+		where = append(where, condAuthorizedOK)
 	case string(model.AppNeedsReauth):
-		where = append(where, "a.status = 'authorized' AND (a.reauth_reason != '' OR a.token_state = 'needs_reauth')")
+		where = append(where, condNeedsReauth)
 	case string(model.AppUnauthorized):
 		where = append(where, "a.status = 'unauthorized'")
 	}
@@ -463,7 +463,7 @@ func (s *Store) CampaignCandidates(ctx context.Context, f CandidateFilter) ([]Ca
 		LEFT JOIN releases o ON o.appid = a.appid AND o.open = 1
 		LEFT JOIN releases l ON l.id = ` + live + `
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY a.appid LIMIT ?`
-	rows, err := s.R.QueryContext(ctx, q, append(args, limit)...)
+	rows, err := s.read(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -533,7 +533,7 @@ func (s *Store) Tags(ctx context.Context, tenantID int64) ([]string, error) {
 }
 
 func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -568,6 +568,25 @@ func (s *Store) AuditDurations(ctx context.Context, campaignID int64, n int) (au
 	}
 	q += ` ORDER BY id DESC LIMIT ?)`
 	var a, p float64
-	err = s.R.QueryRowContext(ctx, q, append(args, n)...).Scan(&a, &p, &samples)
+	err = s.readRow(ctx, q, append(args, n)...).Scan(&a, &p, &samples)
 	return time.Duration(a * float64(time.Second)), time.Duration(p * float64(time.Second)), samples, err
+}
+
+// ActiveCampaignIDs returns the campaigns whose releases the campaign
+// engine drives (running, paused, halted, waiting for quota).
+func (s *Store) ActiveCampaignIDs(ctx context.Context) (map[int64]bool, error) {
+	rows, err := s.read(ctx, `SELECT id FROM campaigns WHERE state IN ('running', 'paused', 'halted', 'waiting_quota')`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }

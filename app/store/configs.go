@@ -75,7 +75,7 @@ func (s *Store) insertConfig(ctx context.Context, a model.Actor, tenantID int64,
 
 // Config loads one version of an app's config.
 func (s *Store) Config(ctx context.Context, tenantID int64, appID string, version int64) (model.AppConfig, error) {
-	c, err := scanConfig(s.R.QueryRowContext(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ? AND version = ?`,
+	c, err := scanConfig(s.readRow(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ? AND version = ?`,
 		tenantID, appID, version))
 	return c, notFound(err, "config")
 }
@@ -89,7 +89,7 @@ func (s *Store) LatestConfig(ctx context.Context, tenantID int64, appID string) 
 
 // ListConfigs returns an app's config versions, newest first.
 func (s *Store) ListConfigs(ctx context.Context, tenantID int64, appID string) ([]model.AppConfig, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ? ORDER BY version DESC`, tenantID, appID)
+	rows, err := s.read(ctx, `SELECT `+configCols+` FROM app_configs WHERE tenant_id = ? AND appid = ? ORDER BY version DESC`, tenantID, appID)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func scanAppRelease(sc interface{ Scan(...any) error }) (AppRelease, error) {
 
 // TenantAppReleases returns the release summary of each of the tenant's apps, by appid.
 func (s *Store) TenantAppReleases(ctx context.Context, tenantID int64) (map[string]AppRelease, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+appReleaseCols+appReleaseFrom+` WHERE a.tenant_id = ?`, tenantID)
+	rows, err := s.read(ctx, `SELECT `+appReleaseCols+appReleaseFrom+` WHERE a.tenant_id = ?`, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *Store) TenantAppReleases(ctx context.Context, tenantID int64) (map[stri
 
 // AppReleaseOf returns one app's release summary within its tenant.
 func (s *Store) AppReleaseOf(ctx context.Context, tenantID int64, appID string) (AppRelease, error) {
-	r, err := scanAppRelease(s.R.QueryRowContext(ctx, `SELECT `+appReleaseCols+appReleaseFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
+	r, err := scanAppRelease(s.readRow(ctx, `SELECT `+appReleaseCols+appReleaseFrom+` WHERE a.tenant_id = ? AND a.appid = ?`, tenantID, appID))
 	if err != nil {
 		return r, notFound(err, "app")
 	}
@@ -103,13 +103,13 @@ func (s *Store) Fleet(ctx context.Context, f FleetFilter) ([]AppRelease, int, er
 	}
 	w := " WHERE " + strings.Join(where, " AND ")
 	var total int
-	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*)`+appReleaseFrom+w, args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, `SELECT COUNT(*)`+appReleaseFrom+w, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	rows, err := s.R.QueryContext(ctx, `SELECT `+appReleaseCols+appReleaseFrom+w+` ORDER BY COALESCE(r.updated_at, 0) DESC, a.appid LIMIT ? OFFSET ?`,
+	rows, err := s.read(ctx, `SELECT `+appReleaseCols+appReleaseFrom+w+` ORDER BY COALESCE(r.updated_at, 0) DESC, a.appid LIMIT ? OFFSET ?`,
 		append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -134,7 +134,7 @@ type FleetTenant struct {
 
 // FleetTenants lists tenants with at least one app, by name.
 func (s *Store) FleetTenants(ctx context.Context) ([]FleetTenant, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT t.id, t.name FROM tenants t WHERE EXISTS (SELECT 1 FROM authorizers a WHERE a.tenant_id = t.id) ORDER BY t.name LIMIT 500`)
+	rows, err := s.read(ctx, `SELECT t.id, t.name FROM tenants t WHERE EXISTS (SELECT 1 FROM authorizers a WHERE a.tenant_id = t.id) ORDER BY t.name LIMIT 500`)
 	if err != nil {
 		return nil, err
 	}

@@ -62,13 +62,13 @@ func scanInvite(row interface{ Scan(...any) error }) (model.Invite, error) {
 
 // InviteByToken finds an invite from the link's token (in any state).
 func (s *Store) InviteByToken(ctx context.Context, token string) (model.Invite, error) {
-	i, err := scanInvite(s.R.QueryRowContext(ctx, `SELECT `+inviteCols+` FROM invites WHERE token_hash = ?`, hashToken(token)))
+	i, err := scanInvite(s.readRow(ctx, `SELECT `+inviteCols+` FROM invites WHERE token_hash = ?`, hashToken(token)))
 	return i, notFound(err, "invite")
 }
 
 // Invites lists a tenant's invites, newest first.
 func (s *Store) Invites(ctx context.Context, tenantID int64) ([]model.Invite, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+inviteCols+` FROM invites WHERE tenant_id = ? ORDER BY id DESC LIMIT 50`, tenantID)
+	rows, err := s.read(ctx, `SELECT `+inviteCols+` FROM invites WHERE tenant_id = ? ORDER BY id DESC LIMIT 50`, tenantID)
 	if err != nil {
 		return nil, err
 	}

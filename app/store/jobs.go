@@ -132,13 +132,13 @@ func (s *Store) FailJob(ctx context.Context, id int64, holder, errMsg string, re
 
 // JobByID loads one job.
 func (s *Store) JobByID(ctx context.Context, id int64) (Job, error) {
-	j, err := scanJob(s.R.QueryRowContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id))
+	j, err := scanJob(s.readRow(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id))
 	return j, notFound(err, "job")
 }
 
 // JobsByKind lists the jobs of a kind, oldest first (tests and staff tools).
 func (s *Store) JobsByKind(ctx context.Context, kind string) ([]Job, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = ? ORDER BY id`, kind)
+	rows, err := s.read(ctx, `SELECT `+jobCols+` FROM jobs WHERE kind = ? ORDER BY id`, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +156,12 @@ func (s *Store) JobsByKind(ctx context.Context, kind string) ([]Job, error) {
 
 // JobCounts counts jobs by state.
 func (s *Store) JobCounts(ctx context.Context) (map[string]int, error) {
-	return countBy(ctx, s.R, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
+	return s.countBy(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
 }
 
-func countBy(ctx context.Context, db *sql.DB, query string, args ...any) (map[string]int, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+// countBy reads a query of (key, count) rows into a map.
+func (s *Store) countBy(ctx context.Context, query string, args ...any) (map[string]int, error) {
+	rows, err := s.read(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,8 @@ import (
 	"time"
 )
 
-// Lease is a named lock with an expiry, shared by every process on the database.
-type Lease struct {
-	Name      string
-	Holder    string
-	ExpiresAt time.Time
-}
+// A lease is a named lock with an expiry, shared by every process on the
+// database.
 
 // AcquireLease takes or renews the lease name for holder until now+ttl. It
 // succeeds when the lease is free, expired, or already held by holder.
@@ -30,13 +26,4 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := s.W.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
 	return err
-}
-
-// LeaseInfo reads a lease.
-func (s *Store) LeaseInfo(ctx context.Context, name string) (Lease, error) {
-	l := Lease{Name: name}
-	var exp int64
-	err := s.R.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &exp)
-	l.ExpiresAt = unix(exp)
-	return l, notFound(err, "lease")
 }

@@ -31,17 +31,17 @@ func scanMemberships(rows *sql.Rows, err error) ([]model.Membership, error) {
 
 // MembershipsOfUser lists the tenants a user belongs to.
 func (s *Store) MembershipsOfUser(ctx context.Context, userID int64) ([]model.Membership, error) {
-	return scanMemberships(s.readQuery(ctx, membershipSelect+` WHERE m.user_id = ? ORDER BY t.name, t.id`, userID)) // every page load
+	return scanMemberships(s.read(ctx, membershipSelect+` WHERE m.user_id = ? ORDER BY t.name, t.id`, userID)) // every page load
 }
 
 // Members lists a tenant's members.
 func (s *Store) Members(ctx context.Context, tenantID int64) ([]model.Membership, error) {
-	return scanMemberships(s.R.QueryContext(ctx, membershipSelect+` WHERE m.tenant_id = ? ORDER BY m.created_at, u.id`, tenantID))
+	return scanMemberships(s.read(ctx, membershipSelect+` WHERE m.tenant_id = ? ORDER BY m.created_at, u.id`, tenantID))
 }
 
 // Membership loads one user's membership of one tenant.
 func (s *Store) Membership(ctx context.Context, tenantID, userID int64) (model.Membership, error) {
-	ms, err := scanMemberships(s.R.QueryContext(ctx, membershipSelect+` WHERE m.tenant_id = ? AND m.user_id = ?`, tenantID, userID))
+	ms, err := scanMemberships(s.read(ctx, membershipSelect+` WHERE m.tenant_id = ? AND m.user_id = ?`, tenantID, userID))
 	if err != nil {
 		return model.Membership{}, err
 	}
@@ -53,7 +53,7 @@ func (s *Store) Membership(ctx context.Context, tenantID, userID int64) (model.M
 
 // AllRoleAssignments streams every tenant membership, for the authz loader.
 func (s *Store) AllRoleAssignments(ctx context.Context, fn func(userID, tenantID int64, role model.TenantRole) error) error {
-	rows, err := s.R.QueryContext(ctx, `SELECT user_id, tenant_id, role FROM memberships`)
+	rows, err := s.read(ctx, `SELECT user_id, tenant_id, role FROM memberships`)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 )
 
@@ -11,11 +9,7 @@ import (
 // searches find them afterwards, by the walk and by the lookup alike.
 func TestSearchKeysBackfilled(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := OpenTest(t)
 	p, err := st.provider()
 	if err != nil {
 		t.Fatal(err)

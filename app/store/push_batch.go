@@ -201,7 +201,7 @@ func (b *pushBatcher) run(batch []*pushReq) {
 	bg := context.Background()
 	tx, err := s.W.BeginTx(bg, nil)
 	if err == nil {
-		ins := tx.StmtContext(bg, s.stmts[insertPushSQL])
+		ins := tx.StmtContext(bg, s.hot.insertPush)
 		var fast, slow []int
 		for i, r := range batch {
 			switch {
@@ -221,18 +221,18 @@ func (b *pushBatcher) run(batch []*pushReq) {
 				break
 			}
 			r := batch[i]
-			if _, err = s.execTx(bg, tx, `SAVEPOINT push`); err != nil {
+			if _, err = tx.StmtContext(bg, s.hot.savepoint).ExecContext(bg); err != nil {
 				break
 			}
 			ctx := context.WithoutCancel(r.ctx)
 			res[i].p, res[i].dup, ptxs[i], res[i].err = s.recordPushTx(ctx, tx, ins, r.in, r.sealed, r.apply)
 			if res[i].err != nil {
 				ptxs[i] = nil
-				if _, err = s.execTx(bg, tx, `ROLLBACK TO push`); err != nil {
+				if _, err = tx.StmtContext(bg, s.hot.rollbackToSavepoint).ExecContext(bg); err != nil {
 					break
 				}
 			}
-			_, err = s.execTx(bg, tx, `RELEASE push`)
+			_, err = tx.StmtContext(bg, s.hot.releaseSavepoint).ExecContext(bg)
 		}
 		if err == nil {
 			err = tx.Commit()
@@ -279,7 +279,7 @@ func (s *Store) recordFast(tx *sql.Tx, ins *sql.Stmt, batch []*pushReq, idx []in
 		if t := in.Ticket; t != nil {
 			if ts = tickets[t.ComponentAppID]; ts == nil {
 				ts = &ticketState{}
-				err := tx.StmtContext(bg, s.stmts[ticketTimeSQL]).QueryRowContext(bg, t.ComponentAppID).Scan(&ts.createTime)
+				err := tx.StmtContext(bg, s.hot.ticketTime).QueryRowContext(bg, t.ComponentAppID).Scan(&ts.createTime)
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {
 					return err
 				}

@@ -191,7 +191,7 @@ func (s *Store) recordPushTx(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, in 
 	}
 	if outcome != "" && outcome != PushRecorded {
 		p.Outcome = outcome
-		_, err = s.execTx(ctx, tx, `UPDATE wechat_pushes SET outcome = ? WHERE id = ?`, outcome, p.ID)
+		_, err = tx.StmtContext(ctx, s.hot.setPushOutcome).ExecContext(ctx, outcome, p.ID)
 	}
 	return p, false, ptx, err
 }
@@ -208,14 +208,14 @@ func scanPush(row interface{ Scan(...any) error }) (Push, error) {
 
 // PushByID loads one push.
 func (s *Store) PushByID(ctx context.Context, id int64) (Push, error) {
-	p, err := scanPush(s.R.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id = ?`, id))
+	p, err := scanPush(s.readRow(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id = ?`, id))
 	return p, notFound(err, "push")
 }
 
 // PushByDedupeKey loads a push by its CreateTime and stored dedupe key (the
 // push's identity, migration 00013).
 func (s *Store) PushByDedupeKey(ctx context.Context, createTime int64, key string) (Push, error) {
-	p, err := scanPush(s.R.QueryRowContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE create_time = ? AND dedupe_key = ?`, createTime, key))
+	p, err := scanPush(s.readRow(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE create_time = ? AND dedupe_key = ?`, createTime, key))
 	return p, notFound(err, "push")
 }
 
@@ -223,7 +223,7 @@ func (s *Store) PushByDedupeKey(ctx context.Context, createTime int64, key strin
 // the jobs that follow it up.
 func (s *Store) PushFullXML(ctx context.Context, id int64) (string, error) {
 	var key, sealed string
-	if err := s.R.QueryRowContext(ctx, `SELECT dedupe_key, xml_sealed FROM wechat_pushes WHERE id = ?`, id).Scan(&key, &sealed); err != nil {
+	if err := s.readRow(ctx, `SELECT dedupe_key, xml_sealed FROM wechat_pushes WHERE id = ?`, id).Scan(&key, &sealed); err != nil {
 		return "", notFound(err, "push")
 	}
 	return s.Box.Open(sealed, pushAD(key))
@@ -262,13 +262,13 @@ func (s *Store) ListPushes(ctx context.Context, f PushFilter) ([]Push, int, erro
 		w = " WHERE " + strings.Join(where, " AND ")
 	}
 	var total int
-	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM wechat_pushes`+w, args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, `SELECT COUNT(*) FROM wechat_pushes`+w, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	rows, err := s.R.QueryContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes`+w+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	rows, err := s.read(ctx, `SELECT `+pushCols+` FROM wechat_pushes`+w+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -286,7 +286,7 @@ func (s *Store) ListPushes(ctx context.Context, f PushFilter) ([]Push, int, erro
 
 // LastPushPerKind returns the newest push of every kind seen, by kind.
 func (s *Store) LastPushPerKind(ctx context.Context) ([]Push, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id IN (SELECT MAX(id) FROM wechat_pushes GROUP BY kind) ORDER BY kind`)
+	rows, err := s.read(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id IN (SELECT MAX(id) FROM wechat_pushes GROUP BY kind) ORDER BY kind`)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (s *Store) LastPushPerKind(ctx context.Context) ([]Push, error) {
 
 // PushKinds lists the kinds seen, for the filter.
 func (s *Store) PushKinds(ctx context.Context) ([]string, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT DISTINCT kind FROM wechat_pushes ORDER BY kind`)
+	rows, err := s.read(ctx, `SELECT DISTINCT kind FROM wechat_pushes ORDER BY kind`)
 	if err != nil {
 		return nil, err
 	}

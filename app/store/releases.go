@@ -87,7 +87,7 @@ func (s *Store) CreateRelease(ctx context.Context, tenantID int64, r model.Relea
 	return r, err
 }
 
-// Statements of every transition, prepared at Open (see prepared.go).
+// Statements of every transition, prepared at Open (hotStmts).
 const (
 	selectReleaseSQL = `SELECT ` + releaseCols + ` FROM releases WHERE id = ? AND tenant_id = ?`
 	updateReleaseSQL = `UPDATE releases SET template_id = ?, user_version = ?, user_desc = ?, ext_json = ?, submit_json = ?,
@@ -100,7 +100,7 @@ const (
 )
 
 func (s *Store) insertReleaseEvent(ctx context.Context, tx *sql.Tx, t model.ReleaseTransition) error {
-	_, err := s.execTx(ctx, tx, insertReleaseEventSQL,
+	_, err := tx.StmtContext(ctx, s.hot.insertReleaseEvent).ExecContext(ctx,
 		t.ReleaseID, t.TenantID, t.Seq, string(t.From), string(t.Event), string(t.To), string(t.Cause),
 		nullID(t.ActorID), t.Actor, t.Detail, t.Errcode, t.At.Unix())
 	return err
@@ -129,12 +129,35 @@ func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64
 	return out, err
 }
 
+// TxOp is a write that rides in the transaction of a release transition
+// (TransitionRelease's ops), so a step and what it collected cost one
+// commit, not two: a campaign makes tens of thousands of them.
+type TxOp func(ctx context.Context, tx *sql.Tx) error
+
+// ApplyOps runs ops in one transaction of their own (a transition that
+// carried them lost its compare-and-set).
+func (s *Store) ApplyOps(ctx context.Context, ops ...TxOp) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error { return runOps(ctx, tx, ops) })
+}
+
+func runOps(ctx context.Context, tx *sql.Tx, ops []TxOp) error {
+	for _, op := range ops {
+		if err := op(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // transitionReleaseTx is TransitionRelease inside the caller's transaction
 // (c.At must be set).
 func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, releaseID int64, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
 	var out model.Release
 	err := func() error {
-		cur, err := scanRelease(s.queryRowTx(ctx, tx, selectReleaseSQL, releaseID, tenantID))
+		cur, err := scanRelease(tx.StmtContext(ctx, s.hot.selectRelease).QueryRowContext(ctx, releaseID, tenantID))
 		if err != nil {
 			return notFound(err, "release")
 		}
@@ -142,7 +165,7 @@ func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, r
 		if err != nil {
 			return err
 		}
-		res, err := s.execTx(ctx, tx, updateReleaseSQL,
+		res, err := tx.StmtContext(ctx, s.hot.updateRelease).ExecContext(ctx,
 			n.TemplateID, n.UserVersion, n.UserDesc, n.ExtJSON, submitJSON(n.Submit),
 			n.PayloadHash, string(n.State), n.State.Open(), n.Seq, nullID(n.ApproverID), n.Approver, n.ApprovalHash, nullTime(n.ApprovedAt),
 			n.AuditID, n.Reason, n.ScreenShots, n.Errcode, n.GrayPercent, n.UpdatedAt.Unix(),
@@ -184,7 +207,7 @@ func (s *Store) Release(ctx context.Context, tenantID, id int64) (model.Release,
 // OpenRelease loads the app's open release: the one an audit push or a
 // poll result belongs to (one audit per app is in flight).
 func (s *Store) OpenRelease(ctx context.Context, tenantID int64, appID string) (model.Release, error) {
-	r, err := scanRelease(s.R.QueryRowContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE tenant_id = ? AND appid = ? AND open = 1`, tenantID, appID))
+	r, err := scanRelease(s.readRow(ctx, `SELECT `+releaseCols+` FROM releases WHERE tenant_id = ? AND appid = ? AND open = 1`, tenantID, appID))
 	return r, notFound(err, "release")
 }
 
@@ -216,7 +239,7 @@ func (s *Store) ReleasesInStates(ctx context.Context, states []model.ReleaseStat
 }
 
 func (s *Store) queryReleases(ctx context.Context, q string, args ...any) ([]model.Release, error) {
-	rows, err := s.R.QueryContext(ctx, q, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +257,7 @@ func (s *Store) queryReleases(ctx context.Context, q string, args ...any) ([]mod
 
 // ReleaseEvents returns a release's transitions, oldest first.
 func (s *Store) ReleaseEvents(ctx context.Context, tenantID, releaseID int64) ([]model.ReleaseTransition, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT id, release_id, tenant_id, seq, from_state, event, to_state, cause,
+	rows, err := s.read(ctx, `SELECT id, release_id, tenant_id, seq, from_state, event, to_state, cause,
 		COALESCE(actor_id, 0), actor, detail, errcode, at FROM release_events WHERE tenant_id = ? AND release_id = ? ORDER BY seq`,
 		tenantID, releaseID)
 	if err != nil {
@@ -254,4 +277,31 @@ func (s *Store) ReleaseEvents(ctx context.Context, tenantID, releaseID int64) ([
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// TransitionOpenRelease applies ev to the app's open release inside the
+// push's transaction (audit results). It returns not-found when the app
+// has no open release, and the model's conflict when the release is not in
+// a state the event applies to (already applied, or not yet auditing),
+// together with the release as it stands.
+func (p *PushTx) TransitionOpenRelease(appID string, ev model.ReleaseEvent, c model.Cause) (model.Release, error) {
+	var id, tenantID int64
+	err := p.tx.QueryRowContext(p.ctx, `SELECT id, tenant_id FROM releases WHERE appid = ? AND open = 1`, appID).Scan(&id, &tenantID)
+	if err != nil {
+		return model.Release{}, notFound(err, "release")
+	}
+	if c.At.IsZero() {
+		c.At = unix(p.s.now())
+	}
+	n, err := p.s.transitionReleaseTx(p.ctx, p.tx, tenantID, id, ev, c)
+	if err != nil && model.ErrorCode(err) == model.CodeConflict {
+		// Return the release as it stands, so the caller can tell "already
+		// applied" from "not yet in review".
+		cur, rerr := scanRelease(p.tx.QueryRowContext(p.ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ?`, id))
+		if rerr != nil {
+			return model.Release{}, rerr
+		}
+		return cur, err
+	}
+	return n, err
 }

@@ -1,6 +1,26 @@
-// Package store holds all of Minifleet's SQL. Tenant-owned methods take the
-// tenant id, so a wrong authorization policy alone cannot leak another
-// tenant's rows. "Not found" is a coded error, never nil, nil.
+// Package store holds all of Minifleet's SQL, one file per aggregate.
+// Tenant-owned methods take the tenant id, so a wrong authorization policy
+// alone cannot leak another tenant's rows. "Not found" is a coded error,
+// never nil, nil.
+//
+// SQL runs one of two ways (statements.go):
+//
+//   - Hot statements. The few statements of push intake and release
+//     transitions are named fields of hotStmts, prepared on the writer at
+//     Open and run in a transaction with tx.StmtContext(ctx, s.hot.X). A
+//     new hot path adds a field there, never a lookup by SQL text.
+//   - Plain SQL, everything else. A read goes through s.read or s.readRow
+//     on the reader pool, which prepare each SQL text once and keep it (a
+//     read's SQL is built from fixed fragments, values go in as
+//     arguments). A write runs in s.tx with tx.ExecContext, or as one
+//     statement on s.W. Two kinds of read do not use the readers: a read
+//     that decides a write runs in the write's transaction, and the three
+//     reads that must come after any write in flight (TenantOfApp,
+//     PermissionSetsOf, AttemptByPreAuthCode) run on s.W.
+//
+// A write that rides in a release transition is a TxOp (releases.go); the
+// same write outside a transition runs its op alone with ApplyOps, so each
+// write has one form.
 package store
 
 import (
@@ -17,7 +37,8 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/db"
@@ -38,8 +59,8 @@ type Store struct {
 	Now  func() time.Time
 
 	pushes pushBatcher // groups concurrent push records into one commit
-	stmts  stmtCache   // hot-path statements prepared on the writer
-	reads  readStmts   // fixed reads prepared on the reader pool
+	hot    hotStmts    // hot-path statements prepared on the writer
+	reads  readStmts   // reads' statements prepared on the reader pool
 	ckpt   *checkpointer
 }
 
@@ -87,7 +108,7 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 // Close finishes pending push records, then closes both pools.
 func (s *Store) Close() error {
 	s.pushes.stop()
-	s.stmts.close()
+	s.hot.close()
 	s.reads.close()
 	return errors.Join(s.ckpt.close(), s.R.Close(), s.W.Close())
 }
@@ -155,7 +176,6 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return err
 }
 
-// Tx exposes a write transaction to other store-using packages through callbacks on *Tx.
 func (s *Store) now() int64 { return s.Now().Unix() }
 
 func unix(v int64) time.Time {
@@ -172,8 +192,19 @@ func nullUnix(v sql.NullInt64) time.Time {
 	return time.Unix(v.Int64, 0)
 }
 
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint
+// failure, by SQLite's extended result code (modernc.org/sqlite turns
+// extended codes on for every connection).
 func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
 }
 
 // likeEscape escapes % and _ for a LIKE pattern using '\' as the escape character.

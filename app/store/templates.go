@@ -92,7 +92,7 @@ func (s *Store) ListTemplates(ctx context.Context, withDeleted bool) ([]model.Te
 	if !withDeleted {
 		q += ` WHERE deleted_at IS NULL`
 	}
-	rows, err := s.R.QueryContext(ctx, q+` ORDER BY template_id DESC`)
+	rows, err := s.read(ctx, q+` ORDER BY template_id DESC`)
 	if err != nil {
 		return nil, err
 	}

@@ -21,28 +21,12 @@ func (s *Store) insertTenant(ctx context.Context, tx *sql.Tx, name string) (mode
 	return model.Tenant{ID: id, Name: name, Status: model.TenantActive, CreatedAt: unix(now), UpdatedAt: unix(now)}, err
 }
 
-// CreateTenant creates a tenant with ownerID as its owner (used by staff tools and tests).
-func (s *Store) CreateTenant(ctx context.Context, a model.Actor, name string, ownerID int64) (model.Tenant, error) {
-	var t model.Tenant
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if t, err = s.insertTenant(ctx, tx, name); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?,?,?,?)`, t.ID, ownerID, model.RoleOwner, s.now()); err != nil {
-			return err
-		}
-		return s.logTx(ctx, tx, a, t.ID, ActSignup, t.Name, "")
-	})
-	return t, err
-}
-
 // Tenant loads one tenant.
 func (s *Store) Tenant(ctx context.Context, id int64) (model.Tenant, error) {
 	var t model.Tenant
 	var status string
 	var created, updated int64
-	err := s.R.QueryRowContext(ctx, `SELECT id, name, status, created_at, updated_at, (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) FROM tenants WHERE id = ?`, id).
+	err := s.readRow(ctx, `SELECT id, name, status, created_at, updated_at, (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) FROM tenants WHERE id = ?`, id).
 		Scan(&t.ID, &t.Name, &status, &created, &updated, &t.Members)
 	t.Status, t.CreatedAt, t.UpdatedAt = model.TenantStatus(status), unix(created), unix(updated)
 	return t, notFound(err, "tenant")
@@ -90,7 +74,7 @@ func (s *Store) ListTenants(ctx context.Context, f TenantFilter) ([]model.Tenant
 		w = " WHERE " + strings.Join(where, " AND ")
 	}
 	var total int
-	if err := s.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants t`+w, args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, `SELECT COUNT(*) FROM tenants t`+w, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	if f.Limit <= 0 {
@@ -99,7 +83,7 @@ func (s *Store) ListTenants(ctx context.Context, f TenantFilter) ([]model.Tenant
 	if f.Offset >= total { // nothing to list: spare a second scan of a search that missed
 		return nil, total, nil
 	}
-	rows, err := s.R.QueryContext(ctx, `SELECT t.id, t.name, t.status, t.created_at, t.updated_at,
+	rows, err := s.read(ctx, `SELECT t.id, t.name, t.status, t.created_at, t.updated_at,
 		(SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id)
 		FROM tenants t`+w+` ORDER BY t.id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	if err != nil {

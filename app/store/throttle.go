@@ -22,7 +22,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, keys ...string) error {
 func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
 	var n int
 	var oldest int64
-	err := s.R.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0) FROM login_failures WHERE key = ? AND at >= ?`, key, since.Unix()).Scan(&n, &oldest)
+	err := s.readRow(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0) FROM login_failures WHERE key = ? AND at >= ?`, key, since.Unix()).Scan(&n, &oldest)
 	return n, unix(oldest), err
 }
 

@@ -26,7 +26,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (model.User, error) {
 
 // UserByEmail loads a user by address (case-insensitive).
 func (s *Store) UserByEmail(ctx context.Context, email string) (model.User, error) {
-	u, err := scanUser(s.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, model.NormalizeEmail(email)))
+	u, err := scanUser(s.readRow(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, model.NormalizeEmail(email)))
 	return u, notFound(err, "user")
 }
 
@@ -121,7 +121,7 @@ func (s *Store) SetPreferences(ctx context.Context, userID int64, locale, tz str
 
 // StaffUsers lists users with a platform role, for the authz loader and staff pages.
 func (s *Store) StaffUsers(ctx context.Context) ([]model.User, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE staff_role != '' ORDER BY id`)
+	rows, err := s.read(ctx, `SELECT `+userCols+` FROM users WHERE staff_role != '' ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

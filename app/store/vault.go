@@ -43,11 +43,7 @@ func ctokenAD(appID string) string { return "component:" + appID + ":token" }
 // ComponentCreds reads and opens the component's credentials; not found
 // before the first ticket arrives.
 func (s *Store) ComponentCreds(ctx context.Context, appID string) (ComponentCreds, error) {
-	return s.componentCreds(ctx, s.R, appID)
-}
-
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	return s.componentCreds(ctx, reader{s}, appID)
 }
 
 func (s *Store) componentCreds(ctx context.Context, q queryRower, appID string) (ComponentCreds, error) {
@@ -72,7 +68,7 @@ func (s *Store) componentCreds(ctx context.Context, q queryRower, appID string) 
 func (s *Store) ComponentHealth(ctx context.Context, appID string) (ComponentHealth, error) {
 	h := ComponentHealth{AppID: appID}
 	var recv, req, exp, next int64
-	err := s.R.QueryRowContext(ctx, `SELECT ticket != '', ticket_received_at, ticket_requested_at, access_token != '',
+	err := s.readRow(ctx, `SELECT ticket != '', ticket_received_at, ticket_requested_at, access_token != '',
 		access_expires_at, next_refresh_at, failures, last_error FROM wechat_component WHERE appid = ?`, appID).
 		Scan(&h.HasTicket, &recv, &req, &h.HasToken, &exp, &next, &h.Failures, &h.LastError)
 	h.TicketReceivedAt, h.TicketRequestedAt, h.TokenExpiresAt, h.NextRefreshAt = unix(recv), unix(req), unix(exp), unix(next)
@@ -80,7 +76,7 @@ func (s *Store) ComponentHealth(ctx context.Context, appID string) (ComponentHea
 }
 
 func (s *Store) ensureComponentRow(ctx context.Context, tx *sql.Tx, appID string) error {
-	_, err := s.execTx(ctx, tx, `INSERT INTO wechat_component (appid, updated_at) VALUES (?, ?) ON CONFLICT (appid) DO NOTHING`, appID, s.now())
+	_, err := tx.StmtContext(ctx, s.hot.ensureComponent).ExecContext(ctx, appID, s.now())
 	return err
 }
 
@@ -98,7 +94,7 @@ func (s *Store) saveTicketTx(ctx context.Context, tx *sql.Tx, appID, ticket stri
 
 // updateTicketTx is saveTicketTx once the component row exists.
 func (s *Store) updateTicketTx(ctx context.Context, tx *sql.Tx, appID, ticket string, createTime int64, receivedAt time.Time) (bool, error) {
-	res, err := s.execTx(ctx, tx, saveTicketSQL,
+	res, err := tx.StmtContext(ctx, s.hot.saveTicket).ExecContext(ctx,
 		s.sealNonEmpty(ticket, ticketAD(appID)), createTime, receivedAt.Unix(), s.now(), appID, createTime)
 	if err != nil {
 		return false, err
@@ -192,7 +188,7 @@ func (s *Store) AddWarning(ctx context.Context, kind, appID, detail string, at t
 
 // Warnings returns the newest warnings.
 func (s *Store) Warnings(ctx context.Context, limit int) ([]Warning, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT id, at, kind, appid, detail FROM wechat_warnings ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := s.read(ctx, `SELECT id, at, kind, appid, detail FROM wechat_warnings ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -103,10 +103,10 @@ func newReleaseBench(b *testing.B) *releaseBench {
 			b.Fatal(err)
 		}
 	}
-	if err := st.SaveReleaseQR(ctx, tn.ID, r.ID, []byte("png"), "image/png"); err != nil {
+	if err := st.ApplyOps(ctx, st.QROp(tn.ID, r.ID, []byte("png"), "image/png")); err != nil {
 		b.Fatal(err)
 	}
-	if err := st.SaveReleasePreflight(ctx, tn.ID, r.ID, []store.PreflightCheck{{Name: "category", OK: true}, {Name: "pages", OK: true}, {Name: "privacy", OK: true}, {Name: "domains", OK: true, Skipped: true}}); err != nil {
+	if err := st.ApplyOps(ctx, st.PreflightOp(tn.ID, r.ID, []store.PreflightCheck{{Name: "category", OK: true}, {Name: "pages", OK: true}, {Name: "privacy", OK: true}, {Name: "domains", OK: true, Skipped: true}})); err != nil {
 		b.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -91,7 +91,7 @@ func releaseFixture(h *harness, w *world) []string {
 	}
 	toApproval := []model.ReleaseEvent{model.EvCommit, model.EvCommitOK, model.EvScan, model.EvScanDone, model.EvPreflightOK}
 	relA := mk(w.A.ID, "wxappa0000000001", "ownerA", "2.0.0", `{"ext":{"shopName":"甲店二号","theme":"dark"},"extAppid":"wxappa0000000001","extEnable":true}`, toApproval...)
-	if err := st.SaveReleaseQR(ctx, w.A.ID, relA.ID, []byte("\x89PNG fake"), "image/png"); err != nil {
+	if err := st.ApplyOps(ctx, st.QROp(w.A.ID, relA.ID, []byte("\x89PNG fake"), "image/png")); err != nil {
 		h.t.Fatal(err)
 	}
 	relB := mk(w.B.ID, "wxappb0000000002", "ownerB", "9.9.9", `{"ext":{"shopName":"乙店秘方"},"extAppid":"wxappb0000000002","extEnable":true}`,

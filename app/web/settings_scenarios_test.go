@@ -168,7 +168,7 @@ func TestReleaseLinksToContact(t *testing.T) {
 	if _, err := h.st.TransitionRelease(ctx, f.A.ID, id, model.EvRecheck, model.Cause{Kind: model.CauseUser, ActorID: dev.ID, Actor: dev.Email, At: h.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.st.SaveReleasePreflight(ctx, f.A.ID, id, []store.PreflightCheck{{Name: "privacy", Key: "release.preflight.no_contact"}}); err != nil {
+	if err := h.st.ApplyOps(ctx, h.st.PreflightOp(f.A.ID, id, []store.PreflightCheck{{Name: "privacy", Key: "release.preflight.no_contact"}})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.st.TransitionRelease(ctx, f.A.ID, id, model.EvPreflightErr, model.Cause{Kind: model.CauseSystem, Actor: "system", At: h.clock.Now()}); err != nil {
