@@ -80,8 +80,8 @@ func (s *Server) staffApps(c *fiber.Ctx) error {
 	if f.Offset+staffAppsPage < res.Total || res.More {
 		v.Pager.Next = l.url(f.Offset + staffAppsPage)
 	}
-	v.CanAssign = s.can(c, authz.Perm{Obj: "apps", Act: "assign"})
-	v.CanReconcile = s.can(c, authz.Perm{Obj: "wechat", Act: "write"})
+	v.CanAssign = s.can(c, authz.PermAppsAssign)
+	v.CanReconcile = s.can(c, authz.PermWeChatWrite)
 	if v.Conflicts, err = s.Store.Conflicts(c.UserContext()); err != nil {
 		return err
 	}

@@ -23,12 +23,6 @@ import (
 // (/t/:tid/campaigns, its own apps and campaigns only); the scope comes from
 // the route (a tenant route has a current tenant).
 
-var (
-	permCampaignsRead    = authz.Perm{Obj: "campaigns", Act: "read"}
-	permCampaignsWrite   = authz.Perm{Obj: "campaigns", Act: "write"}
-	permCampaignsApprove = authz.Perm{Obj: "campaigns", Act: "approve"}
-)
-
 func init() {
 	for _, k := range []string{"campaign.created", "campaign.decided", "tags.saved"} {
 		flashKeys[k] = true
@@ -74,7 +68,7 @@ func (s *Server) campaignsList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.CampaignsView{Base: cs.Base, Staff: cs.staff(), CanCreate: s.can(c, permCampaignsWrite)}
+	v := views.CampaignsView{Base: cs.Base, Staff: cs.staff(), CanCreate: s.can(c, authz.PermCampaignsWrite)}
 	for _, cm := range cams {
 		row := views.CampaignRow{Campaign: cm}
 		if p, err := s.Campaigns.Progress(ctx, cs.TenantID, cm.ID); err == nil {
@@ -311,7 +305,7 @@ type campaignBase struct {
 }
 
 func (s *Server) campaignBaseOf(c *fiber.Ctx, cs campScope) campaignBase {
-	b := campaignBase{cs: cs, canWrite: s.can(c, permCampaignsWrite), canApprove: s.can(c, permCampaignsApprove)}
+	b := campaignBase{cs: cs, canWrite: s.can(c, authz.PermCampaignsWrite), canApprove: s.can(c, authz.PermCampaignsApprove)}
 	if u := currentUser(c); u != nil {
 		b.viewerID = u.ID
 	}

@@ -18,12 +18,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-var (
-	permConfigWrite    = authz.Perm{Obj: "config", Act: "write"}
-	permReleasePrepare = authz.Perm{Obj: "release", Act: "prepare"}
-	permReleaseApprove = authz.Perm{Obj: "release", Act: "approve"}
-)
-
 func init() {
 	for _, k := range []string{"config.saved", "config.restored"} {
 		flashKeys[k] = true
@@ -68,7 +62,7 @@ func (s *Server) configPage(c *fiber.Ctx, templateID int64, values url.Values, e
 	if err != nil {
 		return views.ConfigPageView{}, err
 	}
-	v := views.ConfigPageView{App: a, CanWrite: s.can(c, permConfigWrite), CanPrepare: s.can(c, permReleasePrepare)}
+	v := views.ConfigPageView{App: a, CanWrite: s.can(c, authz.PermConfigWrite), CanPrepare: s.can(c, authz.PermReleasePrepare)}
 	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
 		return v, err
 	}

@@ -8,11 +8,9 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-var permMembersWrite = authz.Perm{Obj: "members", Act: "write"}
-
 func (s *Server) membersView(c *fiber.Ctx) (views.MembersView, error) {
 	t := currentTenant(c)
-	v := views.MembersView{CanEdit: s.can(c, permMembersWrite), SelfID: currentUser(c).ID, Invite: views.NewForm(), RowError: map[int64]string{}}
+	v := views.MembersView{CanEdit: s.can(c, authz.PermMembersWrite), SelfID: currentUser(c).ID, Invite: views.NewForm(), RowError: map[int64]string{}}
 	var err error
 	if v.Members, err = s.Store.Members(c.UserContext(), t.ID); err != nil {
 		return v, err

@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
@@ -41,7 +42,7 @@ func (s *Server) releasesView(c *fiber.Ctx, f views.Form) (views.ReleasesView, e
 	if err != nil {
 		return views.ReleasesView{}, err
 	}
-	v := views.ReleasesView{App: a, Form: f, CanPrepare: s.can(c, permReleasePrepare)}
+	v := views.ReleasesView{App: a, Form: f, CanPrepare: s.can(c, authz.PermReleasePrepare)}
 	if v.Releases, err = s.Store.ListReleases(ctx, t.ID, a.AppID, 50); err != nil {
 		return v, err
 	}
@@ -130,8 +131,8 @@ func (s *Server) loadRelease(c *fiber.Ctx) (model.App, model.Release, error) {
 // releaseView reads everything a release page shows.
 func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, releaseID int64) (views.ReleaseView, error) {
 	t := currentTenant(c)
-	v := views.ReleaseView{App: a, CanPrepare: s.can(c, permReleasePrepare), CanApprove: s.can(c, permReleaseApprove),
-		CanContact: s.can(c, permTenantWrite), StreamURL: releasePath(t.ID, a.AppID, releaseID) + "/events", Form: views.NewForm()}
+	v := views.ReleaseView{App: a, CanPrepare: s.can(c, authz.PermReleasePrepare), CanApprove: s.can(c, authz.PermReleaseApprove),
+		CanContact: s.can(c, authz.PermTenantWrite), StreamURL: releasePath(t.ID, a.AppID, releaseID) + "/events", Form: views.NewForm()}
 	if u := currentUser(c); u != nil {
 		v.ViewerID = u.ID
 	}
@@ -279,7 +280,7 @@ func (s *Server) appReleaseEvents(c *fiber.Ctx) error {
 		return err
 	}
 	if c.Query("view") == "review" {
-		if !s.can(c, permReleaseApprove) {
+		if !s.can(c, authz.PermReleaseApprove) {
 			return model.Errorf(model.CodeForbidden, "error.forbidden")
 		}
 		return s.reviewStream(c, base, c.Query("hash"))

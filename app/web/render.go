@@ -57,42 +57,42 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		d := authz.TenantDomain(t.ID)
 		base := "/t/" + strconv.FormatInt(t.ID, 10)
 		add("nav.tenant", "nav.overview", base, "nav-overview")
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "apps", Act: "read"}) {
+		if s.Authz.Can(u.ID, d, authz.PermAppsRead) {
 			add("nav.tenant", "nav.apps", base+"/apps", "nav-apps")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "campaigns", Act: "read"}) {
+		if s.Authz.Can(u.ID, d, authz.PermCampaignsRead) {
 			add("nav.tenant", "nav.campaigns", base+"/campaigns", "nav-campaigns")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "members", Act: "read"}) {
+		if s.Authz.Can(u.ID, d, authz.PermMembersRead) {
 			add("nav.tenant", "nav.members", base+"/members", "nav-members")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "activity", Act: "read"}) {
+		if s.Authz.Can(u.ID, d, authz.PermActivityRead) {
 			add("nav.tenant", "nav.activity", base+"/activity", "nav-activity")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "tenant", Act: "write"}) {
+		if s.Authz.Can(u.ID, d, authz.PermTenantWrite) {
 			add("nav.tenant", "nav.contact", base+"/settings/contact", "nav-contact")
 		}
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "tenants", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermTenantsRead) {
 		add("nav.staff", "nav.tenants", "/staff/tenants", "nav-staff-tenants")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermAppsRead) {
 		add("nav.staff", "nav.staff_apps", "/staff/apps", "nav-staff-apps")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermAppsRead) {
 		add("nav.staff", "nav.fleet", "/staff/fleet", "nav-staff-fleet")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "campaigns", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermCampaignsRead) {
 		add("nav.staff", "nav.staff_campaigns", "/staff/campaigns", "nav-staff-campaigns")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "templates", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermTemplatesRead) {
 		add("nav.staff", "nav.templates", "/staff/templates", "nav-staff-templates")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "wechat", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermWeChatRead) {
 		add("nav.staff", "nav.wechat", "/staff/wechat", "nav-staff-wechat")
 		add("nav.staff", "nav.domains", "/staff/settings/domains", "nav-staff-domains")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "activity", Act: "read"}) {
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermActivityRead) {
 		add("nav.staff", "nav.staff_activity", "/staff/activity", "nav-staff-activity")
 	}
 	add("nav.you", "nav.account", "/account", "nav-account")

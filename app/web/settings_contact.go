@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
@@ -16,8 +15,6 @@ import (
 func init() {
 	flashKeys["contact.saved"] = true
 }
-
-var permTenantWrite = authz.Perm{Obj: "tenant", Act: "write"}
 
 // contactPhone accepts what WeChat's privacy guideline takes as a phone:
 // digits with an optional leading +, spaces and dashes.

@@ -16,8 +16,6 @@ func init() {
 	flashKeys["domains.saved"] = true
 }
 
-var permWeChatWrite = authz.Perm{Obj: "wechat", Act: "write"}
-
 // domainFields are the form's fields: the list each fills and the scheme
 // WeChat requires in it.
 var domainFields = []struct {
@@ -47,7 +45,7 @@ func (s *Server) staffDomains(c *fiber.Ctx) error {
 }
 
 func (s *Server) domainsView(c *fiber.Ctx, f views.Form) views.DomainsView {
-	v := views.DomainsView{Form: f, CanWrite: s.can(c, permWeChatWrite)}
+	v := views.DomainsView{Form: f, CanWrite: s.can(c, authz.PermWeChatWrite)}
 	for _, fd := range domainFields {
 		v.Fields = append(v.Fields, views.DomainField{Name: fd.Name, Scheme: fd.Scheme})
 	}

@@ -59,7 +59,7 @@ func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailVie
 	if err != nil {
 		return views.TenantDetailView{}, err
 	}
-	v := views.TenantDetailView{Tenant: t, CanWrite: s.can(c, authz.Perm{Obj: "tenants", Act: "write"}), Form: f}
+	v := views.TenantDetailView{Tenant: t, CanWrite: s.can(c, authz.PermTenantsWrite), Form: f}
 	if v.Members, err = s.Store.Members(c.UserContext(), tid); err != nil {
 		return v, err
 	}

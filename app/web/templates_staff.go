@@ -15,8 +15,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-var permTemplatesWrite = authz.Perm{Obj: "templates", Act: "write"}
-
 func init() {
 	for _, k := range []string{"templates.synced", "templates.added", "templates.deleted_flash", "schema.saved"} {
 		flashKeys[k] = true
@@ -31,7 +29,7 @@ func (s *Server) templatesView(c *fiber.Ctx, f views.Form) (views.TemplatesView,
 	if err != nil {
 		return views.TemplatesView{}, err
 	}
-	v := views.TemplatesView{Templates: ts, Runs: map[int64][]views.TemplateRunRow{}, CanWrite: s.can(c, permTemplatesWrite), Form: f}
+	v := views.TemplatesView{Templates: ts, Runs: map[int64][]views.TemplateRunRow{}, CanWrite: s.can(c, authz.PermTemplatesWrite), Form: f}
 	runs, err := s.Store.TemplateRuns(ctx, 0)
 	if err != nil {
 		return v, err
@@ -180,7 +178,7 @@ func (s *Server) staffTemplateSchema(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := schemaView(c.UserContext(), t, t.SchemaJSON, strings.Join(t.Pages, "\n"), s.can(c, permTemplatesWrite))
+	v := schemaView(c.UserContext(), t, t.SchemaJSON, strings.Join(t.Pages, "\n"), s.can(c, authz.PermTemplatesWrite))
 	return s.render(c, views.SchemaEditPage(s.page(c, "schema.title", "schema.page_help"), v))
 }
 

@@ -72,7 +72,7 @@ func (s *Server) wechatHealth(c *fiber.Ctx) (views.WeChatHealthView, error) {
 		TokenExpiresAt:    h.Component.TokenExpiresAt,
 		TokenFailures:     h.Component.Failures,
 		TokenLastError:    h.Component.LastError,
-		CanWrite:          s.can(c, authz.Perm{Obj: "wechat", Act: "write"}),
+		CanWrite:          s.can(c, authz.PermWeChatWrite),
 	}
 	for _, st := range []string{store.TokenFresh, store.TokenRefreshing, store.TokenFailing, store.TokenNeedsReauth} {
 		v.TokenStates = append(v.TokenStates, views.StateCount{State: st, N: h.TokenStates[st]})
