@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -40,7 +41,7 @@ func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
 		return views.AppDetailView{}, err
 	}
 	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, authz.PermAppsAuthorize),
-		StreamURL: "/t/" + itoa(t.ID) + "/apps/events?view=app&appid=" + urlQueryEscape(a.AppID),
+		StreamURL: paths.TenantAppEvents(t.ID, a.AppID),
 		Tags:      tags, CanTag: s.can(c, authz.PermConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
 }
 
@@ -63,5 +64,5 @@ func (s *Server) appReauthorize(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/t/"+itoa(t.ID)+"/authorize/"+itoa(att.ID), fiber.StatusSeeOther)
+	return c.Redirect(paths.Attempt(t.ID, att.ID), fiber.StatusSeeOther)
 }

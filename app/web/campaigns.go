@@ -14,6 +14,7 @@ import (
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/views"
 )
@@ -32,14 +33,13 @@ func init() {
 // campScope is whose campaigns a request sees: a tenant's, or every one (staff).
 type campScope struct {
 	TenantID int64 // 0: staff
-	Base     string
 }
 
 func campScopeOf(c *fiber.Ctx) campScope {
 	if t := currentTenant(c); t != nil {
-		return campScope{TenantID: t.ID, Base: "/t/" + itoa(t.ID) + "/campaigns"}
+		return campScope{TenantID: t.ID}
 	}
-	return campScope{Base: "/staff/campaigns"}
+	return campScope{}
 }
 
 func (cs campScope) staff() bool { return cs.TenantID == 0 }
@@ -68,7 +68,7 @@ func (s *Server) campaignsList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.CampaignsView{Base: cs.Base, Staff: cs.staff(), CanCreate: s.can(c, authz.PermCampaignsWrite)}
+	v := views.CampaignsView{Scope: cs.TenantID, Staff: cs.staff(), CanCreate: s.can(c, authz.PermCampaignsWrite)}
 	for _, cm := range cams {
 		row := views.CampaignRow{Campaign: cm}
 		if p, err := s.Campaigns.Progress(ctx, cs.TenantID, cm.ID); err == nil {
@@ -151,7 +151,7 @@ func (s *Server) campaignForm(c *fiber.Ctx, cs campScope) (views.Form, platform.
 }
 
 func (s *Server) campaignFormView(ctx context.Context, cs campScope, f views.Form) (views.CampaignFormView, error) {
-	v := views.CampaignFormView{Base: cs.Base, Staff: cs.staff(), Form: f}
+	v := views.CampaignFormView{Scope: cs.TenantID, Staff: cs.staff(), Form: f}
 	var err error
 	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
 		return v, err
@@ -258,7 +258,7 @@ func (s *Server) campaignCreate(c *fiber.Ctx) error {
 		var cm model.Campaign
 		cm, p, err = s.Campaigns.Create(c.UserContext(), in, actor(c))
 		if err == nil {
-			return s.redirectFlash(c, views.CampaignURL(cs.Base, cm.ID), "campaign.created")
+			return s.redirectFlash(c, paths.Campaign(cs.TenantID, cm.ID), "campaign.created")
 		}
 		if !formError(&f, err) {
 			return err
@@ -319,7 +319,7 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 		return views.CampaignView{}, err
 	}
 	cm := p.Campaign
-	v := views.CampaignView{URL: views.CampaignURL(b.cs.Base, id), ListURL: b.cs.Base, Staff: b.cs.staff(), Campaign: cm,
+	v := views.CampaignView{Scope: b.cs.TenantID, Staff: b.cs.staff(), Campaign: cm,
 		Total: p.Total, Percent: p.Percent, ETA: p.ETA, Notice: p.Notice, NoticeData: p.NoticeData, Actions: p.Actions,
 		CanWrite: b.canWrite, CanApprove: b.canApprove, ViewerID: b.viewerID, Form: views.NewForm()}
 	// Staff approve only staff campaigns: a tenant's campaign is its own approvers' to approve.
@@ -344,9 +344,9 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 		row := views.CampaignAppRow{AppID: a.AppID, Nickname: a.Nickname, TenantName: a.TenantName, Wave: a.Wave, Phase: a.Phase(), Errcode: a.Errcode}
 		switch {
 		case a.ReleaseID != 0 && b.cs.staff():
-			row.ReleaseURL = "/staff/apps/" + a.AppID
+			row.ReleaseURL = paths.StaffApp(a.AppID)
 		case a.ReleaseID != 0:
-			row.ReleaseURL = views.ReleaseURL(a.TenantID, a.AppID, a.ReleaseID)
+			row.ReleaseURL = paths.Release(a.TenantID, a.AppID, a.ReleaseID)
 		}
 		switch row.Phase {
 		case model.PhSkipped:
@@ -372,7 +372,7 @@ func (s *Server) campaignPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events?seq="+itoa(v.Campaign.Seq)))
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, paths.CampaignEventsAt(cs.TenantID, id, v.Campaign.Seq)))
 }
 
 // campaignEvents streams the campaign's live part: on connect, on the
@@ -468,7 +468,7 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 
 func (s *Server) afterCampaignDecision(c *fiber.Ctx, cs campScope, id int64, err error) error {
 	if err == nil {
-		return s.redirectFlash(c, views.CampaignURL(cs.Base, id), "campaign.decided")
+		return s.redirectFlash(c, paths.Campaign(cs.TenantID, id), "campaign.decided")
 	}
 	f := views.NewForm()
 	if !formError(&f, err) {
@@ -484,7 +484,7 @@ func (s *Server) afterCampaignDecision(c *fiber.Ctx, cs campScope, id int64, err
 	}
 	v.Form = f
 	c.Status(statusOf(err))
-	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events"))
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, paths.CampaignEvents(cs.TenantID, id)))
 }
 
 // campaignReport is the CSV report: one row per app, labels in the

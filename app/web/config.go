@@ -15,6 +15,7 @@ import (
 	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -256,11 +257,7 @@ func (s *Server) appConfigSave(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return s.render(c, views.ConfigPage(p, v))
 	}
-	return s.redirectFlash(c, configPath(t.ID, v.App.AppID), "config.saved")
-}
-
-func configPath(tenantID int64, appID string) string {
-	return "/t/" + itoa(tenantID) + "/apps/" + appID + "/config"
+	return s.redirectFlash(c, paths.Config(t.ID, v.App.AppID), "config.saved")
 }
 
 // appConfigDiff compares two versions of the app's config.
@@ -314,7 +311,7 @@ func (s *Server) appConfigRestore(c *fiber.Ctx) error {
 	if _, err := s.Store.RestoreConfig(ctx, actor(c), t.ID, a.AppID, ver); err != nil {
 		return err
 	}
-	return s.redirectFlash(c, configPath(t.ID, a.AppID), "config.restored")
+	return s.redirectFlash(c, paths.Config(t.ID, a.AppID), "config.restored")
 }
 
 // appConfigExtJSON shows the exact ext_json string a commit of a version

@@ -5,6 +5,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) memberRemove(c *fiber.Ctx) error {
 	if err == nil {
 		s.Authz.SetTenantRole(uid, t.ID, "")
 		if uid == currentUser(c).ID {
-			return c.Redirect("/", fiber.StatusSeeOther)
+			return c.Redirect(paths.Home, fiber.StatusSeeOther)
 		}
 	}
 	return s.afterMemberChange(c, uid, err, "members.removed")
@@ -76,7 +77,7 @@ func (s *Server) afterMemberChange(c *fiber.Ctx, uid int64, err error, okKey str
 		if rowErr != "" {
 			return err
 		}
-		return s.redirectFlash(c, "/t/"+itoa(currentTenant(c).ID)+"/members", okKey)
+		return s.redirectFlash(c, paths.Members(currentTenant(c).ID), okKey)
 	}
 	v, verr := s.membersView(c)
 	if verr != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -49,7 +50,7 @@ func (s *Server) tenantContactSave(c *fiber.Ctx) error {
 		err := s.Releases.SaveContact(c.UserContext(), actor(c), t.ID,
 			store.TenantContact{Name: f.V("name"), Email: f.V("email"), Phone: f.V("phone"), NoticeMethod: f.V("notice_method")})
 		if err == nil {
-			return s.redirectFlash(c, views.ContactURL(t.ID), "contact.saved")
+			return s.redirectFlash(c, paths.Contact(t.ID), "contact.saved")
 		}
 		if !formError(&f, err) {
 			return err

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
@@ -77,7 +78,7 @@ func (s *Server) staffDomainsSave(c *fiber.Ctx) error {
 		if err := s.Releases.SetServerDomains(c.UserContext(), actor(c), d); err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/staff/settings/domains", "domains.saved")
+		return s.redirectFlash(c, paths.StaffDomains, "domains.saved")
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.DomainsPage(s.page(c, "domains.title", "domains.help"), s.domainsView(c, f)))

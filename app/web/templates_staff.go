@@ -12,6 +12,7 @@ import (
 	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -97,7 +98,7 @@ func (s *Server) staffTemplateAddDraft(c *fiber.Ctx) error {
 	if err := s.Library.AddDraft(c.UserContext(), actor(c), id); err != nil {
 		return s.templatesFailed(c, err)
 	}
-	return s.redirectFlash(c, "/staff/templates", "templates.added")
+	return s.redirectFlash(c, paths.StaffTemplates, "templates.added")
 }
 
 // staffTemplateDelete deletes a template from WeChat's library.
@@ -115,7 +116,7 @@ func (s *Server) staffTemplateDelete(c *fiber.Ctx) error {
 	if err := s.Library.Delete(c.UserContext(), actor(c), id); err != nil {
 		return s.templatesFailed(c, err)
 	}
-	return s.redirectFlash(c, "/staff/templates", "templates.deleted_flash")
+	return s.redirectFlash(c, paths.StaffTemplates, "templates.deleted_flash")
 }
 
 // templatesFailed shows a WeChat refusal on the library page.
@@ -215,7 +216,7 @@ func (s *Server) staffTemplateSchemaSave(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/staff/templates/"+itoa(id)+"/schema", "schema.saved")
+		return s.redirectFlash(c, paths.StaffTemplateSchema(id), "schema.saved")
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.SchemaEditPage(s.page(c, "schema.title", "schema.page_help"), v))

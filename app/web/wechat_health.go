@@ -9,6 +9,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -119,7 +120,7 @@ func (s *Server) wechatHealth(c *fiber.Ctx) (views.WeChatHealthView, error) {
 		if off > 0 {
 			u.Set("offset", strconv.Itoa(off))
 		}
-		return "/staff/wechat?" + u.Encode()
+		return paths.WithQuery(paths.StaffWeChat, u)
 	}
 	v.Pager = views.Pager{Total: total, Offset: offset, Limit: pushesPage}
 	if offset > 0 {
