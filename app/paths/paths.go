@@ -20,6 +20,13 @@ import (
 	"strings"
 )
 
+// Mounts: the embedded static files (public, no session) and, in sandbox
+// mode, the WeChat emulator.
+const (
+	Static  = "/static"
+	Sandbox = "/sandbox"
+)
+
 // Public and account routes.
 const (
 	Healthz            = "/healthz"

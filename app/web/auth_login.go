@@ -106,7 +106,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 // safeNext keeps post-login redirects on this site.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+		return paths.Home
 	}
 	return next
 }

@@ -520,7 +520,7 @@ func (s *Server) appTagsSave(c *fiber.Ctx) error {
 		if err := s.Store.SetAppTags(c.UserContext(), actor(c), t.ID, a.AppID, tags); err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/t/"+itoa(t.ID)+"/apps/"+a.AppID, "tags.saved")
+		return s.redirectFlash(c, paths.TenantApp(t.ID, a.AppID), "tags.saved")
 	}
 	v, err := s.appDetail(c)
 	if err != nil {

@@ -164,11 +164,11 @@ func (s *Server) Routes() []Route {
 func (s *Server) routes(app *fiber.App) {
 	s.globalMiddleware(app)
 	// Static assets are public and need no session.
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
+	app.Use(paths.Static, filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
 	if s.Sandbox != nil {
 		// The emulator stands in for WeChat's hosts; it is public like they are
 		// and absent in live mode.
-		app.Use("/sandbox", adaptor.HTTPHandler(http.StripPrefix("/sandbox", s.Sandbox)))
+		app.Use(paths.Sandbox, adaptor.HTTPHandler(http.StripPrefix(paths.Sandbox, s.Sandbox)))
 	}
 	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, s.csrfMiddleware())
 	for _, r := range s.Routes() {
