@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/minifleet/minifleet/app/config"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
@@ -86,8 +87,8 @@ func newSandboxRig(cfg *config.Config, log *slog.Logger, listenAddr string) (*sa
 		ComponentSecret:     creds.ComponentSecret,
 		Token:               creds.Token,
 		EncodingAESKey:      creds.AESKey,
-		ComponentEventsURL:  internal + "/wechat/component/events",
-		AppEventsURL:        internal + "/wechat/apps/$APPID$/events",
+		ComponentEventsURL:  internal + paths.WeChatComponentEvents,
+		AppEventsURL:        internal + paths.WeChatAppEvents("$APPID$"),
 		AllowedEntryHost:    host,
 		PublicBase:          public,
 		AssetBase:           internal + "/sandbox", // head_img: fetched by the server's avatar proxy

@@ -291,3 +291,26 @@ func TestDecisionsFollowRoleChanges(t *testing.T) {
 	}
 	ask("outsider after reload", w.outside.ID, d1, p("tenant", "read"), false)
 }
+
+// TestNamedPermissionsMatchThePolicy: every named permission is granted by
+// policy.csv, and every (object, action) policy.csv grants has a name.
+func TestNamedPermissionsMatchThePolicy(t *testing.T) {
+	named := map[authz.Perm]bool{}
+	for _, p := range authz.Named {
+		if named[p] {
+			t.Errorf("%s is named twice", p)
+		}
+		named[p] = true
+	}
+	policy := allPerms()
+	for _, p := range policy {
+		if !named[p] {
+			t.Errorf("policy.csv grants %s, which has no named permission in authz", p)
+		}
+	}
+	for p := range named {
+		if !has(policy, p) {
+			t.Errorf("named permission %s is granted by no line of policy.csv", p)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat"
 )
@@ -108,7 +109,7 @@ func (o *Onboarding) Start(ctx context.Context, actor model.Actor, tenantID int6
 
 // RedirectURI is where WeChat sends the merchant back for attempt a.
 func (o *Onboarding) RedirectURI(a model.AuthAttempt) string {
-	return strings.TrimRight(o.BaseURL, "/") + "/t/" + strconv.FormatInt(a.TenantID, 10) + "/authorize/" + strconv.FormatInt(a.ID, 10) + "/callback"
+	return strings.TrimRight(o.BaseURL, "/") + paths.AttemptCallback(a.TenantID, a.ID)
 }
 
 // Links returns the mobile quick-auth link and the PC scan page link of a.

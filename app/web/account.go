@@ -9,6 +9,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -18,17 +19,17 @@ var timeZones = []string{"Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia
 func (s *Server) home(c *fiber.Ctx) error {
 	u := currentUser(c)
 	if u == nil {
-		return c.Redirect("/login", fiber.StatusSeeOther)
+		return c.Redirect(paths.Login, fiber.StatusSeeOther)
 	}
 	ms, err := s.Store.MembershipsOfUser(c.UserContext(), u.ID)
 	if err != nil {
 		return err
 	}
 	if len(ms) > 0 {
-		return c.Redirect("/t/"+strconv.FormatInt(ms[0].TenantID, 10), fiber.StatusSeeOther)
+		return c.Redirect(paths.Tenant(ms[0].TenantID), fiber.StatusSeeOther)
 	}
 	if u.IsStaff() {
-		return c.Redirect("/staff/tenants", fiber.StatusSeeOther)
+		return c.Redirect(paths.StaffTenants, fiber.StatusSeeOther)
 	}
 	return s.render(c, views.HomePage(s.page(c, "home.title", "")))
 }
@@ -37,9 +38,9 @@ func (s *Server) home(c *fiber.Ctx) error {
 func (s *Server) switchTenant(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Query("tenant"), 10, 64)
 	if err != nil {
-		return c.Redirect("/", fiber.StatusSeeOther)
+		return c.Redirect(paths.Home, fiber.StatusSeeOther)
 	}
-	return c.Redirect("/t/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return c.Redirect(paths.Tenant(id), fiber.StatusSeeOther)
 }
 
 func (s *Server) setLang(c *fiber.Ctx) error {
@@ -93,7 +94,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		if err := s.signIn(c, u.ID, epoch); err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/account", "account.password_changed")
+		return s.redirectFlash(c, paths.Account, "account.password_changed")
 	}
 	prefs := views.NewForm()
 	prefs.Values["locale"], prefs.Values["time_zone"] = u.Locale, u.TimeZone
@@ -120,7 +121,7 @@ func (s *Server) savePreferences(c *fiber.Ctx) error {
 		return err
 	}
 	s.sessions.Remove(c.UserContext(), sessLang)
-	return s.redirectFlash(c, "/account", "account.saved")
+	return s.redirectFlash(c, paths.Account, "account.saved")
 }
 
 // redirectFlash redirects after a successful POST and shows key on the next

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -26,7 +27,7 @@ func activityFilter(c *fiber.Ctx, tenantID int64) store.ActivityFilter {
 	return store.ActivityFilter{TenantID: tenantID, Action: c.Query("action"), Query: c.Query("q"), BeforeID: before, Limit: activityPage}
 }
 
-func (s *Server) activityView(c *fiber.Ctx, base string, f store.ActivityFilter) (views.ActivityView, error) {
+func (s *Server) activityView(c *fiber.Ctx, linkTenant int64, f store.ActivityFilter) (views.ActivityView, error) {
 	rows, err := s.Store.ListActivity(c.UserContext(), f)
 	if err != nil {
 		return views.ActivityView{}, err
@@ -38,17 +39,17 @@ func (s *Server) activityView(c *fiber.Ctx, base string, f store.ActivityFilter)
 	if f.Query != "" {
 		q.Set("q", f.Query)
 	}
-	v := views.ActivityView{Rows: rows, BaseURL: base, Action: f.Action, Query: f.Query, Actions: activityActions, ShowTenant: f.TenantID == 0, CSVURL: base + ".csv?" + q.Encode()}
+	v := views.ActivityView{Rows: rows, BaseURL: paths.Activity(linkTenant), Action: f.Action, Query: f.Query, Actions: activityActions, ShowTenant: f.TenantID == 0, CSVURL: paths.WithQuery(paths.ActivityCSV(linkTenant), q)}
 	if len(rows) == activityPage {
 		q.Set("before", itoa(rows[len(rows)-1].ID))
-		v.NextURL = base + "?" + q.Encode()
+		v.NextURL = paths.WithQuery(paths.Activity(linkTenant), q)
 	}
 	return v, nil
 }
 
 func (s *Server) tenantActivity(c *fiber.Ctx) error {
 	t := currentTenant(c)
-	v, err := s.activityView(c, "/t/"+itoa(t.ID)+"/activity", activityFilter(c, t.ID))
+	v, err := s.activityView(c, t.ID, activityFilter(c, t.ID))
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (s *Server) tenantActivity(c *fiber.Ctx) error {
 }
 
 func (s *Server) staffActivity(c *fiber.Ctx) error {
-	v, err := s.activityView(c, "/staff/activity", activityFilter(c, 0))
+	v, err := s.activityView(c, 0, activityFilter(c, 0))
 	if err != nil {
 		return err
 	}

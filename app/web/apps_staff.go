@@ -9,6 +9,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -57,10 +58,7 @@ func (v staffAppsLink) url(off int) string {
 	if off > 0 {
 		u.Set("offset", strconv.Itoa(off))
 	}
-	if len(u) == 0 {
-		return "/staff/apps"
-	}
-	return "/staff/apps?" + u.Encode()
+	return paths.WithQueryOmitEmpty(paths.StaffApps, u)
 }
 
 type staffAppsLink struct{ f store.AppFilter }
@@ -80,8 +78,8 @@ func (s *Server) staffApps(c *fiber.Ctx) error {
 	if f.Offset+staffAppsPage < res.Total || res.More {
 		v.Pager.Next = l.url(f.Offset + staffAppsPage)
 	}
-	v.CanAssign = s.can(c, authz.Perm{Obj: "apps", Act: "assign"})
-	v.CanReconcile = s.can(c, authz.Perm{Obj: "wechat", Act: "write"})
+	v.CanAssign = s.can(c, authz.PermAppsAssign)
+	v.CanReconcile = s.can(c, authz.PermWeChatWrite)
 	if v.Conflicts, err = s.Store.Conflicts(c.UserContext()); err != nil {
 		return err
 	}
@@ -108,7 +106,7 @@ func (s *Server) staffApp(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	v := views.AppDetailView{App: a, Activity: acts, StreamURL: "/staff/apps/events?appid=" + urlQueryEscape(a.AppID)}
+	v := views.AppDetailView{App: a, Activity: acts, StreamURL: paths.StaffAppEvents(a.AppID)}
 	return s.render(c, views.StaffAppPage(s.page(c, "apps.detail", ""), v))
 }
 
@@ -121,7 +119,7 @@ func (s *Server) staffAppAssign(c *fiber.Ctx) error {
 	if err := s.Onboarding.Assign(c.UserContext(), actor(c), c.Params("appid"), tid); err != nil {
 		return err
 	}
-	return s.redirectFlash(c, "/staff/apps", "staff_apps.assigned")
+	return s.redirectFlash(c, paths.StaffApps, "staff_apps.assigned")
 }
 
 func (s *Server) staffConflictResolve(c *fiber.Ctx) error {
@@ -136,12 +134,12 @@ func (s *Server) staffConflictResolve(c *fiber.Ctx) error {
 	if err := s.Onboarding.ResolveConflict(c.UserContext(), actor(c), id, res == "moved"); err != nil {
 		return err
 	}
-	return s.redirectFlash(c, "/staff/apps", "staff_apps.resolved")
+	return s.redirectFlash(c, paths.StaffApps, "staff_apps.resolved")
 }
 
 func (s *Server) staffReconcile(c *fiber.Ctx) error {
 	if _, err := s.Onboarding.Reconcile(c.UserContext(), actor(c), "manual"); err != nil {
 		s.Log.Warn("reconcile now failed", "err", err)
 	}
-	return s.redirectFlash(c, "/staff/apps", "staff_apps.reconciled")
+	return s.redirectFlash(c, paths.StaffApps, "staff_apps.reconciled")
 }

@@ -4,15 +4,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
 
-var permAppsAuthorize = authz.Perm{Obj: "apps", Act: "authorize"}
-
 func (s *Server) appsView(c *fiber.Ctx) (views.AppsView, error) {
 	apps, err := s.Store.TenantApps(c.UserContext(), currentTenant(c).ID)
-	return views.AppsView{Apps: apps, CanAuthorize: s.can(c, permAppsAuthorize),
+	return views.AppsView{Apps: apps, CanAuthorize: s.can(c, authz.PermAppsAuthorize),
 		Releases: s.appReleaseRows(c.UserContext(), currentTenant(c).ID)}, err
 }
 
@@ -41,9 +40,9 @@ func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
 	if err != nil {
 		return views.AppDetailView{}, err
 	}
-	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, permAppsAuthorize),
-		StreamURL: "/t/" + itoa(t.ID) + "/apps/events?view=app&appid=" + urlQueryEscape(a.AppID),
-		Tags:      tags, CanTag: s.can(c, permConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
+	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, authz.PermAppsAuthorize),
+		StreamURL: paths.TenantAppEvents(t.ID, a.AppID),
+		Tags:      tags, CanTag: s.can(c, authz.PermConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
 }
 
 func (s *Server) tenantApp(c *fiber.Ctx) error {
@@ -65,5 +64,5 @@ func (s *Server) appReauthorize(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/t/"+itoa(t.ID)+"/authorize/"+itoa(att.ID), fiber.StatusSeeOther)
+	return c.Redirect(paths.Attempt(t.ID, att.ID), fiber.StatusSeeOther)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -99,13 +100,13 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		return err
 	}
 	_ = s.Store.Activity(c.UserContext(), model.Actor{UserID: u.ID, Label: u.Email, IP: c.IP()}, 0, store.ActLogout, u.Email, "")
-	return c.Redirect("/login", fiber.StatusSeeOther)
+	return c.Redirect(paths.Login, fiber.StatusSeeOther)
 }
 
 // safeNext keeps post-login redirects on this site.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+		return paths.Home
 	}
 	return next
 }

@@ -2,12 +2,12 @@ package web
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -52,7 +52,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 			if err := s.signIn(c, u.ID, u.SessionEpoch); err != nil {
 				return err
 			}
-			return c.Redirect("/t/"+strconv.FormatInt(t.ID, 10), fiber.StatusSeeOther)
+			return c.Redirect(paths.Tenant(t.ID), fiber.StatusSeeOther)
 		}
 		if !formError(&f, err) {
 			return err

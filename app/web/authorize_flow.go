@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) authorizeCreate(c *fiber.Ctx) error {
 		recent, _ := s.Store.RecentAttempts(c.UserContext(), t.ID, 10)
 		return s.render(c, views.AuthorizePage(s.page(c, "authorize.title", "authorize.help"), views.AuthorizeView{Recent: recent, Error: e.Key}))
 	}
-	return c.Redirect("/t/"+itoa(t.ID)+"/authorize/"+itoa(a.ID), fiber.StatusSeeOther)
+	return c.Redirect(paths.Attempt(t.ID, a.ID), fiber.StatusSeeOther)
 }
 
 // attemptView builds an attempt page for its creator only; other members
@@ -93,7 +94,7 @@ func (s *Server) attemptCancel(c *fiber.Ctx) error {
 	if err := s.Onboarding.Cancel(c.UserContext(), actor(c), t.ID, id); err != nil {
 		return err
 	}
-	return s.redirectFlash(c, "/t/"+itoa(t.ID)+"/authorize/"+itoa(id), "authorize.cancelled_ok")
+	return s.redirectFlash(c, paths.Attempt(t.ID, id), "authorize.cancelled_ok")
 }
 
 // authorizeCallback is WeChat's redirect back (auth_code, expires_in): the
@@ -108,7 +109,7 @@ func (s *Server) authorizeCallback(c *fiber.Ctx) error {
 	a, err := s.Onboarding.Callback(c.UserContext(), actor(c), t.ID, id, c.Query("auth_code"))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if err == nil && a.State == model.AttemptBound {
-		return s.redirectFlash(c, "/t/"+itoa(t.ID)+"/apps/"+a.AppID, "authorize.done_flash")
+		return s.redirectFlash(c, paths.TenantApp(t.ID, a.AppID), "authorize.done_flash")
 	}
 	var e *model.Error
 	if err != nil && (!asModelError(err, &e) || model.ErrorCode(err) == model.CodeNotFound || e.Code == model.CodeInternal) {

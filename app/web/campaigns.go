@@ -14,6 +14,7 @@ import (
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/views"
 )
@@ -22,12 +23,6 @@ import (
 // serve staff (/staff/campaigns, every tenant, scope 0) and a tenant
 // (/t/:tid/campaigns, its own apps and campaigns only); the scope comes from
 // the route (a tenant route has a current tenant).
-
-var (
-	permCampaignsRead    = authz.Perm{Obj: "campaigns", Act: "read"}
-	permCampaignsWrite   = authz.Perm{Obj: "campaigns", Act: "write"}
-	permCampaignsApprove = authz.Perm{Obj: "campaigns", Act: "approve"}
-)
 
 func init() {
 	for _, k := range []string{"campaign.created", "campaign.decided", "tags.saved"} {
@@ -38,14 +33,13 @@ func init() {
 // campScope is whose campaigns a request sees: a tenant's, or every one (staff).
 type campScope struct {
 	TenantID int64 // 0: staff
-	Base     string
 }
 
 func campScopeOf(c *fiber.Ctx) campScope {
 	if t := currentTenant(c); t != nil {
-		return campScope{TenantID: t.ID, Base: "/t/" + itoa(t.ID) + "/campaigns"}
+		return campScope{TenantID: t.ID}
 	}
-	return campScope{Base: "/staff/campaigns"}
+	return campScope{}
 }
 
 func (cs campScope) staff() bool { return cs.TenantID == 0 }
@@ -64,7 +58,7 @@ func (s *Server) campaignsList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.CampaignsView{Base: cs.Base, Staff: cs.staff(), CanCreate: s.can(c, permCampaignsWrite)}
+	v := views.CampaignsView{Scope: cs.TenantID, Staff: cs.staff(), CanCreate: s.can(c, authz.PermCampaignsWrite)}
 	for _, cm := range cams {
 		row := views.CampaignRow{Campaign: cm}
 		if p, err := s.Campaigns.Progress(ctx, cs.TenantID, cm.ID); err == nil {
@@ -147,7 +141,7 @@ func (s *Server) campaignForm(c *fiber.Ctx, cs campScope) (views.Form, platform.
 }
 
 func (s *Server) campaignFormView(ctx context.Context, cs campScope, f views.Form) (views.CampaignFormView, error) {
-	v := views.CampaignFormView{Base: cs.Base, Staff: cs.staff(), Form: f}
+	v := views.CampaignFormView{Scope: cs.TenantID, Staff: cs.staff(), Form: f}
 	var err error
 	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
 		return v, err
@@ -245,7 +239,7 @@ func (s *Server) campaignCreate(c *fiber.Ctx) error {
 		var cm model.Campaign
 		cm, p, err = s.Campaigns.Create(c.UserContext(), in, actor(c))
 		if err == nil {
-			return s.redirectFlash(c, views.CampaignURL(cs.Base, cm.ID), "campaign.created")
+			return s.redirectFlash(c, paths.Campaign(cs.TenantID, cm.ID), "campaign.created")
 		}
 		if !formError(&f, err) {
 			return err
@@ -289,7 +283,7 @@ type campaignBase struct {
 }
 
 func (s *Server) campaignBaseOf(c *fiber.Ctx, cs campScope) campaignBase {
-	b := campaignBase{cs: cs, canWrite: s.can(c, permCampaignsWrite), canApprove: s.can(c, permCampaignsApprove)}
+	b := campaignBase{cs: cs, canWrite: s.can(c, authz.PermCampaignsWrite), canApprove: s.can(c, authz.PermCampaignsApprove)}
 	if u := currentUser(c); u != nil {
 		b.viewerID = u.ID
 	}
@@ -303,7 +297,7 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 		return views.CampaignView{}, err
 	}
 	cm := p.Campaign
-	v := views.CampaignView{URL: views.CampaignURL(b.cs.Base, id), ListURL: b.cs.Base, Staff: b.cs.staff(), Campaign: cm,
+	v := views.CampaignView{Scope: b.cs.TenantID, Staff: b.cs.staff(), Campaign: cm,
 		Total: p.Total, Percent: p.Percent, ETA: p.ETA, Notice: p.Notice, NoticeData: p.NoticeData, Actions: p.Actions,
 		CanWrite: b.canWrite, CanApprove: b.canApprove, ViewerID: b.viewerID, Form: views.NewForm()}
 	// Staff approve only staff campaigns: a tenant's campaign is its own approvers' to approve.
@@ -328,9 +322,9 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 		row := views.CampaignAppRow{AppID: a.AppID, Nickname: a.Nickname, TenantName: a.TenantName, Wave: a.Wave, Phase: a.Phase(), Errcode: a.Errcode}
 		switch {
 		case a.ReleaseID != 0 && b.cs.staff():
-			row.ReleaseURL = "/staff/apps/" + a.AppID
+			row.ReleaseURL = paths.StaffApp(a.AppID)
 		case a.ReleaseID != 0:
-			row.ReleaseURL = views.ReleaseURL(a.TenantID, a.AppID, a.ReleaseID)
+			row.ReleaseURL = paths.Release(a.TenantID, a.AppID, a.ReleaseID)
 		}
 		switch row.Phase {
 		case model.PhSkipped:
@@ -356,7 +350,7 @@ func (s *Server) campaignPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events?seq="+itoa(v.Campaign.Seq)))
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, paths.CampaignEventsAt(cs.TenantID, id, v.Campaign.Seq)))
 }
 
 // campaignEvents streams the campaign's live part: on connect, on the
@@ -452,7 +446,7 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 
 func (s *Server) afterCampaignDecision(c *fiber.Ctx, cs campScope, id int64, err error) error {
 	if err == nil {
-		return s.redirectFlash(c, views.CampaignURL(cs.Base, id), "campaign.decided")
+		return s.redirectFlash(c, paths.Campaign(cs.TenantID, id), "campaign.decided")
 	}
 	f := views.NewForm()
 	if !formError(&f, err) {
@@ -468,7 +462,7 @@ func (s *Server) afterCampaignDecision(c *fiber.Ctx, cs campScope, id int64, err
 	}
 	v.Form = f
 	c.Status(statusOf(err))
-	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, v.URL+"/events"))
+	return s.render(c, views.CampaignPage(s.page(c, "campaign.title", ""), v, paths.CampaignEvents(cs.TenantID, id)))
 }
 
 // campaignReport is the CSV report: one row per app, labels in the
@@ -504,7 +498,7 @@ func (s *Server) appTagsSave(c *fiber.Ctx) error {
 		if err := s.Store.SetAppTags(c.UserContext(), actor(c), t.ID, a.AppID, tags); err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/t/"+itoa(t.ID)+"/apps/"+a.AppID, "tags.saved")
+		return s.redirectFlash(c, paths.TenantApp(t.ID, a.AppID), "tags.saved")
 	}
 	v, err := s.appDetail(c)
 	if err != nil {

@@ -15,13 +15,8 @@ import (
 	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
-)
-
-var (
-	permConfigWrite    = authz.Perm{Obj: "config", Act: "write"}
-	permReleasePrepare = authz.Perm{Obj: "release", Act: "prepare"}
-	permReleaseApprove = authz.Perm{Obj: "release", Act: "approve"}
 )
 
 func init() {
@@ -68,7 +63,7 @@ func (s *Server) configPage(c *fiber.Ctx, templateID int64, values url.Values, e
 	if err != nil {
 		return views.ConfigPageView{}, err
 	}
-	v := views.ConfigPageView{App: a, CanWrite: s.can(c, permConfigWrite), CanPrepare: s.can(c, permReleasePrepare)}
+	v := views.ConfigPageView{App: a, CanWrite: s.can(c, authz.PermConfigWrite), CanPrepare: s.can(c, authz.PermReleasePrepare)}
 	if v.Templates, err = s.schemaTemplates(ctx); err != nil {
 		return v, err
 	}
@@ -259,11 +254,7 @@ func (s *Server) appConfigSave(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return s.render(c, views.ConfigPage(p, v))
 	}
-	return s.redirectFlash(c, configPath(t.ID, v.App.AppID), "config.saved")
-}
-
-func configPath(tenantID int64, appID string) string {
-	return "/t/" + itoa(tenantID) + "/apps/" + appID + "/config"
+	return s.redirectFlash(c, paths.Config(t.ID, v.App.AppID), "config.saved")
 }
 
 // appConfigDiff compares two versions of the app's config.
@@ -317,7 +308,7 @@ func (s *Server) appConfigRestore(c *fiber.Ctx) error {
 	if _, err := s.Store.RestoreConfig(ctx, actor(c), t.ID, a.AppID, ver); err != nil {
 		return err
 	}
-	return s.redirectFlash(c, configPath(t.ID, a.AppID), "config.restored")
+	return s.redirectFlash(c, paths.Config(t.ID, a.AppID), "config.restored")
 }
 
 // appConfigExtJSON shows the exact ext_json string a commit of a version

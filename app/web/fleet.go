@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
@@ -42,10 +43,7 @@ func fleetURL(f store.FleetFilter, off int) string {
 	if off > 0 {
 		u.Set("offset", strconv.Itoa(off))
 	}
-	if len(u) == 0 {
-		return "/staff/fleet"
-	}
-	return "/staff/fleet?" + u.Encode()
+	return paths.WithQueryOmitEmpty(paths.StaffFleet, u)
 }
 
 // staffFleet is every app with its release state, the audit quota and

@@ -5,6 +5,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 )
 
 const (
@@ -19,9 +20,9 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 	}
 	next := c.OriginalURL()
 	if c.Method() != fiber.MethodGet {
-		next = "/"
+		next = paths.Home
 	}
-	to := "/login?next=" + urlQueryEscape(next)
+	to := paths.LoginNext(next)
 	if c.Cookies(s.sessions.Cookie.Name) != "" {
 		// A session cookie that no longer finds a user: the session expired.
 		to += "&flash=login.session_expired"

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) inviteCreate(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		v.NewLink, v.NewRole = s.Config.BaseURL+"/invite/"+token, string(role)
+		v.NewLink, v.NewRole = s.Config.BaseURL+paths.Invite(token), string(role)
 		v.Invite = views.NewForm()
 		if v.Invites, err = s.Store.Invites(c.UserContext(), t.ID); err != nil {
 			return err
@@ -56,7 +57,7 @@ func (s *Server) inviteRevoke(c *fiber.Ctx) error {
 	if err := s.Store.RevokeInvite(c.UserContext(), actor(c), currentTenant(c).ID, iid); err != nil {
 		return err
 	}
-	return s.redirectFlash(c, "/t/"+itoa(currentTenant(c).ID)+"/members", "invite.revoked_ok")
+	return s.redirectFlash(c, paths.Members(currentTenant(c).ID), "invite.revoked_ok")
 }
 
 func (s *Server) inviteView(c *fiber.Ctx) (views.InviteView, error) {
@@ -116,7 +117,7 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 					return err
 				}
 			}
-			return s.redirectFlash(c, "/t/"+itoa(inv.TenantID), "invite.welcome")
+			return s.redirectFlash(c, paths.Tenant(inv.TenantID), "invite.welcome")
 		}
 		if !formError(&f, err) {
 			return err

@@ -5,14 +5,13 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
-var permMembersWrite = authz.Perm{Obj: "members", Act: "write"}
-
 func (s *Server) membersView(c *fiber.Ctx) (views.MembersView, error) {
 	t := currentTenant(c)
-	v := views.MembersView{CanEdit: s.can(c, permMembersWrite), SelfID: currentUser(c).ID, Invite: views.NewForm(), RowError: map[int64]string{}}
+	v := views.MembersView{CanEdit: s.can(c, authz.PermMembersWrite), SelfID: currentUser(c).ID, Invite: views.NewForm(), RowError: map[int64]string{}}
 	var err error
 	if v.Members, err = s.Store.Members(c.UserContext(), t.ID); err != nil {
 		return v, err
@@ -57,7 +56,7 @@ func (s *Server) memberRemove(c *fiber.Ctx) error {
 	if err == nil {
 		s.Authz.SetTenantRole(uid, t.ID, "")
 		if uid == currentUser(c).ID {
-			return c.Redirect("/", fiber.StatusSeeOther)
+			return c.Redirect(paths.Home, fiber.StatusSeeOther)
 		}
 	}
 	return s.afterMemberChange(c, uid, err, "members.removed")
@@ -78,7 +77,7 @@ func (s *Server) afterMemberChange(c *fiber.Ctx, uid int64, err error, okKey str
 		if rowErr != "" {
 			return err
 		}
-		return s.redirectFlash(c, "/t/"+itoa(currentTenant(c).ID)+"/members", okKey)
+		return s.redirectFlash(c, paths.Members(currentTenant(c).ID), okKey)
 	}
 	v, verr := s.membersView(c)
 	if verr != nil {

@@ -9,7 +9,9 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
@@ -19,10 +21,6 @@ func init() {
 	for _, k := range []string{"release.prepared", "release.moved"} {
 		flashKeys[k] = true
 	}
-}
-
-func releasePath(tenantID int64, appID string, id int64) string {
-	return views.ReleaseURL(tenantID, appID, id)
 }
 
 // appReleases lists an app's releases and offers to prepare a new one.
@@ -41,7 +39,7 @@ func (s *Server) releasesView(c *fiber.Ctx, f views.Form) (views.ReleasesView, e
 	if err != nil {
 		return views.ReleasesView{}, err
 	}
-	v := views.ReleasesView{App: a, Form: f, CanPrepare: s.can(c, permReleasePrepare)}
+	v := views.ReleasesView{App: a, Form: f, CanPrepare: s.can(c, authz.PermReleasePrepare)}
 	if v.Releases, err = s.Store.ListReleases(ctx, t.ID, a.AppID, 50); err != nil {
 		return v, err
 	}
@@ -82,7 +80,7 @@ func (s *Server) appReleasePrepare(c *fiber.Ctx) error {
 	}
 	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, tplID, f.V("user_version"), f.V("user_desc"), actor(c))
 	if err == nil {
-		return s.redirectFlash(c, releasePath(t.ID, a.AppID, rel.ID), "release.prepared")
+		return s.redirectFlash(c, paths.Release(t.ID, a.AppID, rel.ID), "release.prepared")
 	}
 	if fe, ok := asFieldErrors(err); ok {
 		f.Summary = "release.err.config_invalid"
@@ -127,15 +125,15 @@ func (s *Server) loadRelease(c *fiber.Ctx) (model.App, model.Release, error) {
 // releaseView reads everything a release page shows.
 func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, releaseID int64) (views.ReleaseView, error) {
 	t := currentTenant(c)
-	v := views.ReleaseView{App: a, CanPrepare: s.can(c, permReleasePrepare), CanApprove: s.can(c, permReleaseApprove),
-		CanContact: s.can(c, permTenantWrite), StreamURL: releasePath(t.ID, a.AppID, releaseID) + "/events", Form: views.NewForm()}
+	v := views.ReleaseView{App: a, CanPrepare: s.can(c, authz.PermReleasePrepare), CanApprove: s.can(c, authz.PermReleaseApprove),
+		CanContact: s.can(c, authz.PermTenantWrite), Form: views.NewForm()}
 	if u := currentUser(c); u != nil {
 		v.ViewerID = u.ID
 	}
 	v, err := s.fillRelease(ctx, t.ID, v, releaseID)
 	// The stream learns which state the page shows: if the release moved
 	// before the stream connected, it sends the new one at once.
-	v.StreamURL += "?seq=" + itoa(v.Release.Seq)
+	v.StreamURL = paths.ReleaseEvents(t.ID, a.AppID, releaseID, v.Release.Seq)
 	return v, err
 }
 
@@ -273,7 +271,7 @@ func (s *Server) appReleaseEvents(c *fiber.Ctx) error {
 		return err
 	}
 	if c.Query("view") == "review" {
-		if !s.can(c, permReleaseApprove) {
+		if !s.can(c, authz.PermReleaseApprove) {
 			return model.Errorf(model.CodeForbidden, "error.forbidden")
 		}
 		return s.reviewStream(c, base, c.Query("hash"))

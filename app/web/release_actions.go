@@ -10,6 +10,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/views"
 )
@@ -46,7 +47,7 @@ func (s *Server) reviewView(ctx context.Context, c *fiber.Ctx, a model.App, rele
 	if err != nil {
 		return views.ReviewView{}, err
 	}
-	base.StreamURL += "&view=review&hash=" + urlQueryEscape(shown)
+	base.StreamURL = paths.ReviewEvents(currentTenant(c).ID, a.AppID, releaseID, base.Release.Seq, shown)
 	return s.fillReview(ctx, base, shown)
 }
 
@@ -95,7 +96,7 @@ func (s *Server) appReleaseSubmit(c *fiber.Ctx) error {
 	shown := c.FormValue("hash")
 	_, err = s.Releases.Approve(c.UserContext(), rel.TenantID, rel.ID, actor(c), shown)
 	if err == nil {
-		return s.redirectFlash(c, releasePath(rel.TenantID, a.AppID, rel.ID), "release.submitted")
+		return s.redirectFlash(c, paths.Release(rel.TenantID, a.AppID, rel.ID), "release.submitted")
 	}
 	f := views.NewForm()
 	if !formError(&f, err) {
@@ -177,7 +178,7 @@ func (s *Server) appReleaseShip(c *fiber.Ctx) error {
 // (a localized next action with WeChat's errcode).
 func (s *Server) afterStep(c *fiber.Ctx, a model.App, rel model.Release, err error) error {
 	if err == nil {
-		return s.redirectFlash(c, releasePath(rel.TenantID, a.AppID, rel.ID), "release.moved")
+		return s.redirectFlash(c, paths.Release(rel.TenantID, a.AppID, rel.ID), "release.moved")
 	}
 	f := views.NewForm()
 	if !formError(&f, err) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
@@ -143,7 +144,7 @@ func (s *Server) appReleaseItemsSave(c *fiber.Ctx) error {
 		ch.Items = items
 		_, err = s.Releases.AmendSubmit(c.UserContext(), v.Release.TenantID, v.Release.ID, actor(c), seq, ch)
 		if err == nil {
-			return s.redirectFlash(c, releasePath(v.Release.TenantID, v.App.AppID, v.Release.ID), "release.items_saved")
+			return s.redirectFlash(c, paths.Release(v.Release.TenantID, v.App.AppID, v.Release.ID), "release.items_saved")
 		}
 		if !formError(&f, err) {
 			return err

@@ -2,8 +2,6 @@ package web
 
 import (
 	"errors"
-	"net/url"
-	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -11,6 +9,7 @@ import (
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -21,8 +20,6 @@ func (s *Server) render(c *fiber.Ctx, comp templ.Component) error {
 }
 
 func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // page fills the layout's props for the current request.
 func (s *Server) page(c *fiber.Ctx, title, help string) views.Page {
@@ -55,47 +52,46 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	}
 	if t := p.Tenant; t != nil {
 		d := authz.TenantDomain(t.ID)
-		base := "/t/" + strconv.FormatInt(t.ID, 10)
-		add("nav.tenant", "nav.overview", base, "nav-overview")
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "apps", Act: "read"}) {
-			add("nav.tenant", "nav.apps", base+"/apps", "nav-apps")
+		add("nav.tenant", "nav.overview", paths.Tenant(t.ID), "nav-overview")
+		if s.Authz.Can(u.ID, d, authz.PermAppsRead) {
+			add("nav.tenant", "nav.apps", paths.TenantApps(t.ID), "nav-apps")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "campaigns", Act: "read"}) {
-			add("nav.tenant", "nav.campaigns", base+"/campaigns", "nav-campaigns")
+		if s.Authz.Can(u.ID, d, authz.PermCampaignsRead) {
+			add("nav.tenant", "nav.campaigns", paths.Campaigns(t.ID), "nav-campaigns")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "members", Act: "read"}) {
-			add("nav.tenant", "nav.members", base+"/members", "nav-members")
+		if s.Authz.Can(u.ID, d, authz.PermMembersRead) {
+			add("nav.tenant", "nav.members", paths.Members(t.ID), "nav-members")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "activity", Act: "read"}) {
-			add("nav.tenant", "nav.activity", base+"/activity", "nav-activity")
+		if s.Authz.Can(u.ID, d, authz.PermActivityRead) {
+			add("nav.tenant", "nav.activity", paths.Activity(t.ID), "nav-activity")
 		}
-		if s.Authz.Can(u.ID, d, authz.Perm{Obj: "tenant", Act: "write"}) {
-			add("nav.tenant", "nav.contact", base+"/settings/contact", "nav-contact")
+		if s.Authz.Can(u.ID, d, authz.PermTenantWrite) {
+			add("nav.tenant", "nav.contact", paths.Contact(t.ID), "nav-contact")
 		}
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "tenants", Act: "read"}) {
-		add("nav.staff", "nav.tenants", "/staff/tenants", "nav-staff-tenants")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermTenantsRead) {
+		add("nav.staff", "nav.tenants", paths.StaffTenants, "nav-staff-tenants")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
-		add("nav.staff", "nav.staff_apps", "/staff/apps", "nav-staff-apps")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermAppsRead) {
+		add("nav.staff", "nav.staff_apps", paths.StaffApps, "nav-staff-apps")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "apps", Act: "read"}) {
-		add("nav.staff", "nav.fleet", "/staff/fleet", "nav-staff-fleet")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermAppsRead) {
+		add("nav.staff", "nav.fleet", paths.StaffFleet, "nav-staff-fleet")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "campaigns", Act: "read"}) {
-		add("nav.staff", "nav.staff_campaigns", "/staff/campaigns", "nav-staff-campaigns")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermCampaignsRead) {
+		add("nav.staff", "nav.staff_campaigns", paths.StaffCampaigns, "nav-staff-campaigns")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "templates", Act: "read"}) {
-		add("nav.staff", "nav.templates", "/staff/templates", "nav-staff-templates")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermTemplatesRead) {
+		add("nav.staff", "nav.templates", paths.StaffTemplates, "nav-staff-templates")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "wechat", Act: "read"}) {
-		add("nav.staff", "nav.wechat", "/staff/wechat", "nav-staff-wechat")
-		add("nav.staff", "nav.domains", "/staff/settings/domains", "nav-staff-domains")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermWeChatRead) {
+		add("nav.staff", "nav.wechat", paths.StaffWeChat, "nav-staff-wechat")
+		add("nav.staff", "nav.domains", paths.StaffDomains, "nav-staff-domains")
 	}
-	if s.Authz.Can(u.ID, authz.Platform, authz.Perm{Obj: "activity", Act: "read"}) {
-		add("nav.staff", "nav.staff_activity", "/staff/activity", "nav-staff-activity")
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermActivityRead) {
+		add("nav.staff", "nav.staff_activity", paths.StaffActivity, "nav-staff-activity")
 	}
-	add("nav.you", "nav.account", "/account", "nav-account")
+	add("nav.you", "nav.account", paths.Account, "nav-account")
 	return items
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/static"
 )
 
@@ -35,20 +36,20 @@ type Route struct {
 
 // publicRoutes is the explicit list of routes reachable without signing in.
 var publicRoutes = map[string]bool{
-	"GET /healthz":        true,
-	"GET /readyz":         true,
-	"GET /login":          true,
-	"POST /login":         true,
-	"GET /signup":         true,
-	"POST /signup":        true,
-	"POST /lang":          true,
-	"GET /invite/:token":  true,
-	"POST /invite/:token": true,
-	"GET /":               true, // redirects by who is asking
+	"GET " + paths.Healthz:        true,
+	"GET " + paths.Readyz:         true,
+	"GET " + paths.Login:          true,
+	"POST " + paths.Login:         true,
+	"GET " + paths.Signup:         true,
+	"POST " + paths.Signup:        true,
+	"POST " + paths.Lang:          true,
+	"GET " + paths.InvitePattern:  true,
+	"POST " + paths.InvitePattern: true,
+	"GET " + paths.Home:           true, // redirects by who is asking
 
 	// WeChat's pushes: signed and encrypted, verified by the platform.
-	"POST /wechat/component/events":   true,
-	"POST /wechat/apps/:appid/events": true,
+	"POST " + paths.WeChatComponentEvents:  true,
+	"POST " + paths.WeChatAppEventsPattern: true,
 }
 
 // Routes is the one route table: WeChat's pushes, then the browser's pages.
@@ -60,116 +61,115 @@ func (s *Server) Routes() []Route { return append(s.pushRoutes(), s.pageRoutes()
 // pages, CSRF, helmet), which they do not need.
 func (s *Server) pushRoutes() []Route {
 	return []Route{
-		{"POST", "/wechat/component/events", Public, authz.Perm{}, s.wechatComponentEvents},
-		{"POST", "/wechat/apps/:appid/events", Public, authz.Perm{}, s.wechatAppEvents},
+		{"POST", paths.WeChatComponentEvents, Public, authz.Perm{}, s.wechatComponentEvents},
+		{"POST", paths.WeChatAppEventsPattern, Public, authz.Perm{}, s.wechatAppEvents},
 	}
 }
 
 // pageRoutes are everything a browser asks for.
 func (s *Server) pageRoutes() []Route {
-	p := func(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
 	return []Route{
-		{"GET", "/healthz", Public, authz.Perm{}, s.healthz},
-		{"GET", "/readyz", Public, authz.Perm{}, s.readyz},
-		{"GET", "/", Public, authz.Perm{}, s.home},
-		{"GET", "/login", Public, authz.Perm{}, s.loginForm},
-		{"POST", "/login", Public, authz.Perm{}, s.login},
-		{"GET", "/signup", Public, authz.Perm{}, s.signupForm},
-		{"POST", "/signup", Public, authz.Perm{}, s.signup},
-		{"POST", "/lang", Public, authz.Perm{}, s.setLang},
-		{"GET", "/invite/:token", Public, authz.Perm{}, s.inviteForm},
-		{"POST", "/invite/:token", Public, authz.Perm{}, s.inviteAccept},
+		{"GET", paths.Healthz, Public, authz.Perm{}, s.healthz},
+		{"GET", paths.Readyz, Public, authz.Perm{}, s.readyz},
+		{"GET", paths.Home, Public, authz.Perm{}, s.home},
+		{"GET", paths.Login, Public, authz.Perm{}, s.loginForm},
+		{"POST", paths.Login, Public, authz.Perm{}, s.login},
+		{"GET", paths.Signup, Public, authz.Perm{}, s.signupForm},
+		{"POST", paths.Signup, Public, authz.Perm{}, s.signup},
+		{"POST", paths.Lang, Public, authz.Perm{}, s.setLang},
+		{"GET", paths.InvitePattern, Public, authz.Perm{}, s.inviteForm},
+		{"POST", paths.InvitePattern, Public, authz.Perm{}, s.inviteAccept},
 
-		{"POST", "/logout", User, PermSelf, s.logout},
-		{"GET", "/switch", User, PermSelf, s.switchTenant},
-		{"GET", "/account", User, PermSelf, s.accountPage},
-		{"POST", "/account/password", User, PermSelf, s.changePassword},
-		{"POST", "/account/preferences", User, PermSelf, s.savePreferences},
+		{"POST", paths.Logout, User, PermSelf, s.logout},
+		{"GET", paths.Switch, User, PermSelf, s.switchTenant},
+		{"GET", paths.Account, User, PermSelf, s.accountPage},
+		{"POST", paths.AccountPassword, User, PermSelf, s.changePassword},
+		{"POST", paths.AccountPreferences, User, PermSelf, s.savePreferences},
 
-		{"GET", "/t/:tid", Tenant, p("tenant", "read"), s.tenantHome},
-		{"GET", "/t/:tid/members", Tenant, p("members", "read"), s.membersPage},
-		{"POST", "/t/:tid/members/:uid/role", Tenant, p("members", "write"), s.memberRole},
-		{"POST", "/t/:tid/members/:uid/remove", Tenant, p("members", "write"), s.memberRemove},
-		{"POST", "/t/:tid/invites", Tenant, p("members", "write"), s.inviteCreate},
-		{"POST", "/t/:tid/invites/:iid/revoke", Tenant, p("members", "write"), s.inviteRevoke},
-		{"GET", "/t/:tid/activity", Tenant, p("activity", "read"), s.tenantActivity},
-		{"GET", "/t/:tid/activity.csv", Tenant, p("activity", "read"), s.tenantActivityCSV},
-		{"GET", "/t/:tid/settings/contact", Tenant, p("tenant", "write"), s.tenantContact},
-		{"POST", "/t/:tid/settings/contact", Tenant, p("tenant", "write"), s.tenantContactSave},
+		{"GET", paths.TenantPattern, Tenant, authz.PermTenantRead, s.tenantHome},
+		{"GET", paths.MembersPattern, Tenant, authz.PermMembersRead, s.membersPage},
+		{"POST", paths.MemberRolePattern, Tenant, authz.PermMembersWrite, s.memberRole},
+		{"POST", paths.MemberRemovePattern, Tenant, authz.PermMembersWrite, s.memberRemove},
+		{"POST", paths.InvitesPattern, Tenant, authz.PermMembersWrite, s.inviteCreate},
+		{"POST", paths.InviteRevokePattern, Tenant, authz.PermMembersWrite, s.inviteRevoke},
+		{"GET", paths.TenantActivityPattern, Tenant, authz.PermActivityRead, s.tenantActivity},
+		{"GET", paths.TenantActivityCSVPattern, Tenant, authz.PermActivityRead, s.tenantActivityCSV},
+		{"GET", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContact},
+		{"POST", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContactSave},
 
-		{"GET", "/t/:tid/apps", Tenant, p("apps", "read"), s.tenantApps},
-		{"GET", "/t/:tid/apps/events", Tenant, p("apps", "read"), s.tenantAppsEvents},
-		{"GET", "/t/:tid/apps/:appid", Tenant, p("apps", "read"), s.tenantApp},
-		{"GET", "/t/:tid/apps/:appid/avatar", Tenant, p("apps", "read"), s.tenantAppAvatar},
-		{"POST", "/t/:tid/apps/:appid/reauthorize", Tenant, p("apps", "authorize"), s.appReauthorize},
-		{"GET", "/t/:tid/apps/:appid/config", Tenant, p("apps", "read"), s.appConfig},
-		{"POST", "/t/:tid/apps/:appid/config", Tenant, p("config", "write"), s.appConfigSave},
-		{"GET", "/t/:tid/apps/:appid/config/diff", Tenant, p("apps", "read"), s.appConfigDiff},
-		{"GET", "/t/:tid/apps/:appid/config/ext_json", Tenant, p("apps", "read"), s.appConfigExtJSON},
-		{"POST", "/t/:tid/apps/:appid/config/restore", Tenant, p("config", "write"), s.appConfigRestore},
-		{"GET", "/t/:tid/apps/:appid/releases", Tenant, p("apps", "read"), s.appReleases},
-		{"POST", "/t/:tid/apps/:appid/releases", Tenant, p("release", "prepare"), s.appReleasePrepare},
-		{"GET", "/t/:tid/apps/:appid/releases/:rid", Tenant, p("apps", "read"), s.appRelease},
-		{"GET", "/t/:tid/apps/:appid/releases/:rid/events", Tenant, p("apps", "read"), s.appReleaseEvents},
-		{"GET", "/t/:tid/apps/:appid/releases/:rid/qr", Tenant, p("apps", "read"), s.appReleaseQR},
-		{"GET", "/t/:tid/apps/:appid/releases/:rid/screenshots/:media", Tenant, p("apps", "read"), s.appReleaseScreenshot},
-		{"POST", "/t/:tid/apps/:appid/releases/:rid/step", Tenant, p("release", "prepare"), s.appReleaseStep},
-		{"GET", "/t/:tid/apps/:appid/releases/:rid/items", Tenant, p("release", "prepare"), s.appReleaseItems},
-		{"POST", "/t/:tid/apps/:appid/releases/:rid/items", Tenant, p("release", "prepare"), s.appReleaseItemsSave},
-		{"GET", "/t/:tid/apps/:appid/releases/:rid/review", Tenant, p("release", "approve"), s.appReleaseReview},
-		{"POST", "/t/:tid/apps/:appid/releases/:rid/submit", Tenant, p("release", "approve"), s.appReleaseSubmit},
-		{"POST", "/t/:tid/apps/:appid/releases/:rid/ship", Tenant, p("release", "approve"), s.appReleaseShip},
-		{"POST", "/t/:tid/apps/:appid/tags", Tenant, p("config", "write"), s.appTagsSave},
-		{"GET", "/t/:tid/campaigns", Tenant, p("campaigns", "read"), s.campaignsList},
-		{"GET", "/t/:tid/campaigns/new", Tenant, p("campaigns", "write"), s.campaignNew},
-		{"POST", "/t/:tid/campaigns/preview", Tenant, p("campaigns", "write"), s.campaignPreview}, // evaluates only, never writes
-		{"POST", "/t/:tid/campaigns", Tenant, p("campaigns", "write"), s.campaignCreate},
-		{"GET", "/t/:tid/campaigns/:cid", Tenant, p("campaigns", "read"), s.campaignPage},
-		{"GET", "/t/:tid/campaigns/:cid/events", Tenant, p("campaigns", "read"), s.campaignEvents},
-		{"GET", "/t/:tid/campaigns/:cid/report.csv", Tenant, p("campaigns", "read"), s.campaignReport},
-		{"POST", "/t/:tid/campaigns/:cid/approve", Tenant, p("campaigns", "approve"), s.campaignApprove},
-		{"POST", "/t/:tid/campaigns/:cid/action", Tenant, p("campaigns", "write"), s.campaignAction},
-		{"GET", "/t/:tid/authorize", Tenant, p("apps", "authorize"), s.authorizePage},
-		{"POST", "/t/:tid/authorize", Tenant, p("apps", "authorize"), s.authorizeCreate},
-		{"GET", "/t/:tid/authorize/:aid", Tenant, p("apps", "authorize"), s.attemptPage},
-		{"GET", "/t/:tid/authorize/:aid/events", Tenant, p("apps", "authorize"), s.attemptEvents},
-		{"POST", "/t/:tid/authorize/:aid/cancel", Tenant, p("apps", "authorize"), s.attemptCancel},
-		{"GET", "/t/:tid/authorize/:aid/callback", Tenant, p("apps", "authorize"), s.authorizeCallback}, // WeChat's redirect: the one GET that writes
+		{"GET", paths.TenantAppsPattern, Tenant, authz.PermAppsRead, s.tenantApps},
+		{"GET", paths.TenantAppsEventsPattern, Tenant, authz.PermAppsRead, s.tenantAppsEvents},
+		{"GET", paths.TenantAppPattern, Tenant, authz.PermAppsRead, s.tenantApp},
+		{"GET", paths.TenantAppAvatarPattern, Tenant, authz.PermAppsRead, s.tenantAppAvatar},
+		{"POST", paths.AppReauthorizePattern, Tenant, authz.PermAppsAuthorize, s.appReauthorize},
+		{"GET", paths.ConfigPattern, Tenant, authz.PermAppsRead, s.appConfig},
+		{"POST", paths.ConfigPattern, Tenant, authz.PermConfigWrite, s.appConfigSave},
+		{"GET", paths.ConfigDiffPattern, Tenant, authz.PermAppsRead, s.appConfigDiff},
+		{"GET", paths.ConfigExtJSONPattern, Tenant, authz.PermAppsRead, s.appConfigExtJSON},
+		{"POST", paths.ConfigRestorePattern, Tenant, authz.PermConfigWrite, s.appConfigRestore},
+		{"GET", paths.ReleasesPattern, Tenant, authz.PermAppsRead, s.appReleases},
+		{"POST", paths.ReleasesPattern, Tenant, authz.PermReleasePrepare, s.appReleasePrepare},
+		{"GET", paths.ReleasePattern, Tenant, authz.PermAppsRead, s.appRelease},
+		{"GET", paths.ReleaseEventsPattern, Tenant, authz.PermAppsRead, s.appReleaseEvents},
+		{"GET", paths.ReleaseQRPattern, Tenant, authz.PermAppsRead, s.appReleaseQR},
+		{"GET", paths.ReleaseScreenshotPattern, Tenant, authz.PermAppsRead, s.appReleaseScreenshot},
+		{"POST", paths.ReleaseStepPattern, Tenant, authz.PermReleasePrepare, s.appReleaseStep},
+		{"GET", paths.ReleaseItemsPattern, Tenant, authz.PermReleasePrepare, s.appReleaseItems},
+		{"POST", paths.ReleaseItemsPattern, Tenant, authz.PermReleasePrepare, s.appReleaseItemsSave},
+		{"GET", paths.ReleaseReviewPattern, Tenant, authz.PermReleaseApprove, s.appReleaseReview},
+		{"POST", paths.ReleaseSubmitPattern, Tenant, authz.PermReleaseApprove, s.appReleaseSubmit},
+		{"POST", paths.ReleaseShipPattern, Tenant, authz.PermReleaseApprove, s.appReleaseShip},
+		{"POST", paths.AppTagsPattern, Tenant, authz.PermConfigWrite, s.appTagsSave},
+		{"GET", paths.TenantCampaignsPattern, Tenant, authz.PermCampaignsRead, s.campaignsList},
+		{"GET", paths.TenantCampaignNewPattern, Tenant, authz.PermCampaignsWrite, s.campaignNew},
+		{"POST", paths.TenantCampaignPreviewPattern, Tenant, authz.PermCampaignsWrite, s.campaignPreview}, // evaluates only, never writes
+		{"POST", paths.TenantCampaignsPattern, Tenant, authz.PermCampaignsWrite, s.campaignCreate},
+		{"GET", paths.TenantCampaignPattern, Tenant, authz.PermCampaignsRead, s.campaignPage},
+		{"GET", paths.TenantCampaignEventsPattern, Tenant, authz.PermCampaignsRead, s.campaignEvents},
+		{"GET", paths.TenantCampaignReportPattern, Tenant, authz.PermCampaignsRead, s.campaignReport},
+		{"POST", paths.TenantCampaignApprovePattern, Tenant, authz.PermCampaignsApprove, s.campaignApprove},
+		{"POST", paths.TenantCampaignActionPattern, Tenant, authz.PermCampaignsWrite, s.campaignAction},
+		{"GET", paths.AuthorizePattern, Tenant, authz.PermAppsAuthorize, s.authorizePage},
+		{"POST", paths.AuthorizePattern, Tenant, authz.PermAppsAuthorize, s.authorizeCreate},
+		{"GET", paths.AttemptPattern, Tenant, authz.PermAppsAuthorize, s.attemptPage},
+		{"GET", paths.AttemptEventsPattern, Tenant, authz.PermAppsAuthorize, s.attemptEvents},
+		{"POST", paths.AttemptCancelPattern, Tenant, authz.PermAppsAuthorize, s.attemptCancel},
+		{"GET", paths.AttemptCallbackPattern, Tenant, authz.PermAppsAuthorize, s.authorizeCallback}, // WeChat's redirect: the one GET that writes
 
-		{"GET", "/staff/tenants", Platform, p("tenants", "read"), s.staffTenants},
-		{"GET", "/staff/tenants/:tid", Platform, p("tenants", "read"), s.staffTenant},
-		{"POST", "/staff/tenants/:tid/status", Platform, p("tenants", "write"), s.staffTenantStatus},
-		{"GET", "/staff/wechat", Platform, p("wechat", "read"), s.staffWeChat},
-		{"POST", "/staff/wechat/ticket", Platform, p("wechat", "write"), s.staffWeChatTicket},
-		{"GET", "/staff/settings/domains", Platform, p("wechat", "read"), s.staffDomains},
-		{"POST", "/staff/settings/domains", Platform, p("wechat", "write"), s.staffDomainsSave},
-		{"GET", "/staff/apps", Platform, p("apps", "read"), s.staffApps},
-		{"GET", "/staff/apps/events", Platform, p("apps", "read"), s.staffAppsEvents},
-		{"POST", "/staff/apps/reconcile", Platform, p("wechat", "write"), s.staffReconcile},
-		{"POST", "/staff/apps/conflicts/:cid", Platform, p("apps", "assign"), s.staffConflictResolve},
-		{"GET", "/staff/apps/:appid", Platform, p("apps", "read"), s.staffApp},
-		{"GET", "/staff/apps/:appid/avatar", Platform, p("apps", "read"), s.staffAppAvatar},
-		{"POST", "/staff/apps/:appid/assign", Platform, p("apps", "assign"), s.staffAppAssign},
-		{"GET", "/staff/templates", Platform, p("templates", "read"), s.staffTemplates},
-		{"POST", "/staff/templates/sync", Platform, p("templates", "write"), s.staffTemplatesSync},
-		{"POST", "/staff/templates/drafts", Platform, p("templates", "write"), s.staffTemplateAddDraft},
-		{"POST", "/staff/templates/:id/delete", Platform, p("templates", "write"), s.staffTemplateDelete},
-		{"GET", "/staff/templates/:id/schema", Platform, p("templates", "read"), s.staffTemplateSchema},
-		{"POST", "/staff/templates/:id/schema", Platform, p("templates", "write"), s.staffTemplateSchemaSave},
-		{"POST", "/staff/templates/:id/schema/preview", Platform, p("templates", "read"), s.staffTemplateSchemaPreview}, // renders only, never writes
-		{"GET", "/staff/fleet", Platform, p("apps", "read"), s.staffFleet},
-		{"GET", "/staff/fleet/events", Platform, p("apps", "read"), s.staffFleetEvents},
-		{"GET", "/staff/campaigns", Platform, p("campaigns", "read"), s.campaignsList},
-		{"GET", "/staff/campaigns/new", Platform, p("campaigns", "write"), s.campaignNew},
-		{"POST", "/staff/campaigns/preview", Platform, p("campaigns", "write"), s.campaignPreview}, // evaluates only, never writes
-		{"POST", "/staff/campaigns", Platform, p("campaigns", "write"), s.campaignCreate},
-		{"GET", "/staff/campaigns/:cid", Platform, p("campaigns", "read"), s.campaignPage},
-		{"GET", "/staff/campaigns/:cid/events", Platform, p("campaigns", "read"), s.campaignEvents},
-		{"GET", "/staff/campaigns/:cid/report.csv", Platform, p("campaigns", "read"), s.campaignReport},
-		{"POST", "/staff/campaigns/:cid/approve", Platform, p("campaigns", "approve"), s.campaignApprove},
-		{"POST", "/staff/campaigns/:cid/action", Platform, p("campaigns", "write"), s.campaignAction},
-		{"GET", "/staff/activity", Platform, p("activity", "read"), s.staffActivity},
-		{"GET", "/staff/activity.csv", Platform, p("activity", "read"), s.staffActivityCSV},
+		{"GET", paths.StaffTenants, Platform, authz.PermTenantsRead, s.staffTenants},
+		{"GET", paths.StaffTenantPattern, Platform, authz.PermTenantsRead, s.staffTenant},
+		{"POST", paths.StaffTenantStatusPattern, Platform, authz.PermTenantsWrite, s.staffTenantStatus},
+		{"GET", paths.StaffWeChat, Platform, authz.PermWeChatRead, s.staffWeChat},
+		{"POST", paths.StaffWeChatTicket, Platform, authz.PermWeChatWrite, s.staffWeChatTicket},
+		{"GET", paths.StaffDomains, Platform, authz.PermWeChatRead, s.staffDomains},
+		{"POST", paths.StaffDomains, Platform, authz.PermWeChatWrite, s.staffDomainsSave},
+		{"GET", paths.StaffApps, Platform, authz.PermAppsRead, s.staffApps},
+		{"GET", paths.StaffAppsEvents, Platform, authz.PermAppsRead, s.staffAppsEvents},
+		{"POST", paths.StaffReconcile, Platform, authz.PermWeChatWrite, s.staffReconcile},
+		{"POST", paths.StaffConflictPattern, Platform, authz.PermAppsAssign, s.staffConflictResolve},
+		{"GET", paths.StaffAppPattern, Platform, authz.PermAppsRead, s.staffApp},
+		{"GET", paths.StaffAppAvatarPattern, Platform, authz.PermAppsRead, s.staffAppAvatar},
+		{"POST", paths.StaffAppAssignPattern, Platform, authz.PermAppsAssign, s.staffAppAssign},
+		{"GET", paths.StaffTemplates, Platform, authz.PermTemplatesRead, s.staffTemplates},
+		{"POST", paths.StaffTemplatesSync, Platform, authz.PermTemplatesWrite, s.staffTemplatesSync},
+		{"POST", paths.StaffTemplateDrafts, Platform, authz.PermTemplatesWrite, s.staffTemplateAddDraft},
+		{"POST", paths.StaffTemplateDeletePattern, Platform, authz.PermTemplatesWrite, s.staffTemplateDelete},
+		{"GET", paths.StaffTemplateSchemaPattern, Platform, authz.PermTemplatesRead, s.staffTemplateSchema},
+		{"POST", paths.StaffTemplateSchemaPattern, Platform, authz.PermTemplatesWrite, s.staffTemplateSchemaSave},
+		{"POST", paths.StaffTemplatePreviewPattern, Platform, authz.PermTemplatesRead, s.staffTemplateSchemaPreview}, // renders only, never writes
+		{"GET", paths.StaffFleet, Platform, authz.PermAppsRead, s.staffFleet},
+		{"GET", paths.StaffFleetEvents, Platform, authz.PermAppsRead, s.staffFleetEvents},
+		{"GET", paths.StaffCampaigns, Platform, authz.PermCampaignsRead, s.campaignsList},
+		{"GET", paths.StaffCampaignNew, Platform, authz.PermCampaignsWrite, s.campaignNew},
+		{"POST", paths.StaffCampaignPreview, Platform, authz.PermCampaignsWrite, s.campaignPreview}, // evaluates only, never writes
+		{"POST", paths.StaffCampaigns, Platform, authz.PermCampaignsWrite, s.campaignCreate},
+		{"GET", paths.StaffCampaignPattern, Platform, authz.PermCampaignsRead, s.campaignPage},
+		{"GET", paths.StaffCampaignEventsPattern, Platform, authz.PermCampaignsRead, s.campaignEvents},
+		{"GET", paths.StaffCampaignReportPattern, Platform, authz.PermCampaignsRead, s.campaignReport},
+		{"POST", paths.StaffCampaignApprovePattern, Platform, authz.PermCampaignsApprove, s.campaignApprove},
+		{"POST", paths.StaffCampaignActionPattern, Platform, authz.PermCampaignsWrite, s.campaignAction},
+		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
+		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
 	}
 }
 
@@ -184,11 +184,11 @@ func (s *Server) routes(app *fiber.App) {
 	}
 	s.browserMiddleware(app)
 	// Static assets are public and need no session.
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
+	app.Use(paths.Static, filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
 	if s.Sandbox != nil {
 		// The emulator stands in for WeChat's hosts; it is public like they are
 		// and absent in live mode.
-		app.Use("/sandbox", adaptor.HTTPHandler(http.StripPrefix("/sandbox", s.Sandbox)))
+		app.Use(paths.Sandbox, adaptor.HTTPHandler(http.StripPrefix(paths.Sandbox, s.Sandbox)))
 	}
 	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, s.csrfMiddleware())
 	for _, r := range s.pageRoutes() {

@@ -81,3 +81,19 @@ func TestRoutePermissionsExistInPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutePermissionsAreNamed: every tenant and platform route carries one
+// of authz's named permissions (which TestNamedPermissionsMatchThePolicy
+// keeps equal to policy.csv), never a Perm written out on its own.
+func TestRoutePermissionsAreNamed(t *testing.T) {
+	h := newHarness(t)
+	named := map[authz.Perm]bool{}
+	for _, p := range authz.Named {
+		named[p] = true
+	}
+	for _, r := range h.srv.Routes() {
+		if (r.Scope == Tenant || r.Scope == Platform) && !named[r.Perm] {
+			t.Errorf("%s %s: permission %s is not one of authz.Named", r.Method, r.Path, r.Perm)
+		}
+	}
+}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -16,8 +16,6 @@ import (
 func init() {
 	flashKeys["contact.saved"] = true
 }
-
-var permTenantWrite = authz.Perm{Obj: "tenant", Act: "write"}
 
 // contactPhone accepts what WeChat's privacy guideline takes as a phone:
 // digits with an optional leading +, spaces and dashes.
@@ -49,7 +47,7 @@ func (s *Server) tenantContactSave(c *fiber.Ctx) error {
 		err := s.Releases.SaveContact(c.UserContext(), actor(c), t.ID,
 			store.TenantContact{Name: f.V("name"), Email: f.V("email"), Phone: f.V("phone"), NoticeMethod: f.V("notice_method")})
 		if err == nil {
-			return s.redirectFlash(c, views.ContactURL(t.ID), "contact.saved")
+			return s.redirectFlash(c, paths.Contact(t.ID), "contact.saved")
 		}
 		if !formError(&f, err) {
 			return err

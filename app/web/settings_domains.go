@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
@@ -15,8 +16,6 @@ import (
 func init() {
 	flashKeys["domains.saved"] = true
 }
-
-var permWeChatWrite = authz.Perm{Obj: "wechat", Act: "write"}
 
 // domainFields are the form's fields: the list each fills and the scheme
 // WeChat requires in it.
@@ -44,7 +43,7 @@ func (s *Server) staffDomains(c *fiber.Ctx) error {
 }
 
 func (s *Server) domainsView(c *fiber.Ctx, f views.Form) views.DomainsView {
-	v := views.DomainsView{Form: f, CanWrite: s.can(c, permWeChatWrite)}
+	v := views.DomainsView{Form: f, CanWrite: s.can(c, authz.PermWeChatWrite)}
 	for _, fd := range domainFields {
 		v.Fields = append(v.Fields, views.DomainField{Name: fd.Name, Scheme: fd.Scheme})
 	}
@@ -73,7 +72,7 @@ func (s *Server) staffDomainsSave(c *fiber.Ctx) error {
 		if err := s.Releases.SetServerDomains(c.UserContext(), actor(c), d); err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/staff/settings/domains", "domains.saved")
+		return s.redirectFlash(c, paths.StaffDomains, "domains.saved")
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.DomainsPage(s.page(c, "domains.title", "domains.help"), s.domainsView(c, f)))

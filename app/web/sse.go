@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
@@ -111,7 +112,7 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 	t := currentTenant(c)
 	p := s.page(c, "apps.title", "")
-	canAuth := s.can(c, permAppsAuthorize)
+	canAuth := s.can(c, authz.PermAppsAuthorize)
 	tid := t.ID
 	if c.Query("view") == "app" {
 		appID := c.Query("appid")

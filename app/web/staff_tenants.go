@@ -9,6 +9,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -39,7 +40,7 @@ func (s *Server) staffTenants(c *fiber.Ctx) error {
 		if off > 0 {
 			u.Set("offset", strconv.Itoa(off))
 		}
-		return "/staff/tenants?" + u.Encode()
+		return paths.WithQuery(paths.StaffTenants, u)
 	}
 	if offset > 0 {
 		v.Pager.Prev = link(max(offset-tenantsPage, 0))
@@ -59,7 +60,7 @@ func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailVie
 	if err != nil {
 		return views.TenantDetailView{}, err
 	}
-	v := views.TenantDetailView{Tenant: t, CanWrite: s.can(c, authz.Perm{Obj: "tenants", Act: "write"}), Form: f}
+	v := views.TenantDetailView{Tenant: t, CanWrite: s.can(c, authz.PermTenantsWrite), Form: f}
 	if v.Members, err = s.Store.Members(c.UserContext(), tid); err != nil {
 		return v, err
 	}
@@ -72,7 +73,7 @@ func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailVie
 			v.Suspension = &rows[0]
 		}
 	}
-	v.Activity, err = s.activityView(c, "/staff/activity", store.ActivityFilter{TenantID: tid, Limit: 20})
+	v.Activity, err = s.activityView(c, 0, store.ActivityFilter{TenantID: tid, Limit: 20})
 	v.Activity.NextURL = ""
 	return v, err
 }
@@ -111,7 +112,7 @@ func (s *Server) staffTenantStatus(c *fiber.Ctx) error {
 		}
 	}
 	if !f.HasErrors() && !isHTMX(c) {
-		return s.redirectFlash(c, "/staff/tenants/"+itoa(tid), "tenant.status_saved")
+		return s.redirectFlash(c, paths.StaffTenant(tid), "tenant.status_saved")
 	}
 	v, err := s.tenantDetail(c, f)
 	if err != nil {

@@ -12,10 +12,9 @@ import (
 	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
-
-var permTemplatesWrite = authz.Perm{Obj: "templates", Act: "write"}
 
 func init() {
 	for _, k := range []string{"templates.synced", "templates.added", "templates.deleted_flash", "schema.saved"} {
@@ -31,7 +30,7 @@ func (s *Server) templatesView(c *fiber.Ctx, f views.Form) (views.TemplatesView,
 	if err != nil {
 		return views.TemplatesView{}, err
 	}
-	v := views.TemplatesView{Templates: ts, Runs: map[int64][]views.TemplateRunRow{}, CanWrite: s.can(c, permTemplatesWrite), Form: f}
+	v := views.TemplatesView{Templates: ts, Runs: map[int64][]views.TemplateRunRow{}, CanWrite: s.can(c, authz.PermTemplatesWrite), Form: f}
 	runs, err := s.Store.TemplateRuns(ctx, 0)
 	if err != nil {
 		return v, err
@@ -93,7 +92,7 @@ func (s *Server) staffTemplateAddDraft(c *fiber.Ctx) error {
 	if err := s.Library.AddDraft(c.UserContext(), actor(c), id); err != nil {
 		return s.templatesFailed(c, err)
 	}
-	return s.redirectFlash(c, "/staff/templates", "templates.added")
+	return s.redirectFlash(c, paths.StaffTemplates, "templates.added")
 }
 
 // staffTemplateDelete deletes a template from WeChat's library.
@@ -108,7 +107,7 @@ func (s *Server) staffTemplateDelete(c *fiber.Ctx) error {
 	if err := s.Library.Delete(c.UserContext(), actor(c), id); err != nil {
 		return s.templatesFailed(c, err)
 	}
-	return s.redirectFlash(c, "/staff/templates", "templates.deleted_flash")
+	return s.redirectFlash(c, paths.StaffTemplates, "templates.deleted_flash")
 }
 
 // templatesFailed shows a WeChat refusal on the library page.
@@ -171,7 +170,7 @@ func (s *Server) staffTemplateSchema(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := schemaView(c.UserContext(), t, t.SchemaJSON, strings.Join(t.Pages, "\n"), s.can(c, permTemplatesWrite))
+	v := schemaView(c.UserContext(), t, t.SchemaJSON, strings.Join(t.Pages, "\n"), s.can(c, authz.PermTemplatesWrite))
 	return s.render(c, views.SchemaEditPage(s.page(c, "schema.title", "schema.page_help"), v))
 }
 
@@ -205,7 +204,7 @@ func (s *Server) staffTemplateSchemaSave(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return s.redirectFlash(c, "/staff/templates/"+itoa(id)+"/schema", "schema.saved")
+		return s.redirectFlash(c, paths.StaffTemplateSchema(id), "schema.saved")
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.SchemaEditPage(s.page(c, "schema.title", "schema.page_help"), v))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
@@ -66,7 +67,7 @@ func (s *Server) wechatHealth(c *fiber.Ctx) (views.WeChatHealthView, error) {
 		TokenExpiresAt:    h.Component.TokenExpiresAt,
 		TokenFailures:     h.Component.Failures,
 		TokenLastError:    h.Component.LastError,
-		CanWrite:          s.can(c, authz.Perm{Obj: "wechat", Act: "write"}),
+		CanWrite:          s.can(c, authz.PermWeChatWrite),
 	}
 	for _, st := range []string{store.TokenFresh, store.TokenRefreshing, store.TokenFailing, store.TokenNeedsReauth} {
 		v.TokenStates = append(v.TokenStates, views.StateCount{State: st, N: h.TokenStates[st]})
@@ -113,7 +114,7 @@ func (s *Server) wechatHealth(c *fiber.Ctx) (views.WeChatHealthView, error) {
 		if off > 0 {
 			u.Set("offset", strconv.Itoa(off))
 		}
-		return "/staff/wechat?" + u.Encode()
+		return paths.WithQuery(paths.StaffWeChat, u)
 	}
 	v.Pager = views.Pager{Total: total, Offset: offset, Limit: pushesPage}
 	if offset > 0 {
