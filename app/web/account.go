@@ -2,7 +2,6 @@ package web
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -121,14 +120,4 @@ func (s *Server) savePreferences(c *fiber.Ctx) error {
 	}
 	s.sessions.Remove(c.UserContext(), sessLang)
 	return s.redirectFlash(c, "/account", "account.saved")
-}
-
-// redirectFlash redirects after a successful POST and shows key on the next
-// page. The key travels in the URL, not the session, so GETs never write.
-func (s *Server) redirectFlash(c *fiber.Ctx, to, key string) error {
-	sep := "?"
-	if strings.Contains(to, "?") {
-		sep = "&"
-	}
-	return c.Redirect(to+sep+"flash="+key, fiber.StatusSeeOther)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -71,23 +70,4 @@ func (s *Server) signIn(c *fiber.Ctx, userID, epoch int64) error {
 	s.sessions.Put(c.UserContext(), sessUserID, userID)
 	s.sessions.Put(c.UserContext(), sessEpoch, epoch)
 	return nil
-}
-
-// formError puts a coded invalid-input or conflict error on the form; it
-// reports false for errors the form cannot show. It takes a pointer: Summary
-// is a plain field, and setting it on a copy would lose the error.
-func formError(f *views.Form, err error) bool {
-	var e *model.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch {
-	case e.Field != "":
-		f.Errors[e.Field] = e.Key
-	case e.Code == model.CodeInvalid || e.Code == model.CodeConflict || e.Code == model.CodeForbidden:
-		f.Summary = e.Key
-	default:
-		return false
-	}
-	return true
 }

@@ -29,12 +29,6 @@ var (
 	permCampaignsApprove = authz.Perm{Obj: "campaigns", Act: "approve"}
 )
 
-func init() {
-	for _, k := range []string{"campaign.created", "campaign.decided", "tags.saved"} {
-		flashKeys[k] = true
-	}
-}
-
 // campScope is whose campaigns a request sees: a tenant's, or every one (staff).
 type campScope struct {
 	TenantID int64 // 0: staff

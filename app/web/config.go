@@ -24,12 +24,6 @@ var (
 	permReleaseApprove = authz.Perm{Obj: "release", Act: "approve"}
 )
 
-func init() {
-	for _, k := range []string{"config.saved", "config.restored"} {
-		flashKeys[k] = true
-	}
-}
-
 // schemaTemplates lists the templates an app's config can be written for.
 func (s *Server) schemaTemplates(ctx context.Context) ([]model.Template, error) {
 	ts, err := s.Store.ListTemplates(ctx, false)

@@ -15,12 +15,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	for _, k := range []string{"release.prepared", "release.moved"} {
-		flashKeys[k] = true
-	}
-}
-
 func releasePath(tenantID int64, appID string, id int64) string {
 	return views.ReleaseURL(tenantID, appID, id)
 }

@@ -15,10 +15,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	flashKeys["release.items_saved"] = true
-}
-
 // WeChat's limits on an audit item (§7.1).
 const (
 	maxItemTitle = 32

@@ -13,10 +13,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	flashKeys["contact.saved"] = true
-}
-
 var permTenantWrite = authz.Perm{Obj: "tenant", Act: "write"}
 
 // contactPhone accepts what WeChat's privacy guideline takes as a phone:

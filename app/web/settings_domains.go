@@ -12,10 +12,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	flashKeys["domains.saved"] = true
-}
-
 var permWeChatWrite = authz.Perm{Obj: "wechat", Act: "write"}
 
 // domainFields are the form's fields: the list each fills and the scheme
