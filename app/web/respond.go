@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,10 +44,16 @@ func (s *Server) redirectFlash(c *fiber.Ctx, to, key string) error {
 	return c.Redirect(to+sep+"flash="+key, fiber.StatusSeeOther)
 }
 
-// formError puts a coded invalid-input or conflict error on the form; it
-// reports false for errors the form cannot show. It takes a pointer: Summary
-// is a plain field, and setting it on a copy would lose the error.
+// formError puts a coded invalid-input or conflict error, or the field
+// errors a form's Validate found, on the form; it reports false for errors
+// the form cannot show (nil among them). It takes a pointer: Summary is a
+// plain field, and setting it on a copy would lose the error.
 func formError(f *views.Form, err error) bool {
+	var fields model.FieldErrors
+	if errors.As(err, &fields) {
+		maps.Copy(f.Errors, fields)
+		return true
+	}
 	var e *model.Error
 	if !errors.As(err, &e) {
 		return false
