@@ -1,7 +1,10 @@
 package web
 
 import (
+	"cmp"
+	"maps"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -9,7 +12,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -26,6 +32,9 @@ func postValues(c *fiber.Ctx) url.Values {
 	c.Request().PostArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
 	return v
 }
+
+// formText is a posted field, trimmed.
+func formText(c *fiber.Ctx, name string) string { return strings.TrimSpace(c.FormValue(name)) }
 
 // tooLong reports whether s has more than max characters.
 func tooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
@@ -274,5 +283,164 @@ func (f TenantStatusForm) Validate() error {
 func (f TenantStatusForm) View() views.Form {
 	v := views.NewForm()
 	v.Values["reason"] = f.Reason
+	return v
+}
+
+var campaignFields = []string{"name", "template_id", "user_version", "user_desc", "tenant", "tag", "cur_template", "cur_version",
+	"status", "canary_size", "wave_max", "concurrency", "halt_rate", "gray_percent", "release_mode", "release_at"}
+
+// CampaignForm is the campaign form (preview and create): every field as
+// typed, kept for a re-render, and read into the platform's input by Input.
+type CampaignForm struct {
+	Fields   map[string]string // by name in campaignFields, trimmed (user_desc as typed)
+	TenantID int64             // the tenant whose apps it ships to; 0: staff, any tenant (the "tenant" field)
+	Loc      *time.Location    // the user's time zone, for release_at
+}
+
+// NewCampaignForm reads the campaign form posted in scope cs.
+func NewCampaignForm(c *fiber.Ctx, cs campScope) CampaignForm {
+	f := CampaignForm{Fields: make(map[string]string, len(campaignFields)), TenantID: cs.TenantID, Loc: time.UTC}
+	for _, k := range campaignFields {
+		f.Fields[k] = strings.TrimSpace(c.FormValue(k))
+	}
+	f.Fields["user_desc"] = c.FormValue("user_desc") // kept as typed
+	if l := i18n.From(c.UserContext()); l != nil && l.Loc != nil {
+		f.Loc = l.Loc
+	}
+	return f
+}
+
+// Input is the platform's input for the form; what cannot be read (a
+// number, the halt rate's range, the release time, the status filter)
+// comes back as field errors.
+func (f CampaignForm) Input() (platform.CampaignInput, error) {
+	v, errs := f.Fields, model.FieldErrors{}
+	in := platform.CampaignInput{TenantID: f.TenantID, Name: v["name"], UserVersion: v["user_version"], UserDesc: strings.TrimSpace(v["user_desc"])}
+	in.TemplateID, _ = strconv.ParseInt(v["template_id"], 10, 64)
+	in.CanarySize, in.WaveMax = f.number("canary_size", errs), f.number("wave_max", errs)
+	in.Concurrency, in.GrayPercent = f.number("concurrency", errs), f.number("gray_percent", errs)
+	halt := f.number("halt_rate", errs)
+	if errs["halt_rate"] == "" && (halt < 1 || halt > 100) {
+		errs.Add("halt_rate", "campaign.err.halt_rate")
+	}
+	in.HaltRate = float64(halt) / 100
+	in.ReleaseMode = cmp.Or(v["release_mode"], model.ReleaseEach)
+	if in.ReleaseMode == model.ReleaseAt {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v["release_at"], f.Loc)
+		if err != nil {
+			errs.Add("release_at", "campaign.err.release_at")
+		}
+		in.ReleaseAt = t
+	}
+	if f.TenantID == 0 {
+		in.Filter.TenantID, _ = strconv.ParseInt(v["tenant"], 10, 64)
+	}
+	in.Filter.Tag = v["tag"]
+	in.Filter.TemplateID, _ = strconv.ParseInt(v["cur_template"], 10, 64)
+	in.Filter.Version = v["cur_version"]
+	switch st := v["status"]; st {
+	case "", string(model.AppAuthorized), string(model.AppNeedsReauth), string(model.AppUnauthorized):
+		in.Filter.Status = st
+	default:
+		errs.Add("status", "form.invalid_choice")
+	}
+	return in, errs.Err()
+}
+
+// number is a whole-number field (0 and an error when it is not one).
+func (f CampaignForm) number(name string, errs model.FieldErrors) int {
+	n, err := strconv.Atoi(f.Fields[name])
+	if err != nil {
+		errs.Add(name, "campaign.err.number")
+	}
+	return n
+}
+
+// Validate reports what Input cannot read.
+func (f CampaignForm) Validate() error {
+	_, err := f.Input()
+	return err
+}
+
+// View is the form to show again.
+func (f CampaignForm) View() views.Form {
+	v := views.NewForm()
+	maps.Copy(v.Values, f.Fields)
+	return v
+}
+
+// contactPhone accepts what WeChat's privacy guideline takes as a phone:
+// digits with an optional leading +, spaces and dashes.
+var contactPhone = regexp.MustCompile(`^\+?[0-9][0-9 \-]{4,19}$`)
+
+// ContactForm is the tenant's contact for the privacy guideline.
+type ContactForm struct {
+	Name, Email, Phone, NoticeMethod string
+}
+
+// NewContactForm reads the contact form from the request.
+func NewContactForm(c *fiber.Ctx) ContactForm {
+	return ContactForm{Name: formText(c, "name"), Email: formText(c, "email"), Phone: formText(c, "phone"), NoticeMethod: formText(c, "notice_method")}
+}
+
+// Validate checks every field at once: an e-mail or a phone is needed, each
+// well formed, and the texts short enough.
+func (f ContactForm) Validate() error {
+	errs := model.FieldErrors{}
+	if f.Email == "" && f.Phone == "" {
+		errs.Add("email", "release.contact.required")
+	} else if f.Email != "" && model.ValidateEmail(f.Email) != "" {
+		errs.Add("email", "release.contact.email")
+	}
+	if f.Phone != "" && !contactPhone.MatchString(f.Phone) {
+		errs.Add("phone", "contact.err.phone")
+	}
+	if tooLong(f.Name, 64) {
+		errs.Add("name", "contact.err.too_long")
+	}
+	if tooLong(f.NoticeMethod, 64) {
+		errs.Add("notice_method", "contact.err.too_long")
+	}
+	return errs.Err()
+}
+
+// Contact is what the form stores.
+func (f ContactForm) Contact() store.TenantContact {
+	return store.TenantContact{Name: f.Name, Email: f.Email, Phone: f.Phone, NoticeMethod: f.NoticeMethod}
+}
+
+// View is the form to show again.
+func (f ContactForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["name"], v.Values["email"], v.Values["phone"], v.Values["notice_method"] = f.Name, f.Email, f.Phone, f.NoticeMethod
+	return v
+}
+
+// PrepareForm is the releases page's form starting a draft release; the
+// platform checks it (PrepareRelease) against the app's config.
+type PrepareForm struct {
+	Template    string // the template's id as posted
+	UserVersion string
+	UserDesc    string
+}
+
+// NewPrepareForm reads the release form from the request.
+func NewPrepareForm(c *fiber.Ctx) PrepareForm {
+	return PrepareForm{Template: formText(c, "template_id"), UserVersion: formText(c, "user_version"), UserDesc: formText(c, "user_desc")}
+}
+
+// TemplateID is the chosen template (0 when none or not a number).
+func (f PrepareForm) TemplateID() int64 {
+	id, _ := parseInt64(f.Template)
+	return id
+}
+
+// Validate has nothing to check before the platform does.
+func (f PrepareForm) Validate() error { return nil }
+
+// View is the form to show again.
+func (f PrepareForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["template_id"], v.Values["user_version"], v.Values["user_desc"] = f.Template, f.UserVersion, f.UserDesc
 	return v
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -68,16 +67,13 @@ func (s *Server) appReleasePrepare(c *fiber.Ctx) error {
 	if s.Releases == nil {
 		return fiber.ErrServiceUnavailable
 	}
-	f := views.NewForm()
-	for _, k := range []string{"template_id", "user_version", "user_desc"} {
-		f.Values[k] = strings.TrimSpace(c.FormValue(k))
-	}
-	tplID, _ := parseInt64(f.V("template_id"))
+	pf := NewPrepareForm(c)
+	f := pf.View()
 	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
 	if err != nil {
 		return err
 	}
-	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, tplID, f.V("user_version"), f.V("user_desc"), actor(c))
+	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, pf.TemplateID(), pf.UserVersion, pf.UserDesc, actor(c))
 	if err == nil {
 		return s.redirectFlash(c, releasePath(t.ID, a.AppID, rel.ID), "release.prepared")
 	}
