@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
+	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -442,5 +444,107 @@ func (f PrepareForm) Validate() error { return nil }
 func (f PrepareForm) View() views.Form {
 	v := views.NewForm()
 	v.Values["template_id"], v.Values["user_version"], v.Values["user_desc"] = f.Template, f.UserVersion, f.UserDesc
+	return v
+}
+
+// ItemRow is one audit item row of the items form, as typed (the tag's
+// words joined by single spaces).
+type ItemRow struct {
+	Category, Address, Title, Tag string
+}
+
+func (r ItemRow) empty() bool { return r == ItemRow{} }
+
+// ItemsForm is a release's audit items form: up to model.MaxAuditItems
+// rows and the Seq the editor saw.
+type ItemsForm struct {
+	Seq  string
+	Rows []ItemRow
+}
+
+// NewItemsForm reads the items form from the request.
+func NewItemsForm(c *fiber.Ctx) ItemsForm {
+	f := ItemsForm{Seq: c.FormValue("seq"), Rows: make([]ItemRow, model.MaxAuditItems)}
+	for i := range f.Rows {
+		k := itemKey(i)
+		f.Rows[i] = ItemRow{Category: c.FormValue(k + "category"), Address: formText(c, k+"address"), Title: formText(c, k+"title"),
+			Tag: strings.Join(strings.Fields(c.FormValue(k+"tag")), " ")}
+	}
+	return f
+}
+
+func itemKey(i int) string { return "items." + strconv.Itoa(i) + "." }
+
+// SeqSeen is the release's Seq the editor saw (0 when missing).
+func (f ItemsForm) SeqSeen() int64 {
+	seq, _ := strconv.ParseInt(f.Seq, 10, 64)
+	return seq
+}
+
+// Used is the number of rows up to the last one filled in.
+func (f ItemsForm) Used() int {
+	n := 0
+	for i, r := range f.Rows {
+		if !r.empty() {
+			n = i + 1
+		}
+	}
+	return n
+}
+
+// Items reads the filled rows into audit items: each needs one of the
+// categories the app may use, a page of the template (any page when pages
+// is empty), a short title and a few short tags. What is wrong comes back
+// as field errors; no row at all is an error of the form.
+func (f ItemsForm) Items(cats []wechat.Category, pages []string) ([]model.AuditItemChoice, error) {
+	errs := model.FieldErrors{}
+	var items []model.AuditItemChoice
+	for i, r := range f.Rows {
+		if r.empty() {
+			continue
+		}
+		k := itemKey(i)
+		it := model.AuditItemChoice{Address: r.Address, Title: r.Title, Tag: r.Tag}
+		idx := slices.IndexFunc(cats, func(ct wechat.Category) bool {
+			return categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID) == r.Category
+		})
+		switch {
+		case r.Category == "":
+			errs.Add(k+"category", "release.items.err.category_required")
+		case idx < 0:
+			errs.Add(k+"category", "release.items.err.category")
+		default:
+			ct := cats[idx]
+			it.FirstClass, it.SecondClass, it.ThirdClass = ct.FirstClass, ct.SecondClass, ct.ThirdClass
+			it.FirstID, it.SecondID, it.ThirdID = ct.FirstID, ct.SecondID, ct.ThirdID
+		}
+		if r.Address != "" && len(pages) > 0 && !slices.Contains(pages, r.Address) {
+			errs.Add(k+"address", "release.items.err.page")
+		}
+		if tooLong(r.Title, maxItemTitle) {
+			errs.Add(k+"title", "release.items.err.title")
+		}
+		if tags := strings.Fields(r.Tag); len(tags) > maxItemTags || slices.ContainsFunc(tags, func(t string) bool { return tooLong(t, maxTagLen) }) {
+			errs.Add(k+"tag", "release.items.err.tag")
+		}
+		items = append(items, it)
+	}
+	if len(errs) > 0 {
+		return items, errs
+	}
+	if len(items) == 0 {
+		return nil, model.Errorf(model.CodeInvalid, "release.preflight.no_category")
+	}
+	return items, nil
+}
+
+// View is the form to show again.
+func (f ItemsForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["seq"] = f.Seq
+	for i, r := range f.Rows {
+		k := itemKey(i)
+		v.Values[k+"category"], v.Values[k+"address"], v.Values[k+"title"], v.Values[k+"tag"] = r.Category, r.Address, r.Title, r.Tag
+	}
 	return v
 }
