@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
@@ -100,7 +101,7 @@ func seedDemoFleet(ctx context.Context, a *app, tenantID, templateID int64) erro
 		if err != nil {
 			return err
 		}
-		if !contains(tags, demoFleetTag) {
+		if !slices.Contains(tags, demoFleetTag) {
 			continue
 		}
 		if sb.RefreshToken(ap.AppID) != "" {
@@ -144,13 +145,4 @@ func seedDemoFleet(ctx context.Context, a *app, tenantID, templateID int64) erro
 		}
 	}
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

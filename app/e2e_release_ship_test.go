@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"strconv"
 	"testing"
@@ -56,8 +57,8 @@ func TestE2EReleaseShip(t *testing.T) {
 		t.Fatalf("templates: %v %v", tpls, err)
 	}
 	tplID := tpls[0].TemplateID
-	if _, fe, err := a.platform.Releases.SaveConfig(ctx, devActor, tn.ID, appID, tplID, map[string]any{"shopName": "灰度面馆", "theme": "light"}, ""); err != nil || len(fe) > 0 {
-		t.Fatalf("config: %v %v", fe, err)
+	if _, err := a.platform.Releases.SaveConfig(ctx, devActor, tn.ID, appID, tplID, url.Values{"shopName": {"灰度面馆"}, "theme": {"light"}}, ""); err != nil {
+		t.Fatalf("config: %v", err)
 	}
 	t.Cleanup(func() {
 		if !t.Failed() {

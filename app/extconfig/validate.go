@@ -3,8 +3,9 @@ package extconfig
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -45,14 +46,9 @@ type Message struct {
 type FieldErrors map[string]Message
 
 func (f FieldErrors) Error() string {
-	paths := make([]string, 0, len(f))
-	for p := range f {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	var b strings.Builder
 	b.WriteString("extconfig: invalid config:")
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(f)) {
 		fmt.Fprintf(&b, " %s=%s", p, f[p].Key)
 	}
 	return b.String()

@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,14 +22,7 @@ const (
 var TenantRoles = []TenantRole{RoleOwner, RoleDeveloper, RoleApprover, RoleViewer}
 
 // Valid reports whether r is a known tenant role.
-func (r TenantRole) Valid() bool {
-	for _, x := range TenantRoles {
-		if r == x {
-			return true
-		}
-	}
-	return false
-}
+func (r TenantRole) Valid() bool { return slices.Contains(TenantRoles, r) }
 
 // StaffRole is a platform staff member's role.
 type StaffRole string
@@ -45,14 +39,7 @@ const (
 var StaffRoles = []StaffRole{StaffAdmin, StaffOperator, StaffApprover, StaffSupport}
 
 // Valid reports whether r is a known staff role (not none).
-func (r StaffRole) Valid() bool {
-	for _, x := range StaffRoles {
-		if r == x {
-			return true
-		}
-	}
-	return false
-}
+func (r StaffRole) Valid() bool { return slices.Contains(StaffRoles, r) }
 
 // TenantStatus is active or suspended; a suspended tenant's members cannot act in it.
 type TenantStatus string

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -392,13 +393,8 @@ func WaveVerdict(size, decided, rejected int, haltRate float64) (halt bool, rate
 
 // NoticeData encodes a notice's data for storage: "k=v;k=v" in key order.
 func NoticeData(m map[string]any) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var b strings.Builder
-	for i, k := range keys {
+	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
 			b.WriteByte(';')
 		}

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -166,8 +167,8 @@ func TestCampaignTwoPersonRuleAndDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ferrs, err := cr.rel.SaveConfig(cr.ctx, cr.creator, tn, changed, cr.tplID, map[string]any{"shopName": "改过的店名"}, ""); err != nil || ferrs != nil {
-		t.Fatal(ferrs, err)
+	if _, err := cr.rel.SaveConfig(cr.ctx, cr.creator, tn, changed, cr.tplID, url.Values{"shopName": {"改过的店名"}}, ""); err != nil {
+		t.Fatal(err)
 	}
 	c = cr.run(t, cr.camp, c.ID, 5*time.Second, 120, ended)
 	apps := cr.phases(t, c.ID)
@@ -221,8 +222,8 @@ func TestCampaignPreviewSkips(t *testing.T) {
 	if _, err := cr.rel.PrepareRelease(ctx, tn(open), open, cr.tplID, "0.9.0", "hand made", cr.creator); err != nil {
 		t.Fatal(err)
 	}
-	if _, ferrs, err := cr.rel.SaveConfig(ctx, cr.creator, tn(invalid), invalid, cr.tplID, map[string]any{"hotline": "12345"}, ""); err != nil || ferrs != nil {
-		t.Fatal(ferrs, err)
+	if _, err := cr.rel.SaveConfig(ctx, cr.creator, tn(invalid), invalid, cr.tplID, url.Values{"hotline": {"12345"}}, ""); err != nil {
+		t.Fatal(err)
 	}
 	// A stricter schema: the saved hotline no longer validates.
 	if err := cr.lib.SetSchema(ctx, cr.creator, cr.tplID, strings.Replace(campSchema, "{5,20}", "{8,20}", 1)); err != nil {

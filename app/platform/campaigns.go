@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,7 +172,7 @@ func skipReason(c store.CampaignCandidate, in CampaignInput) string {
 	switch {
 	case a.Status == string(model.AppUnauthorized):
 		return model.SkipUnauthorized
-	case a.ReauthReason == model.ReauthMissingCodePerm || !containsSet(a.PermissionSets, model.PermissionSetCodeManagement):
+	case a.ReauthReason == model.ReauthMissingCodePerm || !slices.Contains(a.PermissionSets, model.PermissionSetCodeManagement):
 		return model.SkipNoCodePerm
 	case a.ReauthReason != "" || a.TokenState == "needs_reauth" || a.Status != string(model.AppAuthorized):
 		return model.SkipNeedsReauth
@@ -183,15 +184,6 @@ func skipReason(c store.CampaignCandidate, in CampaignInput) string {
 		return model.SkipAlreadyCurrent
 	}
 	return ""
-}
-
-func containsSet(sets []int, id int) bool {
-	for _, s := range sets {
-		if s == id {
-			return true
-		}
-	}
-	return false
 }
 
 // Create stores a campaign awaiting approval: its targets with the hash of

@@ -370,11 +370,6 @@ func (r *Releases) commitInline(ctx context.Context, rel model.Release, c model.
 	return n, nil
 }
 
-// Submit is Approve (the approval is the submission).
-func (r *Releases) Submit(ctx context.Context, tenantID, releaseID int64, approver model.Actor, shownHash string) (model.Release, error) {
-	return r.Approve(ctx, tenantID, releaseID, approver, shownHash)
-}
-
 // Edit sends a release back to draft for a new commit (from committed,
 // privacy_scan, preflight, preflight_failed, awaiting_approval,
 // commit_failed, submit_failed, rejected, withdrawn). The approval and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/mail"
+	"net/url"
 	"strings"
 
 	"github.com/minifleet/minifleet/app/extconfig"
@@ -46,51 +47,77 @@ func (r *Releases) SaveContact(ctx context.Context, actor model.Actor, tenantID 
 	return r.Store.SaveTenantContact(ctx, actor, tenantID, c)
 }
 
-// SaveConfig validates cfg against the template's schema and stores it as
-// the app's newest config version. On invalid input nothing is stored and
-// the field errors come back (the form keeps what was typed).
-func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID int64, appID string, templateID int64, cfg map[string]any, note string) (model.AppConfig, extconfig.FieldErrors, error) {
-	return r.SaveConfigExtra(ctx, actor, tenantID, appID, templateID, cfg, nil, note)
+// ConfigInvalid is SaveConfig's answer to a config form that does not
+// validate; nothing was stored.
+type ConfigInvalid struct {
+	// Fields are the messages keyed like the form's fields ("shopName",
+	// "banners.0.title", "extra.window"), list rows renumbered.
+	Fields extconfig.FieldErrors
+	// Values is the form to show again beside them: the schema's fields as
+	// read (a number that did not parse stays as typed, rows renumbered,
+	// empty rows dropped) and the extra keys' texts exactly as typed.
+	Values url.Values
 }
 
-// SaveConfigExtra is SaveConfig with the app's extra ext_json keys as typed
-// (one JSON text per key, extconfig.ParseExtra): checked against what the
-// template allows and its pages, and stored with the version, so the
-// rendered ext_json and its payload hash cover them.
-func (r *Releases) SaveConfigExtra(ctx context.Context, actor model.Actor, tenantID int64, appID string, templateID int64, cfg map[string]any, extraTexts map[string]string, note string) (model.AppConfig, extconfig.FieldErrors, error) {
+func (e *ConfigInvalid) Error() string { return e.Fields.Error() }
+
+// SaveConfig stores a submitted config form as the app's newest config
+// version. The form holds the template schema's fields (named as
+// extconfig.Schema.FromForm reads them) and the app's extra ext_json keys,
+// one JSON text per "extra.<key>" field (extconfig.Schema.ParseExtra: a key
+// the template does not allow is refused, not dropped). Both are read
+// against the template's compiled schema (schemaOf) and validated once; the
+// extra keys are stored with the version, so the rendered ext_json and its
+// payload hash cover them. A template that is deleted or has no schema is
+// refused (invalid "release.err.template_required"). On invalid input
+// nothing is stored and a *ConfigInvalid comes back.
+func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID int64, appID string, templateID int64, form url.Values, note string) (model.AppConfig, error) {
 	if _, err := r.Store.App(ctx, tenantID, appID); err != nil {
-		return model.AppConfig{}, nil, err
+		return model.AppConfig{}, err
 	}
 	tpl, err := r.Store.Template(ctx, templateID)
+	if model.IsNotFound(err) || err == nil && (!tpl.DeletedAt.IsZero() || tpl.SchemaJSON == "") {
+		return model.AppConfig{}, model.Errorf(model.CodeInvalid, "release.err.template_required")
+	}
 	if err != nil {
-		return model.AppConfig{}, nil, err
+		return model.AppConfig{}, err
 	}
-	if tpl.SchemaJSON == "" {
-		return model.AppConfig{}, nil, model.Errorf(model.CodeConflict, "release.err.no_schema")
-	}
-	schema, err := extconfig.ParseSchema([]byte(tpl.SchemaJSON))
+	schema, err := r.schemaOf(tpl)
 	if err != nil {
-		return model.AppConfig{}, nil, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
+		return model.AppConfig{}, &model.Error{Code: model.CodeConflict, Key: "release.err.no_schema", Err: err}
 	}
-	errs := schema.Validate(cfg)
-	extra, xerrs := schema.ParseExtra(extraTexts, tpl.Pages)
-	for p, m := range xerrs {
+	fields, texts := url.Values{}, map[string]string{}
+	for k, vals := range form {
+		if key, ok := strings.CutPrefix(k, "extra."); ok {
+			texts[key] = form.Get(k)
+		} else {
+			fields[k] = vals
+		}
+	}
+	cfg, errs := schema.FromForm(fields)
+	extra, xerrs := schema.ParseExtra(texts, tpl.Pages)
+	if len(xerrs) > 0 {
 		if errs == nil {
 			errs = extconfig.FieldErrors{}
 		}
-		errs.Add(p, m)
+		for p, m := range xerrs {
+			errs.Add(p, m)
+		}
 	}
 	if len(errs) > 0 {
-		return model.AppConfig{}, errs, nil
+		values := schema.FormValues(cfg)
+		for k, text := range texts {
+			values.Set(extconfig.ExtraField(k), text)
+		}
+		return model.AppConfig{}, &ConfigInvalid{Fields: errs, Values: values}
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
-		return model.AppConfig{}, nil, err
+		return model.AppConfig{}, err
 	}
 	xj, err := extconfig.EncodeExtra(extra)
 	if err != nil {
-		return model.AppConfig{}, nil, err
+		return model.AppConfig{}, err
 	}
-	c, err := r.Store.SaveConfigExtra(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
-	return c, nil, err
+	return r.Store.SaveConfigExtra(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
 }

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -76,8 +77,8 @@ func newRelRig(t *testing.T, draftID int64) *relRig {
 	if err := rr.lib.SetSchema(ctx, rr.dev, rr.tplID, shopSchema); err != nil {
 		t.Fatal(err)
 	}
-	if _, ferrs, err := rr.rel.SaveConfig(ctx, rr.dev, rr.tenantID, rr.appID, rr.tplID, map[string]any{"shopName": "老王面馆"}, ""); err != nil || ferrs != nil {
-		t.Fatal(ferrs, err)
+	if _, err := rr.rel.SaveConfig(ctx, rr.dev, rr.tenantID, rr.appID, rr.tplID, url.Values{"shopName": {"老王面馆"}}, ""); err != nil {
+		t.Fatal(err)
 	}
 	if err := rr.rel.SaveContact(ctx, rr.dev, rr.tenantID, store.TenantContact{Name: "王", Email: "wang@example.com"}); err != nil {
 		t.Fatal(err)

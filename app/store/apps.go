@@ -378,19 +378,10 @@ func ReauthReasonOf(d AppDetails) string {
 	switch {
 	case d.AccountKind == "official_account":
 		return model.ReauthNotMiniProgram
-	case !containsInt(d.PermissionSets, model.PermissionSetCodeManagement):
+	case !slices.Contains(d.PermissionSets, model.PermissionSetCodeManagement):
 		return model.ReauthMissingCodePerm
 	}
 	return ""
-}
-
-func containsInt(v []int, x int) bool {
-	for _, y := range v {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // SaveAppDetails stores fetched details and the resulting re-authorization reason.

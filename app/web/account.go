@@ -1,9 +1,8 @@
 package web
 
 import (
+	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -45,11 +44,7 @@ func (s *Server) switchTenant(c *fiber.Ctx) error {
 
 func (s *Server) setLang(c *fiber.Ctx) error {
 	lang := c.FormValue("lang")
-	valid := false
-	for _, l := range i18n.Languages {
-		valid = valid || l == lang
-	}
-	if !valid {
+	if !slices.Contains(i18n.Languages, lang) {
 		return model.FieldError("lang", "form.invalid_choice")
 	}
 	s.sessions.Put(c.UserContext(), sessLang, lang)
@@ -73,16 +68,15 @@ func (s *Server) accountPage(c *fiber.Ctx) error {
 
 func (s *Server) changePassword(c *fiber.Ctx) error {
 	u := currentUser(c)
+	pf := NewPasswordForm(c)
 	pw := views.NewForm()
-	ok, err := s.Hasher.Verify(u.PasswordHash, c.FormValue("current"))
+	ok, err := s.Hasher.Verify(u.PasswordHash, pf.Current)
 	if err != nil || !ok {
 		pw.Errors["current"] = "account.wrong_password"
 	}
-	if k := model.ValidatePassword(c.FormValue("password")); k != "" {
-		pw.Errors["password"] = k
-	}
+	formError(&pw, pf.Validate())
 	if !pw.HasErrors() {
-		hash, err := s.Hasher.Hash(c.FormValue("password"))
+		hash, err := s.Hasher.Hash(pf.Password)
 		if err != nil {
 			return err
 		}
@@ -104,32 +98,15 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 
 func (s *Server) savePreferences(c *fiber.Ctx) error {
 	u := currentUser(c)
-	f := views.NewForm()
-	locale, tz := c.FormValue("locale"), c.FormValue("time_zone")
-	f.Values["locale"], f.Values["time_zone"] = locale, tz
-	if locale != "" && locale != "zh-CN" && locale != "en" {
-		f.Errors["locale"] = "form.invalid_choice"
-	}
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
-		f.Errors["time_zone"] = "form.invalid_choice"
-	}
-	if f.HasErrors() {
+	pf := NewPreferencesForm(c)
+	f := pf.View()
+	if formError(&f, pf.Validate()) {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return s.render(c, views.AccountPage(s.page(c, "account.title", "account.help"), views.NewForm(), f, timeZones))
 	}
-	if err := s.Store.SetPreferences(c.UserContext(), u.ID, locale, tz); err != nil {
+	if err := s.Store.SetPreferences(c.UserContext(), u.ID, pf.Locale, pf.TimeZone); err != nil {
 		return err
 	}
 	s.sessions.Remove(c.UserContext(), sessLang)
 	return s.redirectFlash(c, paths.Account, "account.saved")
-}
-
-// redirectFlash redirects after a successful POST and shows key on the next
-// page. The key travels in the URL, not the session, so GETs never write.
-func (s *Server) redirectFlash(c *fiber.Ctx, to, key string) error {
-	sep := "?"
-	if strings.Contains(to, "?") {
-		sep = "&"
-	}
-	return c.Redirect(to+sep+"flash="+key, fiber.StatusSeeOther)
 }

@@ -16,12 +16,6 @@ import (
 
 const staffAppsPage = 50
 
-func init() {
-	for _, k := range []string{"authorize.done_flash", "authorize.cancelled_ok", "staff_apps.assigned", "staff_apps.resolved", "staff_apps.reconciled"} {
-		flashKeys[k] = true
-	}
-}
-
 // staffAppsFilter reads the filter from the query string.
 func staffAppsFilter(c *fiber.Ctx) (store.AppFilter, views.StaffAppsView) {
 	offset, _ := strconv.Atoi(c.Query("offset"))

@@ -32,17 +32,10 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 
 func (s *Server) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	f := views.NewForm()
-	email := model.NormalizeEmail(c.FormValue("email"))
-	f.Values["email"], f.Values["next"] = email, safeNext(c.FormValue("next"))
-	password := c.FormValue("password")
-	if email == "" {
-		f.Errors["email"] = "form.required"
-	}
-	if password == "" {
-		f.Errors["password"] = "form.required"
-	}
-	if f.HasErrors() {
+	lf := NewLoginForm(c)
+	email, password := lf.Email, lf.Password
+	f := lf.View()
+	if formError(&f, lf.Validate()) {
 		return s.loginFailed(c, f)
 	}
 	acctKey, ipKey := "acct:"+email, "ip:"+c.IP()

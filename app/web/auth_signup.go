@@ -1,9 +1,6 @@
 package web
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
@@ -15,38 +12,19 @@ func (s *Server) signupForm(c *fiber.Ctx) error {
 	return s.render(c, views.SignupPage(s.page(c, "signup.title", ""), views.NewForm()))
 }
 
-// readNewUser validates the name, e-mail and password fields shared by sign-up and invite acceptance.
-func readNewUser(c *fiber.Ctx, f views.Form) model.User {
-	u := model.User{Name: strings.TrimSpace(c.FormValue("name")), Email: model.NormalizeEmail(c.FormValue("email"))}
-	f.Values["name"], f.Values["email"] = u.Name, u.Email
-	if k := model.ValidateName(u.Name); k != "" {
-		f.Errors["name"] = k
-	}
-	if k := model.ValidateEmail(u.Email); k != "" {
-		f.Errors["email"] = k
-	}
-	if k := model.ValidatePassword(c.FormValue("password")); k != "" {
-		f.Errors["password"] = k
-	}
-	return u
-}
-
 func (s *Server) signup(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	f := views.NewForm()
-	tenantName := strings.TrimSpace(c.FormValue("tenant"))
-	f.Values["tenant"] = tenantName
-	if k := model.ValidateName(tenantName); k != "" {
-		f.Errors["tenant"] = k
-	}
-	u := readNewUser(c, f)
+	sf := NewSignupForm(c)
+	f := sf.View()
+	formError(&f, sf.Validate())
 	if !f.HasErrors() {
+		u := sf.User()
 		var err error
-		if u.PasswordHash, err = s.Hasher.Hash(c.FormValue("password")); err != nil {
+		if u.PasswordHash, err = s.Hasher.Hash(sf.Password); err != nil {
 			return err
 		}
 		var t model.Tenant
-		u, t, err = s.Store.Signup(ctx, u, tenantName, c.IP())
+		u, t, err = s.Store.Signup(ctx, u, sf.Tenant, c.IP())
 		if err == nil {
 			s.Authz.SetTenantRole(u.ID, t.ID, model.RoleOwner)
 			if err := s.signIn(c, u.ID, u.SessionEpoch); err != nil {
@@ -71,23 +49,4 @@ func (s *Server) signIn(c *fiber.Ctx, userID, epoch int64) error {
 	s.sessions.Put(c.UserContext(), sessUserID, userID)
 	s.sessions.Put(c.UserContext(), sessEpoch, epoch)
 	return nil
-}
-
-// formError puts a coded invalid-input or conflict error on the form; it
-// reports false for errors the form cannot show. It takes a pointer: Summary
-// is a plain field, and setting it on a copy would lose the error.
-func formError(f *views.Form, err error) bool {
-	var e *model.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch {
-	case e.Field != "":
-		f.Errors[e.Field] = e.Key
-	case e.Code == model.CodeInvalid || e.Code == model.CodeConflict || e.Code == model.CodeForbidden:
-		f.Summary = e.Key
-	default:
-		return false
-	}
-	return true
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/views"
@@ -45,56 +44,37 @@ type avatarEntry struct {
 	expires time.Time
 }
 
-// avatarCache is a small LRU of fetched avatars keyed by appid and URL.
+// avatarCache is a small LRU of fetched images (avatars keyed by appid and
+// URL, audit screenshots by release and media id). The expirable LRU bounds
+// its size and drops, in the background, what is older than any entry may
+// live (cacheMaxTTL); each entry also carries its own expiry, read against
+// the server's clock, so a failure is kept for less time than an image.
 type avatarCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front: most recently used
-	byKey map[string]*list.Element
+	lru *expirable.LRU[string, avatarEntry]
 }
 
+// cacheMaxTTL is the longest an avatarCache entry lives (a screenshot's).
+const cacheMaxTTL = shotTTL
+
 func newAvatarCache(max int) *avatarCache {
-	return &avatarCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+	return &avatarCache{lru: expirable.NewLRU[string, avatarEntry](max, nil, cacheMaxTTL)}
 }
 
 func (c *avatarCache) get(key string, now time.Time) (avatarEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.byKey[key]
+	e, ok := c.lru.Get(key)
 	if !ok {
 		return avatarEntry{}, false
 	}
-	e := el.Value.(avatarEntry)
 	if now.After(e.expires) {
-		c.order.Remove(el)
-		delete(c.byKey, key)
+		c.lru.Remove(key)
 		return avatarEntry{}, false
 	}
-	c.order.MoveToFront(el)
 	return e, true
 }
 
-func (c *avatarCache) put(e avatarEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[e.key]; ok {
-		el.Value = e
-		c.order.MoveToFront(el)
-		return
-	}
-	c.byKey[e.key] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.byKey, last.Value.(avatarEntry).key)
-	}
-}
+func (c *avatarCache) put(e avatarEntry) { c.lru.Add(e.key, e) }
 
-func (c *avatarCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
+func (c *avatarCache) len() int { return c.lru.Len() }
 
 // avatarHTTP is the client the proxy fetches with: Deps.AvatarClient, or one
 // that follows at most three redirects, all over http(s).

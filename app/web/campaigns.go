@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -23,12 +22,6 @@ import (
 // serve staff (/staff/campaigns, every tenant, scope 0) and a tenant
 // (/t/:tid/campaigns, its own apps and campaigns only); the scope comes from
 // the route (a tenant route has a current tenant).
-
-func init() {
-	for _, k := range []string{"campaign.created", "campaign.decided", "tags.saved"} {
-		flashKeys[k] = true
-	}
-}
 
 // campScope is whose campaigns a request sees: a tenant's, or every one (staff).
 type campScope struct {
@@ -77,67 +70,6 @@ func campaignFormDefaults() views.Form {
 		f.Values[k] = v
 	}
 	return f
-}
-
-var campaignFields = []string{"name", "template_id", "user_version", "user_desc", "tenant", "tag", "cur_template", "cur_version",
-	"status", "canary_size", "wave_max", "concurrency", "halt_rate", "gray_percent", "release_mode", "release_at"}
-
-// campaignForm reads what was typed, keeping it for a re-render, and turns
-// it into the platform's input; parse errors are put on the form.
-func (s *Server) campaignForm(c *fiber.Ctx, cs campScope) (views.Form, platform.CampaignInput) {
-	f := views.NewForm()
-	for _, k := range campaignFields {
-		f.Values[k] = strings.TrimSpace(c.FormValue(k))
-	}
-	f.Values["user_desc"] = c.FormValue("user_desc") // kept as typed
-	in := platform.CampaignInput{TenantID: cs.TenantID, Name: f.V("name"), UserVersion: f.V("user_version"), UserDesc: strings.TrimSpace(f.V("user_desc"))}
-	num := func(name string, dst *int) {
-		n, err := strconv.Atoi(f.V(name))
-		if err != nil {
-			f.Errors[name] = "campaign.err.number"
-			return
-		}
-		*dst = n
-	}
-	in.TemplateID, _ = strconv.ParseInt(f.V("template_id"), 10, 64)
-	num("canary_size", &in.CanarySize)
-	num("wave_max", &in.WaveMax)
-	num("concurrency", &in.Concurrency)
-	num("gray_percent", &in.GrayPercent)
-	var halt int
-	num("halt_rate", &halt)
-	if f.E("halt_rate") == "" && (halt < 1 || halt > 100) {
-		f.Errors["halt_rate"] = "campaign.err.halt_rate"
-	}
-	in.HaltRate = float64(halt) / 100
-	in.ReleaseMode = f.V("release_mode")
-	if in.ReleaseMode == "" {
-		in.ReleaseMode = model.ReleaseEach
-	}
-	if in.ReleaseMode == model.ReleaseAt {
-		loc := time.UTC
-		if l := i18n.From(c.UserContext()); l != nil && l.Loc != nil {
-			loc = l.Loc
-		}
-		t, err := time.ParseInLocation("2006-01-02T15:04", f.V("release_at"), loc)
-		if err != nil {
-			f.Errors["release_at"] = "campaign.err.release_at"
-		}
-		in.ReleaseAt = t
-	}
-	if cs.staff() {
-		in.Filter.TenantID, _ = strconv.ParseInt(f.V("tenant"), 10, 64)
-	}
-	in.Filter.Tag = f.V("tag")
-	in.Filter.TemplateID, _ = strconv.ParseInt(f.V("cur_template"), 10, 64)
-	in.Filter.Version = f.V("cur_version")
-	switch st := f.V("status"); st {
-	case "", string(model.AppAuthorized), string(model.AppNeedsReauth), string(model.AppUnauthorized):
-		in.Filter.Status = st
-	default:
-		f.Errors["status"] = "form.invalid_choice"
-	}
-	return f, in
 }
 
 func (s *Server) campaignFormView(ctx context.Context, cs campScope, f views.Form) (views.CampaignFormView, error) {
@@ -202,7 +134,10 @@ func previewOf(p platform.CampaignPreview) *views.CampaignPreviewView {
 // preview fragment, with the reasons when the input is wrong.
 func (s *Server) campaignPreview(c *fiber.Ctx) error {
 	cs := campScopeOf(c)
-	f, in := s.campaignForm(c, cs)
+	cf := NewCampaignForm(c, cs)
+	f := cf.View()
+	in, ferr := cf.Input()
+	formError(&f, ferr)
 	var pv *views.CampaignPreviewView
 	if f.HasErrors() {
 		pv = &views.CampaignPreviewView{Form: f}
@@ -232,7 +167,10 @@ func (s *Server) campaignPreview(c *fiber.Ctx) error {
 // bad input re-renders the form with everything typed.
 func (s *Server) campaignCreate(c *fiber.Ctx) error {
 	cs := campScopeOf(c)
-	f, in := s.campaignForm(c, cs)
+	cf := NewCampaignForm(c, cs)
+	f := cf.View()
+	in, ferr := cf.Input()
+	formError(&f, ferr)
 	var err error
 	var p platform.CampaignPreview
 	if !f.HasErrors() {

@@ -16,14 +16,9 @@ import (
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/views"
 )
-
-func init() {
-	for _, k := range []string{"config.saved", "config.restored"} {
-		flashKeys[k] = true
-	}
-}
 
 // schemaTemplates lists the templates an app's config can be written for.
 func (s *Server) schemaTemplates(ctx context.Context) ([]model.Template, error) {
@@ -117,13 +112,6 @@ func (s *Server) appConfig(c *fiber.Ctx) error {
 	return s.render(c, views.ConfigPage(s.page(c, "config.title", "config.help"), v))
 }
 
-// postValues is the submitted form as url.Values, every value kept.
-func postValues(c *fiber.Ctx) url.Values {
-	v := url.Values{}
-	c.Request().PostArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
-	return v
-}
-
 // listOp applies a row button ("add:banners", "remove:banners.2") to the
 // typed values of list fields, renumbering rows 0…n-1.
 func listOp(op string, fields []extconfig.Field, v url.Values) url.Values {
@@ -180,81 +168,67 @@ func listOp(op string, fields []extconfig.Field, v url.Values) url.Values {
 	return out
 }
 
-// appConfigSave saves a new config version, or applies a row button.
+// appConfigSave saves a new config version, or applies a row button. The
+// page is built only to show the form again: after a row button, or with
+// what is wrong beside what was typed.
 func (s *Server) appConfigSave(c *fiber.Ctx) error {
-	ctx := c.UserContext()
 	t := currentTenant(c)
-	tplID, _ := strconv.ParseInt(c.FormValue("template_id"), 10, 64)
-	form := postValues(c)
-	op := form.Get("_op")
-	note := strings.TrimSpace(form.Get("note"))
-	for _, k := range []string{"_csrf", "_op", "template_id", "note"} {
-		form.Del(k)
-	}
-	v, err := s.configPage(c, tplID, form, nil)
-	if err != nil {
-		return err
-	}
-	if v.Template.TemplateID == 0 || v.Template.TemplateID != tplID {
-		return model.Errorf(model.CodeInvalid, "release.err.template_required")
-	}
-	v.Note = note
-	p := s.page(c, "config.title", "config.help")
-	if op != "" && op != "save" {
-		v.Form.Values = listOp(op, v.Form.Fields, form)
-		return s.render(c, views.ConfigPage(p, v))
-	}
-	if len([]rune(note)) > 200 {
-		v.Summary = "form.too_long"
-		c.Status(fiber.StatusUnprocessableEntity)
-		return s.render(c, views.ConfigPage(p, v))
-	}
-	sc, err := extconfig.ParseSchema([]byte(v.Template.SchemaJSON))
-	if err != nil {
-		return err
-	}
-	// The extra ext_json keys, one JSON text each (a forged key is refused
-	// by ParseExtra, not dropped).
-	extraTexts := map[string]string{}
-	for k := range form {
-		if key, ok := strings.CutPrefix(k, "extra."); ok {
-			extraTexts[key] = form.Get(k)
-			form.Del(k)
-		}
-	}
-	cfg, errs := sc.FromForm(form)
-	if _, xerrs := sc.ParseExtra(extraTexts, v.Template.Pages); len(xerrs) > 0 {
-		if errs == nil {
-			errs = extconfig.FieldErrors{}
-		}
-		for p, m := range xerrs {
-			errs.Add(p, m)
-		}
-	}
-	if len(errs) == 0 {
-		_, errs, err = s.Releases.SaveConfigExtra(ctx, actor(c), t.ID, v.App.AppID, tplID, cfg, extraTexts, note)
+	f := NewConfigForm(c)
+	if f.RowOp() {
+		v, err := s.configFormPage(c, f)
 		if err != nil {
 			return err
 		}
+		v.Form.Values = listOp(f.Op, v.Form.Fields, f.Values)
+		return s.render(c, views.ConfigPage(s.page(c, "config.title", "config.help"), v))
 	}
-	if len(errs) > 0 {
-		v.Form.Values, v.Form.Errors = sc.FormValues(cfg), errs
-		for k, text := range extraTexts { // what was typed, as typed
-			v.Form.Values.Set(extconfig.ExtraField(k), text)
+	if err := f.Validate(); err != nil {
+		v, perr := s.configFormPage(c, f)
+		if perr != nil {
+			return perr
 		}
-		for _, f := range v.Form.Fields { // an empty row being filled in stays on screen
-			if f.Kind == extconfig.KindList {
-				if n, m := views.ListRows(form, f.Name), views.ListRows(v.Form.Values, f.Name); n > m && len(f.Items) > 0 {
-					for i := m; i < n; i++ {
-						v.Form.Values.Set(f.ItemName(i, f.Items[0]), "")
-					}
+		v.Summary = model.ErrorKey(err)
+		c.Status(fiber.StatusUnprocessableEntity)
+		return s.render(c, views.ConfigPage(s.page(c, "config.title", "config.help"), v))
+	}
+	saved, err := s.Releases.SaveConfig(c.UserContext(), actor(c), t.ID, c.Params("appid"), f.TemplateID, f.Values, f.Note)
+	var bad *platform.ConfigInvalid
+	if !errors.As(err, &bad) {
+		if err != nil {
+			return err
+		}
+		return s.redirectFlash(c, paths.Config(t.ID, saved.AppID), "config.saved")
+	}
+	v, err := s.configFormPage(c, f)
+	if err != nil {
+		return err
+	}
+	v.Form.Values, v.Form.Errors = bad.Values, bad.Fields
+	for _, fl := range v.Form.Fields { // an empty row being filled in stays on screen
+		if fl.Kind == extconfig.KindList {
+			if n, m := views.ListRows(f.Values, fl.Name), views.ListRows(v.Form.Values, fl.Name); n > m && len(fl.Items) > 0 {
+				for i := m; i < n; i++ {
+					v.Form.Values.Set(fl.ItemName(i, fl.Items[0]), "")
 				}
 			}
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
-		return s.render(c, views.ConfigPage(p, v))
 	}
-	return s.redirectFlash(c, paths.Config(t.ID, v.App.AppID), "config.saved")
+	c.Status(fiber.StatusUnprocessableEntity)
+	return s.render(c, views.ConfigPage(s.page(c, "config.title", "config.help"), v))
+}
+
+// configFormPage is the config page showing f as typed; f's template must
+// be one a config can be written for.
+func (s *Server) configFormPage(c *fiber.Ctx, f ConfigForm) (views.ConfigPageView, error) {
+	v, err := s.configPage(c, f.TemplateID, f.Values, nil)
+	if err != nil {
+		return v, err
+	}
+	if v.Template.TemplateID == 0 || v.Template.TemplateID != f.TemplateID {
+		return v, model.Errorf(model.CodeInvalid, "release.err.template_required")
+	}
+	v.Note = f.Note
+	return v, nil
 }
 
 // appConfigDiff compares two versions of the app's config.

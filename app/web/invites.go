@@ -1,9 +1,6 @@
 package web
 
 import (
-	"strings"
-	"unicode/utf8"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
@@ -18,20 +15,15 @@ func (s *Server) inviteCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	role, note := model.TenantRole(c.FormValue("role")), strings.TrimSpace(c.FormValue("note"))
-	v.Invite.Values["role"], v.Invite.Values["note"] = string(role), note
-	if !role.Valid() {
-		v.Invite.Errors["role"] = "form.role_invalid"
-	}
-	if utf8.RuneCountInString(note) > 100 {
-		v.Invite.Errors["note"] = "form.too_long"
-	}
+	f := NewInviteForm(c)
+	v.Invite = f.View()
+	formError(&v.Invite, f.Validate())
 	if !v.Invite.HasErrors() {
-		_, token, err := s.Store.CreateInvite(c.UserContext(), actor(c), t.ID, role, note)
+		_, token, err := s.Store.CreateInvite(c.UserContext(), actor(c), t.ID, f.Role, f.Note)
 		if err != nil {
 			return err
 		}
-		v.NewLink, v.NewRole = s.Config.BaseURL+paths.Invite(token), string(role)
+		v.NewLink, v.NewRole = s.Config.BaseURL+paths.Invite(token), string(f.Role)
 		v.Invite = views.NewForm()
 		if v.Invites, err = s.Store.Invites(c.UserContext(), t.ID); err != nil {
 			return err
@@ -100,9 +92,12 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 	if u != nil {
 		uid = u.ID
 	} else {
-		nu := readNewUser(c, f)
+		af := NewAccountForm(c)
+		f = af.View()
+		formError(&f, af.Validate())
 		if !f.HasErrors() {
-			if nu.PasswordHash, err = s.Hasher.Hash(c.FormValue("password")); err != nil {
+			nu := af.User()
+			if nu.PasswordHash, err = s.Hasher.Hash(af.Password); err != nil {
 				return err
 			}
 			newUser = &nu

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -16,12 +15,6 @@ import (
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
-
-func init() {
-	for _, k := range []string{"release.prepared", "release.moved"} {
-		flashKeys[k] = true
-	}
-}
 
 // appReleases lists an app's releases and offers to prepare a new one.
 func (s *Server) appReleases(c *fiber.Ctx) error {
@@ -69,16 +62,13 @@ func (s *Server) releasesView(c *fiber.Ctx, f views.Form) (views.ReleasesView, e
 func (s *Server) appReleasePrepare(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	t := currentTenant(c)
-	f := views.NewForm()
-	for _, k := range []string{"template_id", "user_version", "user_desc"} {
-		f.Values[k] = strings.TrimSpace(c.FormValue(k))
-	}
-	tplID, _ := parseInt64(f.V("template_id"))
+	pf := NewPrepareForm(c)
+	f := pf.View()
 	a, err := s.Store.App(ctx, t.ID, c.Params("appid"))
 	if err != nil {
 		return err
 	}
-	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, tplID, f.V("user_version"), f.V("user_desc"), actor(c))
+	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, pf.TemplateID(), pf.UserVersion, pf.UserDesc, actor(c))
 	if err == nil {
 		return s.redirectFlash(c, paths.Release(t.ID, a.AppID, rel.ID), "release.prepared")
 	}

@@ -15,10 +15,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	flashKeys["release.submitted"] = true
-}
-
 func asFieldErrors(err error) (extconfig.FieldErrors, bool) {
 	var fe extconfig.FieldErrors
 	ok := errors.As(err, &fe)

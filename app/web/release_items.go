@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -15,10 +13,6 @@ import (
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
-
-func init() {
-	flashKeys["release.items_saved"] = true
-}
 
 // WeChat's limits on an audit item (§7.1).
 const (
@@ -97,52 +91,14 @@ func (s *Server) appReleaseItemsSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := views.NewForm()
-	f.Values["seq"] = c.FormValue("seq")
-	rows := 0
-	var items []model.AuditItemChoice
-	for i := range model.MaxAuditItems {
-		k := "items." + strconv.Itoa(i) + "."
-		cat, addr := c.FormValue(k+"category"), strings.TrimSpace(c.FormValue(k+"address"))
-		title, tag := strings.TrimSpace(c.FormValue(k+"title")), strings.Join(strings.Fields(c.FormValue(k+"tag")), " ")
-		for name, val := range map[string]string{"category": cat, "address": addr, "title": title, "tag": tag} {
-			f.Values[k+name] = val
-		}
-		if cat == "" && addr == "" && title == "" && tag == "" {
-			continue
-		}
-		rows = i + 1
-		it := model.AuditItemChoice{Address: addr, Title: title, Tag: tag}
-		idx := slices.IndexFunc(cats, func(ct wechat.Category) bool { return categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID) == cat })
-		switch {
-		case cat == "":
-			f.Errors[k+"category"] = "release.items.err.category_required"
-		case idx < 0:
-			f.Errors[k+"category"] = "release.items.err.category"
-		default:
-			ct := cats[idx]
-			it.FirstClass, it.SecondClass, it.ThirdClass = ct.FirstClass, ct.SecondClass, ct.ThirdClass
-			it.FirstID, it.SecondID, it.ThirdID = ct.FirstID, ct.SecondID, ct.ThirdID
-		}
-		if addr != "" && len(v.Pages) > 0 && !slices.Contains(v.Pages, addr) {
-			f.Errors[k+"address"] = "release.items.err.page"
-		}
-		if utf8.RuneCountInString(title) > maxItemTitle {
-			f.Errors[k+"title"] = "release.items.err.title"
-		}
-		if tags := strings.Fields(tag); len(tags) > maxItemTags || slices.ContainsFunc(tags, func(t string) bool { return utf8.RuneCountInString(t) > maxTagLen }) {
-			f.Errors[k+"tag"] = "release.items.err.tag"
-		}
-		items = append(items, it)
-	}
-	if len(items) == 0 && !f.HasErrors() {
-		f.Summary = "release.preflight.no_category"
-	}
+	itf := NewItemsForm(c)
+	f := itf.View()
+	items, ierr := itf.Items(cats, v.Pages)
+	formError(&f, ierr)
 	if !f.HasErrors() {
-		seq, _ := strconv.ParseInt(f.V("seq"), 10, 64)
 		ch := v.Release.Submit
 		ch.Items = items
-		_, err = s.Releases.AmendSubmit(c.UserContext(), v.Release.TenantID, v.Release.ID, actor(c), seq, ch)
+		_, err = s.Releases.AmendSubmit(c.UserContext(), v.Release.TenantID, v.Release.ID, actor(c), itf.SeqSeen(), ch)
 		if err == nil {
 			return s.redirectFlash(c, paths.Release(v.Release.TenantID, v.App.AppID, v.Release.ID), "release.items_saved")
 		}
@@ -153,6 +109,6 @@ func (s *Server) appReleaseItemsSave(c *fiber.Ctx) error {
 	} else {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
-	v.Form, v.Rows = f, min(max(rows, len(v.Release.Submit.Items))+1, model.MaxAuditItems)
+	v.Form, v.Rows = f, min(max(itf.Used(), len(v.Release.Submit.Items))+1, model.MaxAuditItems)
 	return s.render(c, views.ReleaseItemsPage(s.page(c, "release.items_title", "release.items_help"), v))
 }

@@ -1,5 +1,9 @@
-// Package web is Minifleet's only Fiber importer: the route table, middleware,
-// one small file per action, rendering and error mapping.
+// Package web is Minifleet's HTTP side and its only Fiber importer: the
+// browser pages (templ views from package views, HTMX, live updates over
+// SSE) and WeChat's push endpoints. routes.go is the one route table (path,
+// scope, permission, handler); a feature's handlers share a file; forms.go
+// reads and checks what each form posts; respond.go redirects with a flash
+// and puts errors on forms; render.go renders views and maps errors to pages.
 package web
 
 import (

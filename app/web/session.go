@@ -51,9 +51,3 @@ const (
 	sessLang   = "lang"
 	sessEpoch  = "epoch"
 )
-
-// flashKeys are the messages a ?flash= parameter may show (only keys we set).
-var flashKeys = map[string]bool{
-	"account.saved": true, "account.password_changed": true, "members.role_saved": true,
-	"members.removed": true, "invite.revoked_ok": true, "invite.welcome": true, "tenant.status_saved": true, "login.session_expired": true,
-}

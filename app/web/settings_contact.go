@@ -1,27 +1,12 @@
 package web
 
 import (
-	"regexp"
-	"strings"
-	"unicode/utf8"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
-	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
-
-func init() {
-	flashKeys["contact.saved"] = true
-}
-
-// contactPhone accepts what WeChat's privacy guideline takes as a phone:
-// digits with an optional leading +, spaces and dashes.
-var contactPhone = regexp.MustCompile(`^\+?[0-9][0-9 \-]{4,19}$`)
-
-var contactFields = []string{"name", "email", "phone", "notice_method"}
 
 // tenantContact shows the contact the privacy guideline names.
 func (s *Server) tenantContact(c *fiber.Ctx) error {
@@ -38,14 +23,11 @@ func (s *Server) tenantContact(c *fiber.Ctx) error {
 // tenantContactSave checks every field at once and keeps what was typed.
 func (s *Server) tenantContactSave(c *fiber.Ctx) error {
 	t := currentTenant(c)
-	f := views.NewForm()
-	for _, k := range contactFields {
-		f.Values[k] = strings.TrimSpace(c.FormValue(k))
-	}
-	checkContact(&f)
+	cf := NewContactForm(c)
+	f := cf.View()
+	formError(&f, cf.Validate())
 	if !f.HasErrors() {
-		err := s.Releases.SaveContact(c.UserContext(), actor(c), t.ID,
-			store.TenantContact{Name: f.V("name"), Email: f.V("email"), Phone: f.V("phone"), NoticeMethod: f.V("notice_method")})
+		err := s.Releases.SaveContact(c.UserContext(), actor(c), t.ID, cf.Contact())
 		if err == nil {
 			return s.redirectFlash(c, paths.Contact(t.ID), "contact.saved")
 		}
@@ -55,22 +37,4 @@ func (s *Server) tenantContactSave(c *fiber.Ctx) error {
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.ContactPage(s.page(c, "contact.title", "contact.help"), views.ContactView{Form: f}))
-}
-
-func checkContact(f *views.Form) {
-	email, phone := f.V("email"), f.V("phone")
-	if email == "" && phone == "" {
-		f.Errors["email"] = "release.contact.required"
-	} else if email != "" && model.ValidateEmail(email) != "" {
-		f.Errors["email"] = "release.contact.email"
-	}
-	if phone != "" && !contactPhone.MatchString(phone) {
-		f.Errors["phone"] = "contact.err.phone"
-	}
-	if utf8.RuneCountInString(f.V("name")) > 64 {
-		f.Errors["name"] = "contact.err.too_long"
-	}
-	if utf8.RuneCountInString(f.V("notice_method")) > 64 {
-		f.Errors["notice_method"] = "contact.err.too_long"
-	}
 }

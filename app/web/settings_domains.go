@@ -13,10 +13,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	flashKeys["domains.saved"] = true
-}
-
 // domainFields are the form's fields: the list each fills and the scheme
 // WeChat requires in it.
 var domainFields = []struct {

@@ -208,5 +208,3 @@ func (s *Server) staffAppsEvents(c *fiber.Ctx) error {
 func appLiveParts(p views.Page, v views.AppDetailView) sseParts {
 	return sseParts{{"app", views.AppSummary(p, v)}, {"perms", views.AppPermissions(v)}, {"activity", views.AppActivity(p, v)}}
 }
-
-var _ = model.AppAuthorized

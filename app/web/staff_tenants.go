@@ -93,20 +93,11 @@ func (s *Server) staffTenantStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := views.NewForm()
-	status := model.TenantStatus(c.FormValue("status"))
-	reason := strings.TrimSpace(c.FormValue("reason"))
-	f.Values["reason"] = reason
-	switch {
-	case status != model.TenantActive && status != model.TenantSuspended:
-		f.Summary = "form.invalid_choice"
-	case status == model.TenantSuspended && reason == "":
-		f.Errors["reason"] = "form.required"
-	case len([]rune(reason)) > 200:
-		f.Errors["reason"] = "form.too_long"
-	}
+	sf := NewTenantStatusForm(c)
+	f := sf.View()
+	formError(&f, sf.Validate())
 	if !f.HasErrors() {
-		err = s.Store.SetTenantStatus(c.UserContext(), actor(c), tid, status, reason)
+		err = s.Store.SetTenantStatus(c.UserContext(), actor(c), tid, sf.Status, sf.Reason)
 		if err != nil && !formError(&f, err) {
 			return err
 		}

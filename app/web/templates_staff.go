@@ -16,12 +16,6 @@ import (
 	"github.com/minifleet/minifleet/views"
 )
 
-func init() {
-	for _, k := range []string{"templates.synced", "templates.added", "templates.deleted_flash", "schema.saved"} {
-		flashKeys[k] = true
-	}
-}
-
 // templatesView builds the library page; drafts come only from a sync (a
 // GET never calls WeChat for them).
 func (s *Server) templatesView(c *fiber.Ctx, f views.Form) (views.TemplatesView, error) {

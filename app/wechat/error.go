@@ -3,6 +3,7 @@ package wechat
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Error is a non-zero errcode returned by a WeChat API.
@@ -22,12 +23,7 @@ func IsCode(err error, codes ...int) bool {
 	if !errors.As(err, &e) {
 		return false
 	}
-	for _, c := range codes {
-		if e.Code == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(codes, e.Code)
 }
 
 // Token errors: the call failed because the access token is invalid,

@@ -1,6 +1,9 @@
 package sandbox
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // Authorizer options (OA-oriented, protocol doc §3.1) and their allowed values.
 var optionValues = map[string][]string{
@@ -9,14 +12,7 @@ var optionValues = map[string][]string{
 	"customer_service": {"0", "1"},
 }
 
-func validOption(name, value string) bool {
-	for _, v := range optionValues[name] {
-		if v == value {
-			return true
-		}
-	}
-	return false
-}
+func validOption(name, value string) bool { return slices.Contains(optionValues[name], value) }
 
 func (a *app) option(name string) string {
 	if v, found := a.options[name]; found {
