@@ -94,20 +94,10 @@ func Invites(tid int64) string { return fill(InvitesPattern, id(tid)) }
 func InviteRevoke(tid, iid int64) string { return fill(InviteRevokePattern, id(tid), id(iid)) }
 
 // Activity is a tenant's activity log, or staff's (tid 0).
-func Activity(tid int64) string {
-	if tid == 0 {
-		return StaffActivity
-	}
-	return fill(TenantActivityPattern, id(tid))
-}
+func Activity(tid int64) string { return scoped(tid, StaffActivity, TenantActivityPattern) }
 
 // ActivityCSV is Activity's CSV export.
-func ActivityCSV(tid int64) string {
-	if tid == 0 {
-		return StaffActivityCSV
-	}
-	return fill(TenantActivityCSVPattern, id(tid))
-}
+func ActivityCSV(tid int64) string { return scoped(tid, StaffActivityCSV, TenantActivityCSVPattern) }
 
 // Contact is a tenant's contact settings.
 func Contact(tid int64) string { return fill(ContactPattern, id(tid)) }
@@ -270,27 +260,14 @@ const (
 )
 
 // Campaigns is the campaigns list (and where a new one is created).
-func Campaigns(tid int64) string {
-	if tid == 0 {
-		return StaffCampaigns
-	}
-	return fill(TenantCampaignsPattern, id(tid))
-}
+func Campaigns(tid int64) string { return scoped(tid, StaffCampaigns, TenantCampaignsPattern) }
 
 // CampaignNew is the new-campaign form.
-func CampaignNew(tid int64) string {
-	if tid == 0 {
-		return StaffCampaignNew
-	}
-	return fill(TenantCampaignNewPattern, id(tid))
-}
+func CampaignNew(tid int64) string { return scoped(tid, StaffCampaignNew, TenantCampaignNewPattern) }
 
 // CampaignPreview evaluates a campaign form without saving it.
 func CampaignPreview(tid int64) string {
-	if tid == 0 {
-		return StaffCampaignPreview
-	}
-	return fill(TenantCampaignPreviewPattern, id(tid))
+	return scoped(tid, StaffCampaignPreview, TenantCampaignPreviewPattern)
 }
 
 // Campaign is a campaign's page.
@@ -324,10 +301,16 @@ func CampaignAction(tid, cid int64) string {
 }
 
 func campaign(tid, cid int64, tenantPattern, staffPattern string) string {
+	return scoped(tid, staffPattern, tenantPattern, id(cid))
+}
+
+// scoped fills a route with a staff twin: staff's pattern for tid 0, else
+// the tenant's (whose first param is the tenant id), with args after it.
+func scoped(tid int64, staffPattern, tenantPattern string, args ...string) string {
 	if tid == 0 {
-		return fill(staffPattern, id(cid))
+		return fill(staffPattern, args...)
 	}
-	return fill(tenantPattern, id(tid), id(cid))
+	return fill(tenantPattern, append([]string{id(tid)}, args...)...)
 }
 
 // Authorizing an app (onboarding).
