@@ -1,11 +1,13 @@
 package web
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/views"
 )
@@ -163,4 +165,23 @@ func (f PreferencesForm) View() views.Form {
 	v := views.NewForm()
 	v.Values["locale"], v.Values["time_zone"] = f.Locale, f.TimeZone
 	return v
+}
+
+// LangForm is the language switch in every page's footer.
+type LangForm struct {
+	Lang string
+	Next string // where to go back to, always on this site
+}
+
+// NewLangForm reads the language switch from the request.
+func NewLangForm(c *fiber.Ctx) LangForm {
+	return LangForm{Lang: c.FormValue("lang"), Next: safeNext(c.FormValue("next"))}
+}
+
+// Validate checks the language.
+func (f LangForm) Validate() error {
+	if !slices.Contains(i18n.Languages, f.Lang) {
+		return model.FieldError("lang", "form.invalid_choice")
+	}
+	return nil
 }

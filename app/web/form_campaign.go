@@ -97,3 +97,48 @@ func (f CampaignForm) View() views.Form {
 	maps.Copy(v.Values, f.Fields)
 	return v
 }
+
+// CampaignApproveForm is an approver's decision on a campaign, bound to the
+// campaign's Seq and the payload set hash the page showed.
+type CampaignApproveForm struct {
+	Seq     int64 // -1 when not a number
+	SetHash string
+}
+
+// NewCampaignApproveForm reads the decision from the request.
+func NewCampaignApproveForm(c *fiber.Ctx) CampaignApproveForm {
+	return CampaignApproveForm{Seq: campaignSeq(c), SetHash: c.FormValue("set_hash")}
+}
+
+// Validate has nothing to check: the platform compares Seq and the hash.
+func (f CampaignApproveForm) Validate() error { return nil }
+
+// CampaignActionForm pauses, resumes or cancels a campaign whose Seq the
+// page showed.
+type CampaignActionForm struct {
+	Action model.CampaignAction
+	Seq    int64 // -1 when not a number
+}
+
+// NewCampaignActionForm reads the action from the request.
+func NewCampaignActionForm(c *fiber.Ctx) CampaignActionForm {
+	return CampaignActionForm{Action: model.CampaignAction(c.FormValue("action")), Seq: campaignSeq(c)}
+}
+
+// Validate checks the action.
+func (f CampaignActionForm) Validate() error {
+	switch f.Action {
+	case model.CampActPause, model.CampActResume, model.CampActCancel:
+		return nil
+	}
+	return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+}
+
+// campaignSeq is the posted seq, -1 when it is not a number (never a Seq).
+func campaignSeq(c *fiber.Ctx) int64 {
+	seq, err := strconv.ParseInt(c.FormValue("seq"), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return seq
+}

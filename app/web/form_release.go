@@ -179,3 +179,90 @@ func (f ItemsForm) View() views.Form {
 	}
 	return v
 }
+
+// ConfigRestoreForm is the config history's button saving an old version
+// as the newest one.
+type ConfigRestoreForm struct {
+	Version int64 // 0 when not a number
+}
+
+// NewConfigRestoreForm reads the version from the request.
+func NewConfigRestoreForm(c *fiber.Ctx) ConfigRestoreForm {
+	ver, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	if err != nil {
+		ver = 0
+	}
+	return ConfigRestoreForm{Version: ver}
+}
+
+// Validate checks the version: a version that cannot be one is not found.
+func (f ConfigRestoreForm) Validate() error {
+	if f.Version <= 0 {
+		return model.NotFound("config")
+	}
+	return nil
+}
+
+// ApproveForm is the approver's 提交审核, bound to the payload hash the
+// review page showed.
+type ApproveForm struct {
+	Hash string
+}
+
+// NewApproveForm reads the shown hash from the request.
+func NewApproveForm(c *fiber.Ctx) ApproveForm { return ApproveForm{Hash: c.FormValue("hash")} }
+
+// Validate has nothing to check: the platform compares the hash.
+func (f ApproveForm) Validate() error { return nil }
+
+// stepEvents are the preparer's buttons on a release page; shipEvents the
+// approver's.
+var (
+	stepEvents = []model.ReleaseEvent{model.EvCommit, model.EvRecheck, model.EvEdit, model.EvCancel, model.EvDismiss, model.EvUndo, model.EvSpeedUp}
+	shipEvents = []model.ReleaseEvent{model.EvRelease, model.EvGray, model.EvGrayRevert, model.EvRollback}
+)
+
+// StepForm is a preparer's button on a release page and the release's Seq
+// the page showed.
+type StepForm struct {
+	Event model.ReleaseEvent
+	Seq   int64
+}
+
+// NewStepForm reads the button from the request.
+func NewStepForm(c *fiber.Ctx) StepForm {
+	seq, _ := strconv.ParseInt(c.FormValue("seq"), 10, 64)
+	return StepForm{Event: model.ReleaseEvent(c.FormValue("event")), Seq: seq}
+}
+
+// Validate checks the button is one of stepEvents.
+func (f StepForm) Validate() error {
+	if !slices.Contains(stepEvents, f.Event) {
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return nil
+}
+
+// ShipForm is an approver's button on a release page: release, gray
+// release (to Percent), revert the gray release, roll back.
+type ShipForm struct {
+	Event   model.ReleaseEvent
+	Percent int // 0 when not a number; the platform checks the range
+}
+
+// NewShipForm reads the button from the request.
+func NewShipForm(c *fiber.Ctx) ShipForm {
+	pct, err := strconv.Atoi(c.FormValue("percent"))
+	if err != nil {
+		pct = 0
+	}
+	return ShipForm{Event: model.ReleaseEvent(c.FormValue("event")), Percent: pct}
+}
+
+// Validate checks the button is one of shipEvents.
+func (f ShipForm) Validate() error {
+	if !slices.Contains(shipEvents, f.Event) {
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return nil
+}

@@ -89,3 +89,52 @@ func (f ContactForm) View() views.Form {
 	v.Values["name"], v.Values["email"], v.Values["phone"], v.Values["notice_method"] = f.Name, f.Email, f.Phone, f.NoticeMethod
 	return v
 }
+
+// MemberRoleForm is the members page's role change of one member.
+type MemberRoleForm struct {
+	Role model.TenantRole
+}
+
+// NewMemberRoleForm reads the new role from the request.
+func NewMemberRoleForm(c *fiber.Ctx) MemberRoleForm {
+	return MemberRoleForm{Role: model.TenantRole(c.FormValue("role"))}
+}
+
+// Validate checks the role (as the store does again); the last owner's
+// demotion is refused by the store.
+func (f MemberRoleForm) Validate() error {
+	if !f.Role.Valid() {
+		return model.FieldError("role", "form.role_invalid")
+	}
+	return nil
+}
+
+// TagsForm is an app's tags, comma-separated as typed.
+type TagsForm struct {
+	Tags string
+}
+
+// NewTagsForm reads the tags from the request.
+func NewTagsForm(c *fiber.Ctx) TagsForm { return TagsForm{Tags: c.FormValue("tags")} }
+
+// List is the tags (parseTags), or a field error saying what is wrong.
+func (f TagsForm) List() ([]string, error) {
+	tags, key := parseTags(f.Tags)
+	if key != "" {
+		return nil, model.FieldError("tags", key)
+	}
+	return tags, nil
+}
+
+// Validate reports what List cannot read.
+func (f TagsForm) Validate() error {
+	_, err := f.List()
+	return err
+}
+
+// View is the form to show again.
+func (f TagsForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["tags"] = f.Tags
+	return v
+}
