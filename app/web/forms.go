@@ -14,6 +14,9 @@ import (
 // fields, a *model.Error for the form as a whole, nil when the form is
 // fine. Handlers put those errors on the re-rendered form with formError;
 // checks that need the database stay with the service that writes.
+// The forms live by area in form_account.go, form_tenant.go,
+// form_staff.go, form_campaign.go and form_release.go; this file has the
+// helpers they share. No handler reads a form value itself.
 
 // postValues is the submitted form as url.Values, every value kept.
 func postValues(c *fiber.Ctx) url.Values {
