@@ -1,13 +1,10 @@
 package web
 
 import (
-	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/minifleet/minifleet/app/i18n"
-	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
 )
@@ -43,17 +40,17 @@ func (s *Server) switchTenant(c *fiber.Ctx) error {
 }
 
 func (s *Server) setLang(c *fiber.Ctx) error {
-	lang := c.FormValue("lang")
-	if !slices.Contains(i18n.Languages, lang) {
-		return model.FieldError("lang", "form.invalid_choice")
+	f := NewLangForm(c)
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	s.sessions.Put(c.UserContext(), sessLang, lang)
+	s.sessions.Put(c.UserContext(), sessLang, f.Lang)
 	if u := currentUser(c); u != nil {
-		if err := s.Store.SetPreferences(c.UserContext(), u.ID, lang, u.TimeZone); err != nil {
+		if err := s.Store.SetPreferences(c.UserContext(), u.ID, f.Lang, u.TimeZone); err != nil {
 			return err
 		}
 	}
-	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+	return c.Redirect(f.Next, fiber.StatusSeeOther)
 }
 
 func (s *Server) accountPage(c *fiber.Ctx) error {

@@ -106,11 +106,11 @@ func (s *Server) staffApp(c *fiber.Ctx) error {
 
 // staffAppAssign binds an app bound to no tenant (admins).
 func (s *Server) staffAppAssign(c *fiber.Ctx) error {
-	tid, err := strconv.ParseInt(c.FormValue("tenant"), 10, 64)
-	if err != nil || tid <= 0 {
-		return model.Errorf(model.CodeInvalid, "apps.assign_no_tenant")
+	f := NewAssignForm(c)
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	if err := s.Onboarding.Assign(c.UserContext(), actor(c), c.Params("appid"), tid); err != nil {
+	if err := s.Onboarding.Assign(c.UserContext(), actor(c), c.Params("appid"), f.TenantID); err != nil {
 		return err
 	}
 	return s.redirectFlash(c, paths.StaffApps, "staff_apps.assigned")
@@ -121,11 +121,11 @@ func (s *Server) staffConflictResolve(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := c.FormValue("resolution")
-	if res != "kept" && res != "moved" {
-		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	f := NewConflictForm(c)
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	if err := s.Onboarding.ResolveConflict(c.UserContext(), actor(c), id, res == "moved"); err != nil {
+	if err := s.Onboarding.ResolveConflict(c.UserContext(), actor(c), id, f.Moved()); err != nil {
 		return err
 	}
 	return s.redirectFlash(c, paths.StaffApps, "staff_apps.resolved")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -354,11 +353,11 @@ func (s *Server) campaignApprove(c *fiber.Ctx) error {
 			return model.Errorf(model.CodeForbidden, "campaign.err.tenant_approves")
 		}
 	}
-	seq, perr := strconv.ParseInt(c.FormValue("seq"), 10, 64)
-	if perr != nil {
-		seq = -1
+	f := NewCampaignApproveForm(c)
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	_, err = s.Campaigns.Decide(c.UserContext(), cs.TenantID, id, model.CampActApprove, actor(c), seq, c.FormValue("set_hash"))
+	_, err = s.Campaigns.Decide(c.UserContext(), cs.TenantID, id, model.CampActApprove, actor(c), f.Seq, f.SetHash)
 	return s.afterCampaignDecision(c, cs, id, err)
 }
 
@@ -368,17 +367,11 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a := model.CampaignAction(c.FormValue("action"))
-	switch a {
-	case model.CampActPause, model.CampActResume, model.CampActCancel:
-	default:
-		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	f := NewCampaignActionForm(c)
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	seq, perr := strconv.ParseInt(c.FormValue("seq"), 10, 64)
-	if perr != nil {
-		seq = -1
-	}
-	_, err = s.Campaigns.Decide(c.UserContext(), cs.TenantID, id, a, actor(c), seq, "")
+	_, err = s.Campaigns.Decide(c.UserContext(), cs.TenantID, id, f.Action, actor(c), f.Seq, "")
 	return s.afterCampaignDecision(c, cs, id, err)
 }
 
@@ -389,10 +382,6 @@ func (s *Server) afterCampaignDecision(c *fiber.Ctx, cs campScope, id int64, err
 	f := views.NewForm()
 	if !formError(&f, err) {
 		return err
-	}
-	var me *model.Error
-	if asModelError(err, &me) {
-		f.Data = me.Data
 	}
 	v, verr := s.campaignView(c.UserContext(), s.campaignBaseOf(c, cs), id)
 	if verr != nil {
@@ -430,9 +419,9 @@ func (s *Server) appTagsSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	raw := c.FormValue("tags")
-	tags, key := parseTags(raw)
-	if key == "" {
+	tf := NewTagsForm(c)
+	tags, terr := tf.List()
+	if terr == nil {
 		if err := s.Store.SetAppTags(c.UserContext(), actor(c), t.ID, a.AppID, tags); err != nil {
 			return err
 		}
@@ -442,8 +431,8 @@ func (s *Server) appTagsSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v.TagForm.Values["tags"] = raw
-	v.TagForm.Errors["tags"] = key
+	v.TagForm = tf.View()
+	formError(&v.TagForm, terr)
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.AppPage(s.page(c, "apps.detail", ""), v))
 }

@@ -275,11 +275,11 @@ func (s *Server) appConfigRestore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ver, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
-	if err != nil || ver <= 0 {
-		return model.NotFound("config")
+	f := NewConfigRestoreForm(c)
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	if _, err := s.Store.RestoreConfig(ctx, actor(c), t.ID, a.AppID, ver); err != nil {
+	if _, err := s.Store.RestoreConfig(ctx, actor(c), t.ID, a.AppID, f.Version); err != nil {
 		return err
 	}
 	return s.redirectFlash(c, paths.Config(t.ID, a.AppID), "config.restored")

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/minifleet/minifleet/app/model"
 )
 
 // formCase is one invalid submission: the server must answer 422, keep what
@@ -107,6 +111,63 @@ func TestFormsValidateOnTheServer(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// The server domains form: every bad list beside its field, and the first
+// bad line in the summary's Data.
+func TestDomainsFormErrors(t *testing.T) {
+	df := DomainsForm{Lists: map[string]string{"requestdomain": "api.example.com\nhttp://plain.example.com", "wsrequestdomain": "wss://ws.example.com",
+		"uploaddomain": "https://10.0.0.1", "downloaddomain": ""}}
+	_, err := df.Domains()
+	f := df.View()
+	if !formError(&f, err) {
+		t.Fatalf("formError did not show %v", err)
+	}
+	if f.Summary != "domains.err.summary" || f.Data["Value"] != "http://plain.example.com" {
+		t.Errorf("summary = %q %v", f.Summary, f.Data)
+	}
+	want := map[string]string{"requestdomain": "domains.err.https", "uploaddomain": "domains.err.https"}
+	if !maps.Equal(f.Errors, want) {
+		t.Errorf("errors = %v, want %v", f.Errors, want)
+	}
+	if f.V("requestdomain") != df.Lists["requestdomain"] {
+		t.Errorf("typed value lost: %q", f.V("requestdomain"))
+	}
+	df.Lists["requestdomain"], df.Lists["uploaddomain"] = "API.example.com\nhttps://api.example.com/", ""
+	d, err := df.Domains()
+	if err != nil || !slices.Equal(d.RequestDomain, []string{"https://api.example.com"}) || !slices.Equal(d.WsRequestDomain, []string{"wss://ws.example.com"}) {
+		t.Errorf("Domains() = %+v, %v", d, err)
+	}
+}
+
+// The button forms refuse what is not one of their choices.
+func TestButtonFormsValidate(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		v    interface{ Validate() error }
+		ok   bool
+	}{
+		{"step commit", StepForm{Event: model.EvCommit}, true},
+		{"step release", StepForm{Event: model.EvRelease}, false},
+		{"ship gray", ShipForm{Event: model.EvGray, Percent: 5}, true},
+		{"ship commit", ShipForm{Event: model.EvCommit}, false},
+		{"conflict moved", ConflictForm{Resolution: "moved"}, true},
+		{"conflict other", ConflictForm{Resolution: "both"}, false},
+		{"assign none", AssignForm{}, false},
+		{"draft negative", DraftForm{DraftID: -1}, false},
+		{"draft zero", DraftForm{}, true},
+		{"restore zero", ConfigRestoreForm{}, false},
+		{"campaign pause", CampaignActionForm{Action: model.CampActPause}, true},
+		{"campaign approve as action", CampaignActionForm{Action: model.CampActApprove}, false},
+		{"role emperor", MemberRoleForm{Role: "emperor"}, false},
+		{"schema blank", SchemaForm{Schema: " \n"}, false},
+		{"tags too many", TagsForm{Tags: "a,b,c,d,e,f,g,h,i,j,k"}, false},
+		{"tags", TagsForm{Tags: "a，b、a"}, true},
+	} {
+		if err := c.v.Validate(); (err == nil) != c.ok {
+			t.Errorf("%s: Validate() = %v", c.name, err)
 		}
 	}
 }

@@ -38,10 +38,12 @@ func (s *Server) memberRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	role := model.TenantRole(c.FormValue("role"))
-	err = s.Store.SetMemberRole(c.UserContext(), actor(c), t.ID, uid, role)
+	f := NewMemberRoleForm(c)
+	if err = f.Validate(); err == nil {
+		err = s.Store.SetMemberRole(c.UserContext(), actor(c), t.ID, uid, f.Role)
+	}
 	if err == nil {
-		s.Authz.SetTenantRole(uid, t.ID, role)
+		s.Authz.SetTenantRole(uid, t.ID, f.Role)
 	}
 	return s.afterMemberChange(c, uid, err, "members.role_saved")
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -89,7 +88,11 @@ func (s *Server) appReleaseSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	shown := c.FormValue("hash")
+	af := NewApproveForm(c)
+	if err := af.Validate(); err != nil {
+		return err
+	}
+	shown := af.Hash
 	_, err = s.Releases.Approve(c.UserContext(), rel.TenantID, rel.ID, actor(c), shown)
 	if err == nil {
 		return s.redirectFlash(c, paths.Release(rel.TenantID, a.AppID, rel.ID), "release.submitted")
@@ -97,10 +100,6 @@ func (s *Server) appReleaseSubmit(c *fiber.Ctx) error {
 	f := views.NewForm()
 	if !formError(&f, err) {
 		return err
-	}
-	var me *model.Error
-	if errors.As(err, &me) {
-		f.Data = me.Data
 	}
 	v, verr := s.reviewView(c.UserContext(), c, a, rel.ID, shown)
 	if verr != nil {
@@ -119,9 +118,12 @@ func (s *Server) appReleaseStep(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, who := c.UserContext(), actor(c)
-	seq, _ := strconv.ParseInt(c.FormValue("seq"), 10, 64)
-	tid, id := rel.TenantID, rel.ID
-	switch model.ReleaseEvent(c.FormValue("event")) {
+	f := NewStepForm(c)
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	tid, id, seq := rel.TenantID, rel.ID, f.Seq
+	switch f.Event {
 	case model.EvCommit:
 		_, err = s.Releases.Commit(ctx, tid, id, who, seq)
 	case model.EvRecheck:
@@ -150,16 +152,16 @@ func (s *Server) appReleaseShip(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, who := c.UserContext(), actor(c)
+	f := NewShipForm(c)
+	if err := f.Validate(); err != nil {
+		return err
+	}
 	tid, id := rel.TenantID, rel.ID
-	switch model.ReleaseEvent(c.FormValue("event")) {
+	switch f.Event {
 	case model.EvRelease:
 		_, err = s.Releases.Release(ctx, tid, id, who)
 	case model.EvGray:
-		pct, perr := strconv.Atoi(c.FormValue("percent"))
-		if perr != nil {
-			pct = 0
-		}
-		_, err = s.Releases.Gray(ctx, tid, id, who, pct)
+		_, err = s.Releases.Gray(ctx, tid, id, who, f.Percent)
 	case model.EvGrayRevert:
 		_, err = s.Releases.RevertGray(ctx, tid, id, who)
 	case model.EvRollback:
@@ -179,10 +181,6 @@ func (s *Server) afterStep(c *fiber.Ctx, a model.App, rel model.Release, err err
 	f := views.NewForm()
 	if !formError(&f, err) {
 		return err
-	}
-	var me *model.Error
-	if errors.As(err, &me) {
-		f.Data = me.Data
 	}
 	v, verr := s.releaseView(c.UserContext(), c, a, rel.ID)
 	if verr != nil {

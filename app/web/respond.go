@@ -45,26 +45,31 @@ func (s *Server) redirectFlash(c *fiber.Ctx, to, key string) error {
 }
 
 // formError puts a coded invalid-input or conflict error, or the field
-// errors a form's Validate found, on the form; it reports false for errors
-// the form cannot show (nil among them). It takes a pointer: Summary is a
-// plain field, and setting it on a copy would lose the error.
+// errors a form's Validate found, or both (errors.Join), on the form; a
+// summary keeps the error's Data for its message. It reports false for
+// errors the form cannot show (nil among them). It takes a pointer: Summary
+// is a plain field, and setting it on a copy would lose the error.
 func formError(f *views.Form, err error) bool {
+	shown := false
 	var fields model.FieldErrors
 	if errors.As(err, &fields) {
 		maps.Copy(f.Errors, fields)
-		return true
+		shown = true
 	}
 	var e *model.Error
 	if !errors.As(err, &e) {
-		return false
+		return shown
 	}
 	switch {
 	case e.Field != "":
 		f.Errors[e.Field] = e.Key
 	case e.Code == model.CodeInvalid || e.Code == model.CodeConflict || e.Code == model.CodeForbidden:
 		f.Summary = e.Key
+		if e.Data != nil {
+			f.Data = e.Data
+		}
 	default:
-		return false
+		return shown
 	}
 	return true
 }

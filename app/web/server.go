@@ -1,8 +1,9 @@
 // Package web is Minifleet's HTTP side and its only Fiber importer: the
 // browser pages (templ views from package views, HTMX, live updates over
 // SSE) and WeChat's push endpoints. routes.go is the one route table (path,
-// scope, permission, handler); a feature's handlers share a file; forms.go
-// reads and checks what each form posts; respond.go redirects with a flash
+// scope, permission, handler); a feature's handlers share a file; the
+// form_<area>.go files read and check what each form posts (one typed
+// struct per form, see forms.go); respond.go redirects with a flash
 // and puts errors on forms; render.go renders views and maps errors to pages.
 package web
 

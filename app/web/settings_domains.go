@@ -31,11 +31,7 @@ func (s *Server) staffDomains(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := views.NewForm()
-	for _, fd := range domainFields {
-		f.Values[fd.Name] = strings.Join(*fd.list(&d), "\n")
-	}
-	return s.render(c, views.DomainsPage(s.page(c, "domains.title", "domains.help"), s.domainsView(c, f)))
+	return s.render(c, views.DomainsPage(s.page(c, "domains.title", "domains.help"), s.domainsView(c, domainsFormOf(d).View())))
 }
 
 func (s *Server) domainsView(c *fiber.Ctx, f views.Form) views.DomainsView {
@@ -49,27 +45,16 @@ func (s *Server) domainsView(c *fiber.Ctx, f views.Form) views.DomainsView {
 // staffDomainsSave checks every line of every list; on any error nothing is
 // stored and the form keeps what was typed.
 func (s *Server) staffDomainsSave(c *fiber.Ctx) error {
-	f := views.NewForm()
-	var d wechat.ServerDomains
-	for _, fd := range domainFields {
-		raw := c.FormValue(fd.Name)
-		f.Values[fd.Name] = raw
-		list, bad := parseDomains(raw, fd.Scheme)
-		if bad != "" {
-			f.Errors[fd.Name] = "domains.err." + fd.Scheme
-			if f.Summary == "" {
-				f.Summary, f.Data = "domains.err.summary", map[string]any{"Value": bad}
-			}
-			continue
-		}
-		*fd.list(&d) = list
-	}
-	if !f.HasErrors() {
+	df := NewDomainsForm(c)
+	d, err := df.Domains()
+	if err == nil {
 		if err := s.Releases.SetServerDomains(c.UserContext(), actor(c), d); err != nil {
 			return err
 		}
 		return s.redirectFlash(c, paths.StaffDomains, "domains.saved")
 	}
+	f := df.View()
+	formError(&f, err)
 	c.Status(fiber.StatusUnprocessableEntity)
 	return s.render(c, views.DomainsPage(s.page(c, "domains.title", "domains.help"), s.domainsView(c, f)))
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,11 +78,11 @@ func (s *Server) staffTemplatesSync(c *fiber.Ctx) error {
 
 // staffTemplateAddDraft turns a draft into a template.
 func (s *Server) staffTemplateAddDraft(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.FormValue("draft_id"), 10, 64)
-	if err != nil || id < 0 {
-		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	df := NewDraftForm(c)
+	if err := df.Validate(); err != nil {
+		return err
 	}
-	if err := s.Library.AddDraft(c.UserContext(), actor(c), id); err != nil {
+	if err := s.Library.AddDraft(c.UserContext(), actor(c), df.DraftID); err != nil {
 		return s.templatesFailed(c, err)
 	}
 	return s.redirectFlash(c, paths.StaffTemplates, "templates.added")
@@ -109,10 +108,6 @@ func (s *Server) templatesFailed(c *fiber.Ctx, err error) error {
 	f := views.NewForm()
 	if !formError(&f, err) {
 		return err
-	}
-	var e *model.Error
-	if errors.As(err, &e) {
-		f.Data = e.Data
 	}
 	v, verr := s.templatesView(c, f)
 	if verr != nil {
@@ -179,21 +174,15 @@ func (s *Server) staffTemplateSchemaSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	raw, pagesRaw := c.FormValue("schema"), c.FormValue("pages")
-	v := schemaView(c.UserContext(), t, raw, pagesRaw, true)
-	if strings.TrimSpace(raw) == "" {
-		v.HasErr, v.ErrMsg = true, i18n.T(c.UserContext(), "form.required")
+	sf := NewSchemaForm(c)
+	v := schemaView(c.UserContext(), t, sf.Schema, sf.Pages, true)
+	if err := sf.Validate(); err != nil {
+		v.HasErr, v.ErrMsg = true, i18n.T(c.UserContext(), model.ErrorKey(err))
 	}
 	if !v.HasErr {
-		var pages []string
-		for _, l := range strings.Split(pagesRaw, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				pages = append(pages, l)
-			}
-		}
-		err = s.Library.SetSchema(c.UserContext(), actor(c), id, raw)
+		err = s.Library.SetSchema(c.UserContext(), actor(c), id, sf.Schema)
 		if err == nil {
-			err = s.Store.SetTemplatePages(c.UserContext(), id, pages)
+			err = s.Store.SetTemplatePages(c.UserContext(), id, sf.PageList())
 		}
 		if err != nil {
 			return err
@@ -215,6 +204,6 @@ func (s *Server) staffTemplateSchemaPreview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := schemaView(c.UserContext(), t, c.FormValue("schema"), "", false)
+	v := schemaView(c.UserContext(), t, NewSchemaForm(c).Schema, "", false)
 	return s.render(c, views.SchemaPreview(v))
 }

@@ -1,0 +1,268 @@
+package web
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/wechat"
+	"github.com/minifleet/minifleet/views"
+)
+
+// An app's config and release forms.
+
+// ConfigForm is an app's config form: the template it was generated from,
+// the version's note, the row button pressed (if any) and the config's own
+// fields as posted (the schema's fields and the "extra.<key>" JSON texts).
+type ConfigForm struct {
+	TemplateID int64
+	Op         string // "" or "save", or a row button: "add:banners", "remove:banners.2"
+	Note       string
+	Values     url.Values
+}
+
+// NewConfigForm reads the config form from the request.
+func NewConfigForm(c *fiber.Ctx) ConfigForm {
+	f := ConfigForm{Values: postValues(c)}
+	f.TemplateID, _ = strconv.ParseInt(c.FormValue("template_id"), 10, 64)
+	f.Op = f.Values.Get("_op")
+	f.Note = strings.TrimSpace(f.Values.Get("note"))
+	for _, k := range []string{"_csrf", "_op", "template_id", "note"} {
+		f.Values.Del(k)
+	}
+	return f
+}
+
+// RowOp reports whether a row button was pressed (nothing is saved then).
+func (f ConfigForm) RowOp() bool { return f.Op != "" && f.Op != "save" }
+
+// Validate checks the note; the config itself is checked against its
+// template's schema when it is saved (platform.Releases.SaveConfig).
+func (f ConfigForm) Validate() error {
+	if tooLong(f.Note, 200) {
+		return model.Errorf(model.CodeInvalid, "form.too_long")
+	}
+	return nil
+}
+
+// PrepareForm is the releases page's form starting a draft release; the
+// platform checks it (PrepareRelease) against the app's config.
+type PrepareForm struct {
+	Template    string // the template's id as posted
+	UserVersion string
+	UserDesc    string
+}
+
+// NewPrepareForm reads the release form from the request.
+func NewPrepareForm(c *fiber.Ctx) PrepareForm {
+	return PrepareForm{Template: formText(c, "template_id"), UserVersion: formText(c, "user_version"), UserDesc: formText(c, "user_desc")}
+}
+
+// TemplateID is the chosen template (0 when none or not a number).
+func (f PrepareForm) TemplateID() int64 {
+	id, _ := parseInt64(f.Template)
+	return id
+}
+
+// Validate has nothing to check before the platform does.
+func (f PrepareForm) Validate() error { return nil }
+
+// View is the form to show again.
+func (f PrepareForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["template_id"], v.Values["user_version"], v.Values["user_desc"] = f.Template, f.UserVersion, f.UserDesc
+	return v
+}
+
+// ItemRow is one audit item row of the items form, as typed (the tag's
+// words joined by single spaces).
+type ItemRow struct {
+	Category, Address, Title, Tag string
+}
+
+func (r ItemRow) empty() bool { return r == ItemRow{} }
+
+// ItemsForm is a release's audit items form: up to model.MaxAuditItems
+// rows and the Seq the editor saw.
+type ItemsForm struct {
+	Seq  string
+	Rows []ItemRow
+}
+
+// NewItemsForm reads the items form from the request.
+func NewItemsForm(c *fiber.Ctx) ItemsForm {
+	f := ItemsForm{Seq: c.FormValue("seq"), Rows: make([]ItemRow, model.MaxAuditItems)}
+	for i := range f.Rows {
+		k := itemKey(i)
+		f.Rows[i] = ItemRow{Category: c.FormValue(k + "category"), Address: formText(c, k+"address"), Title: formText(c, k+"title"),
+			Tag: strings.Join(strings.Fields(c.FormValue(k+"tag")), " ")}
+	}
+	return f
+}
+
+func itemKey(i int) string { return "items." + strconv.Itoa(i) + "." }
+
+// SeqSeen is the release's Seq the editor saw (0 when missing).
+func (f ItemsForm) SeqSeen() int64 {
+	seq, _ := strconv.ParseInt(f.Seq, 10, 64)
+	return seq
+}
+
+// Used is the number of rows up to the last one filled in.
+func (f ItemsForm) Used() int {
+	n := 0
+	for i, r := range f.Rows {
+		if !r.empty() {
+			n = i + 1
+		}
+	}
+	return n
+}
+
+// Items reads the filled rows into audit items: each needs one of the
+// categories the app may use, a page of the template (any page when pages
+// is empty), a short title and a few short tags. What is wrong comes back
+// as field errors; no row at all is an error of the form.
+func (f ItemsForm) Items(cats []wechat.Category, pages []string) ([]model.AuditItemChoice, error) {
+	errs := model.FieldErrors{}
+	var items []model.AuditItemChoice
+	for i, r := range f.Rows {
+		if r.empty() {
+			continue
+		}
+		k := itemKey(i)
+		it := model.AuditItemChoice{Address: r.Address, Title: r.Title, Tag: r.Tag}
+		idx := slices.IndexFunc(cats, func(ct wechat.Category) bool {
+			return categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID) == r.Category
+		})
+		switch {
+		case r.Category == "":
+			errs.Add(k+"category", "release.items.err.category_required")
+		case idx < 0:
+			errs.Add(k+"category", "release.items.err.category")
+		default:
+			ct := cats[idx]
+			it.FirstClass, it.SecondClass, it.ThirdClass = ct.FirstClass, ct.SecondClass, ct.ThirdClass
+			it.FirstID, it.SecondID, it.ThirdID = ct.FirstID, ct.SecondID, ct.ThirdID
+		}
+		if r.Address != "" && len(pages) > 0 && !slices.Contains(pages, r.Address) {
+			errs.Add(k+"address", "release.items.err.page")
+		}
+		if tooLong(r.Title, maxItemTitle) {
+			errs.Add(k+"title", "release.items.err.title")
+		}
+		if tags := strings.Fields(r.Tag); len(tags) > maxItemTags || slices.ContainsFunc(tags, func(t string) bool { return tooLong(t, maxTagLen) }) {
+			errs.Add(k+"tag", "release.items.err.tag")
+		}
+		items = append(items, it)
+	}
+	if len(errs) > 0 {
+		return items, errs
+	}
+	if len(items) == 0 {
+		return nil, model.Errorf(model.CodeInvalid, "release.preflight.no_category")
+	}
+	return items, nil
+}
+
+// View is the form to show again.
+func (f ItemsForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["seq"] = f.Seq
+	for i, r := range f.Rows {
+		k := itemKey(i)
+		v.Values[k+"category"], v.Values[k+"address"], v.Values[k+"title"], v.Values[k+"tag"] = r.Category, r.Address, r.Title, r.Tag
+	}
+	return v
+}
+
+// ConfigRestoreForm is the config history's button saving an old version
+// as the newest one.
+type ConfigRestoreForm struct {
+	Version int64 // 0 when not a number
+}
+
+// NewConfigRestoreForm reads the version from the request.
+func NewConfigRestoreForm(c *fiber.Ctx) ConfigRestoreForm {
+	ver, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	if err != nil {
+		ver = 0
+	}
+	return ConfigRestoreForm{Version: ver}
+}
+
+// Validate checks the version: a version that cannot be one is not found.
+func (f ConfigRestoreForm) Validate() error {
+	if f.Version <= 0 {
+		return model.NotFound("config")
+	}
+	return nil
+}
+
+// ApproveForm is the approver's 提交审核, bound to the payload hash the
+// review page showed.
+type ApproveForm struct {
+	Hash string
+}
+
+// NewApproveForm reads the shown hash from the request.
+func NewApproveForm(c *fiber.Ctx) ApproveForm { return ApproveForm{Hash: c.FormValue("hash")} }
+
+// Validate has nothing to check: the platform compares the hash.
+func (f ApproveForm) Validate() error { return nil }
+
+// stepEvents are the preparer's buttons on a release page; shipEvents the
+// approver's.
+var (
+	stepEvents = []model.ReleaseEvent{model.EvCommit, model.EvRecheck, model.EvEdit, model.EvCancel, model.EvDismiss, model.EvUndo, model.EvSpeedUp}
+	shipEvents = []model.ReleaseEvent{model.EvRelease, model.EvGray, model.EvGrayRevert, model.EvRollback}
+)
+
+// StepForm is a preparer's button on a release page and the release's Seq
+// the page showed.
+type StepForm struct {
+	Event model.ReleaseEvent
+	Seq   int64
+}
+
+// NewStepForm reads the button from the request.
+func NewStepForm(c *fiber.Ctx) StepForm {
+	seq, _ := strconv.ParseInt(c.FormValue("seq"), 10, 64)
+	return StepForm{Event: model.ReleaseEvent(c.FormValue("event")), Seq: seq}
+}
+
+// Validate checks the button is one of stepEvents.
+func (f StepForm) Validate() error {
+	if !slices.Contains(stepEvents, f.Event) {
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return nil
+}
+
+// ShipForm is an approver's button on a release page: release, gray
+// release (to Percent), revert the gray release, roll back.
+type ShipForm struct {
+	Event   model.ReleaseEvent
+	Percent int // 0 when not a number; the platform checks the range
+}
+
+// NewShipForm reads the button from the request.
+func NewShipForm(c *fiber.Ctx) ShipForm {
+	pct, err := strconv.Atoi(c.FormValue("percent"))
+	if err != nil {
+		pct = 0
+	}
+	return ShipForm{Event: model.ReleaseEvent(c.FormValue("event")), Percent: pct}
+}
+
+// Validate checks the button is one of shipEvents.
+func (f ShipForm) Validate() error {
+	if !slices.Contains(shipEvents, f.Event) {
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return nil
+}
