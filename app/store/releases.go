@@ -134,8 +134,10 @@ func (s *Store) TransitionRelease(ctx context.Context, tenantID, releaseID int64
 // commit, not two: a campaign makes tens of thousands of them.
 type TxOp func(ctx context.Context, tx *sql.Tx) error
 
-// ApplyOps runs ops in one transaction of their own (a transition that
-// carried them lost its compare-and-set).
+// ApplyOps runs ops in one transaction of their own: a write of a step
+// that moves no release (a call's answer before the move it leads to), or
+// ops whose transition lost its compare-and-set. There is no second,
+// standalone form of an op's write.
 func (s *Store) ApplyOps(ctx context.Context, ops ...TxOp) error {
 	if len(ops) == 0 {
 		return nil

@@ -114,7 +114,7 @@ func (c *readStmts) close() {
 }
 
 // read runs a query on the reader pool, its statement prepared once
-// (readStmt). Every read outside a write transaction goes through read or
+// (readStmt). Every read on the reader pool goes through read or
 // readRow.
 func (s *Store) read(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st, err := s.readStmt(ctx, query)
