@@ -95,14 +95,14 @@ func BenchmarkRecordPushes(b *testing.B) {
 			for i := w; i < b.N; i += senders {
 				ct := int64(1700000000 + i)
 				in := store.NewPush{Route: store.RouteComponent, Kind: "component_verify_ticket", DedupeKey: fmt.Sprintf("t%d", i), CreateTime: ct,
-					ReceivedAt: time.Unix(ct, 0), XML: "<xml/>", FullXML: "<xml>ticket</xml>", Arrival: st.PushComing(),
+					ReceivedAt: time.Unix(ct, 0), XML: "<xml/>", FullXML: "<xml>ticket</xml>",
 					Ticket: &store.TicketChange{ComponentAppID: "wxc", Ticket: fmt.Sprintf("ticket@@@%d", i), CreateTime: ct}}
-				var apply func(*store.PushTx) (string, error)
+				var apply store.PushApply
 				if i%4 == 3 {
 					in.Ticket, in.Kind = nil, "test"
 					apply = func(*store.PushTx) (string, error) { return store.PushApplied, nil }
 				}
-				if _, _, err := st.RecordPush(ctx, in, apply); err != nil {
+				if _, _, err := st.ReceivePush(ctx, func() (store.NewPush, store.PushApply, error) { return in, apply, nil }); err != nil {
 					b.Error(err)
 					return
 				}
