@@ -140,7 +140,7 @@ func seedDemoFleet(ctx context.Context, a *app, tenantID, templateID int64) erro
 			return err
 		}
 		cfg := fmt.Sprintf(`{"shopName":"示例门店%02d","theme":"light","tables":%d}`, n, 8+n)
-		if _, err := a.store.SaveConfig(ctx, model.SystemActor, tenantID, appID, templateID, cfg, "demo"); err != nil {
+		if _, err := a.store.SaveConfig(ctx, model.SystemActor, tenantID, appID, templateID, cfg, "", "demo"); err != nil {
 			return err
 		}
 	}

@@ -119,5 +119,5 @@ func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID i
 	if err != nil {
 		return model.AppConfig{}, err
 	}
-	return r.Store.SaveConfigExtra(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
+	return r.Store.SaveConfig(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
 }

@@ -21,14 +21,9 @@ func scanConfig(sc interface{ Scan(...any) error }) (model.AppConfig, error) {
 }
 
 // SaveConfig stores a new version of an app's config (JSON that
-// app/extconfig validated) and returns it. Versions count 1, 2, … per app.
-func (s *Store) SaveConfig(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, note string) (model.AppConfig, error) {
-	return s.insertConfig(ctx, a, tenantID, appID, templateID, configJSON, "{}", note, 0)
-}
-
-// SaveConfigExtra is SaveConfig with the app's extra ext_json keys (a JSON
-// object that app/extconfig checked), stored with the version.
-func (s *Store) SaveConfigExtra(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, extraJSON, note string) (model.AppConfig, error) {
+// app/extconfig validated) with its extra ext_json keys (a JSON object, ""
+// for none) and returns it. Versions count 1, 2, … per app.
+func (s *Store) SaveConfig(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, configJSON, extraJSON, note string) (model.AppConfig, error) {
 	return s.insertConfig(ctx, a, tenantID, appID, templateID, configJSON, extraJSON, note, 0)
 }
 

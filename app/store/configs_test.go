@@ -15,16 +15,16 @@ func TestConfigVersionsImmutable(t *testing.T) {
 	ctx := context.Background()
 	f := relOpen(t)
 	a := f.actor(f.dev)
-	v1, err := f.st.SaveConfig(ctx, a, f.tenant.ID, "wxapp1", 12, `{"shopName":"面馆"}`, "")
+	v1, err := f.st.SaveConfig(ctx, a, f.tenant.ID, "wxapp1", 12, `{"shopName":"面馆"}`, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.clockNow = f.clockNow.Add(time.Hour)
-	v2, err := f.st.SaveConfig(ctx, f.actor(f.boss), f.tenant.ID, "wxapp1", 12, `{"shopName":"老王面馆"}`, "rename")
+	v2, err := f.st.SaveConfig(ctx, f.actor(f.boss), f.tenant.ID, "wxapp1", 12, `{"shopName":"老王面馆"}`, "", "rename")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := f.st.SaveConfig(ctx, a, f.tenant.ID, "wxapp2", 12, `{}`, "")
+	other, err := f.st.SaveConfig(ctx, a, f.tenant.ID, "wxapp2", 12, `{}`, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestConfigVersionsImmutable(t *testing.T) {
 	if _, err := f.st.RestoreConfig(ctx, a, f.other.ID, "wxapp1", 1); !model.IsNotFound(err) {
 		t.Errorf("other tenant restores: %v", err)
 	}
-	if _, err := f.st.SaveConfig(ctx, a, f.tenant.ID, "wxapp1", 12, `{"a":`, ""); model.ErrorCode(err) != model.CodeInvalid {
+	if _, err := f.st.SaveConfig(ctx, a, f.tenant.ID, "wxapp1", 12, `{"a":`, "", ""); model.ErrorCode(err) != model.CodeInvalid {
 		t.Errorf("saving broken JSON: %v", err)
 	}
 	acts, _ := f.st.ListActivity(ctx, store.ActivityFilter{TenantID: f.tenant.ID})

@@ -80,7 +80,7 @@ func newReleaseBench(b *testing.B) *releaseBench {
 		b.Fatal(err)
 	}
 	who := model.Actor{UserID: u.ID, Label: u.Email}
-	if _, err := st.SaveConfig(ctx, who, tn.ID, appID, 7, `{"shopName":"老王面馆","theme":"dark"}`, ""); err != nil {
+	if _, err := st.SaveConfig(ctx, who, tn.ID, appID, 7, `{"shopName":"老王面馆","theme":"dark"}`, "", ""); err != nil {
 		b.Fatal(err)
 	}
 	r, err := model.NewRelease(tn.ID, appID, 1, model.ReleasePayload{TemplateID: 7, UserVersion: "1.0.0", UserDesc: "首个版本",

@@ -45,18 +45,18 @@ func releaseFixture(h *harness, w *world) []string {
 	}
 	who := func(k string) model.Actor { return model.Actor{UserID: w.users[k].ID, Label: w.users[k].Email} }
 	for _, j := range []string{`{"shopName":"甲店一号","theme":"light"}`, `{"shopName":"甲店二号","theme":"dark","banners":[{"image":"https://a.test/1.png","title":"秋"}]}`} {
-		if _, err := st.SaveConfig(ctx, who("developerA"), w.A.ID, "wxappa0000000001", relTemplateID, j, ""); err != nil {
+		if _, err := st.SaveConfig(ctx, who("developerA"), w.A.ID, "wxappa0000000001", relTemplateID, j, "", ""); err != nil {
 			h.t.Fatal(err)
 		}
 	}
-	if _, err := st.SaveConfig(ctx, who("ownerB"), w.B.ID, "wxappb0000000002", relTemplateID, `{"shopName":"乙店秘方","theme":"light"}`, "bravo config"); err != nil {
+	if _, err := st.SaveConfig(ctx, who("ownerB"), w.B.ID, "wxappb0000000002", relTemplateID, `{"shopName":"乙店秘方","theme":"light"}`, "", "bravo config"); err != nil {
 		h.t.Fatal(err)
 	}
 	// Tenant D's app has a config and no release: it may prepare one.
 	uD, tD := h.signup("owner@d.test", "Dora Owner", "Delta Deli 丁商户")
 	w.users["ownerD"] = uD
 	addApp(h, appD, "Delta Deli 丁小程序", []int{18}, tD.ID)
-	if _, err := st.SaveConfig(ctx, model.Actor{UserID: uD.ID, Label: uD.Email}, tD.ID, appD, relTemplateID, `{"shopName":"丁店","theme":"light"}`, ""); err != nil {
+	if _, err := st.SaveConfig(ctx, model.Actor{UserID: uD.ID, Label: uD.Email}, tD.ID, appD, relTemplateID, `{"shopName":"丁店","theme":"light"}`, "", ""); err != nil {
 		h.t.Fatal(err)
 	}
 	mk := func(tenant int64, appID, prep, ver, ext string, evs ...model.ReleaseEvent) model.Release {
