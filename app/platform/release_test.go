@@ -223,7 +223,7 @@ func TestReleaseHappyPath(t *testing.T) {
 	if len(sub.C) < len(evs)-1 {
 		t.Errorf("hub got %d events for %d transitions", len(sub.C), len(evs)-1)
 	}
-	runs, err := rr.lib.Runs(rr.ctx, 0)
+	runs, err := rr.st.TemplateRuns(rr.ctx, 0)
 	if err != nil || len(runs) != 1 || runs[0].AppID != rr.appID || runs[0].UserVersion != "1.0.0" {
 		t.Errorf("runs = %+v, %v", runs, err)
 	}
@@ -452,7 +452,7 @@ func TestGrayAndRollback(t *testing.T) {
 	if n := rr.sb.CallCount("revertcoderelease"); n != 3 { // History, the target lookup, the rollback
 		t.Errorf("revertcoderelease called %d times, want 3", n)
 	}
-	runs, _ := rr.lib.Runs(rr.ctx, 0)
+	runs, _ := rr.st.TemplateRuns(rr.ctx, 0)
 	if len(runs) != 1 || runs[0].UserVersion != "1.0.0" {
 		t.Errorf("runs after rollback = %+v, want 1.0.0", runs)
 	}
@@ -469,7 +469,7 @@ func TestRollbackBlockedByGray(t *testing.T) {
 	if _, err := rr.rel.Gray(rr.ctx, rr.tenantID, rel.ID, rr.boss, 10); err != nil {
 		t.Fatal(err)
 	}
-	runs, _ := rr.lib.Runs(rr.ctx, 0)
+	runs, _ := rr.st.TemplateRuns(rr.ctx, 0)
 	live, err := rr.st.Release(rr.ctx, rr.tenantID, runs[0].ReleaseID)
 	if err != nil {
 		t.Fatal(err)

@@ -107,12 +107,6 @@ func (l *Library) Usage(ctx context.Context) (LibraryUsage, error) {
 	return u, nil
 }
 
-// Runs lists which apps run which template version: per app, its newest
-// live release (released or gray). templateID 0 lists every template.
-func (l *Library) Runs(ctx context.Context, templateID int64) ([]store.TemplateRun, error) {
-	return l.Store.TemplateRuns(ctx, templateID)
-}
-
 // SetSchema parses a config schema (extconfig.ParseSchema) and stores it
 // with the ext_json keys it allows. A bad schema is an invalid error whose
 // Err is the *extconfig.SchemaError.
