@@ -166,6 +166,21 @@ func releaseScenarios() []scenario {
 		scenario{name: "schema preview never writes", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"type":"object","properties":{"color":{"type":"string","format":"color","x-label":{"zh-CN":"主色","en":"Main color"}}}}`), htmx: true, who: "staffsupport", status: 200,
 			want: []string{"主色", `name="color"`}, notWant: []string{"<html"}, check: schemaUnchanged},
 		scenario{name: "schema preview shows the error", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", "{not json"), htmx: true, who: "staffoperator", status: 200, want: []string{`data-testid="schema-error"`}},
+		// A schema may not make the server load files or URLs (issue #12 item 2): 422 naming the keyword, nothing read.
+		scenario{name: "schema preview refuses a file $schema", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$schema":"file:///etc/passwd"}`), htmx: true, who: "staffsupport", status: 422,
+			want: []string{`data-testid="schema-refused"`, "不支持的 $schema「file:///etc/passwd」", "/$schema"}, notWant: []string{"root:", "<html"}, check: schemaUnchanged},
+		scenario{name: "schema preview refuses a $ref to a file descriptor", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$ref":"file:///proc/self/fd/1"}`), htmx: true, who: "staffsupport", status: 422,
+			want: []string{`data-testid="schema-refused"`, "配置结构不能使用 $ref"}, check: schemaUnchanged},
+		scenario{name: "schema preview refuses an http $ref", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"type":"object","properties":{"a":{"$ref":"http://127.0.0.1:1/s.json","x-label":{"zh-CN":"甲","en":"A"}}}}`), htmx: true, who: "staffoperator", status: 422,
+			want: []string{`data-testid="schema-refused"`, "配置结构不能使用 $ref", "/properties/a/$ref"}},
+		scenario{name: "schema preview refuses an unknown draft", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$schema":"https://json-schema.org/draft-03/schema","type":"object","properties":{"a":{"type":"string","x-label":{"zh-CN":"甲","en":"A"}}}}`), htmx: true, who: "staffsupport", status: 422,
+			want: []string{"不支持的 $schema"}},
+		scenario{name: "schema preview accepts a bundled draft", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"a":{"type":"string","x-label":{"zh-CN":"甲","en":"A"}}}}`), htmx: true, who: "staffsupport", status: 200,
+			want: []string{`data-testid="preview-form"`, `name="a"`}},
+		scenario{name: "schema save refuses a file $schema", method: "POST", url: "/staff/templates/{tpl}/schema", form: form("schema", `{"$schema":"file:///etc/passwd","type":"object","properties":{"a":{"type":"string","x-label":{"zh-CN":"甲","en":"A"}}}}`), who: "staffoperator", status: 422,
+			want: []string{`data-testid="schema-refused"`, "不支持的 $schema「file:///etc/passwd」"}, notWant: []string{"root:"}, check: schemaUnchanged},
+		scenario{name: "schema save refuses a $ref", method: "POST", url: "/staff/templates/{tpl}/schema", form: form("schema", `{"$ref":"file:///proc/self/fd/1"}`), who: "staffoperator", status: 422,
+			want: []string{"配置结构不能使用 $ref"}, check: schemaUnchanged},
 		scenario{name: "schema preview tenant owner", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", "{}"), who: "ownerA", status: 403},
 
 		// Fleet board.
