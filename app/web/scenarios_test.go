@@ -29,7 +29,7 @@ type scenario struct {
 	want    []string // placeholders allowed; "t:<key>" means the zh-CN translation of key
 	notWant []string
 	check   func(t *testing.T, h *harness, w *world)
-	opt     reqOpt // adjusts the request, e.g. a raw WeChat push body
+	opt     reqOpt                                   // adjusts the request, e.g. a raw WeChat push body
 	setup   func(t *testing.T, h *harness, w *world) // runs after the fixture, before the request
 }
 
