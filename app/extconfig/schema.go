@@ -53,9 +53,16 @@ var knownKeys = []string{
 var Langs = []string{"zh-CN", "en"}
 
 // SchemaError is a schema staff must fix; Path is a JSON pointer into it.
+// A schema that asks to load something (an unknown "$schema", any "$ref")
+// is Refused: Keyword names the keyword and Key is the translation key
+// (with data Keyword and Value) that explains it to staff.
 type SchemaError struct {
-	Path string
-	Msg  string
+	Path    string
+	Msg     string
+	Refused bool
+	Keyword string
+	Value   string
+	Key     string
 }
 
 func (e *SchemaError) Error() string {
@@ -133,16 +140,17 @@ func ParseSchema(raw []byte) (*Schema, error) {
 	}
 	// Unknown keys in a config are errors: they would reach WeChat unseen.
 	closeObjects(root)
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	c.RegisterFormat(&jsonschema.Format{Name: "color", Validate: validateColor})
-	c.RegisterFormat(&jsonschema.Format{Name: "image-url", Validate: validateImageURL})
+	c := newCompiler()
 	const loc = "minifleet:///config-schema.json"
 	if err := c.AddResource(loc, root); err != nil {
 		return nil, &SchemaError{Msg: err.Error()}
 	}
 	if s.compiled, err = c.Compile(loc); err != nil {
+		var le *jsonschema.LoadURLError
+		if errors.As(err, &le) {
+			// parseRoot refuses what would load; this is the loader's backstop.
+			return nil, &SchemaError{Msg: "refused to load " + le.URL, Refused: true, Keyword: "$ref", Value: le.URL, Key: "schema.err.refused_ref"}
+		}
 		var ve *jsonschema.SchemaValidationError
 		var leaf *jsonschema.ValidationError
 		if errors.As(err, &ve) && errors.As(ve.Err, &leaf) {
@@ -161,6 +169,56 @@ func ParseSchema(raw []byte) (*Schema, error) {
 		}
 	}
 	return s, nil
+}
+
+// refKeywords load another schema by URL; a config schema may use none.
+var refKeywords = []string{"$ref", "$dynamicRef", "$recursiveRef"}
+
+// metaSchemas are the "$schema" values accepted: the drafts whose
+// metaschemas the library ships (compiled from its embedded copies, never
+// fetched), with or without the empty fragment, over http or https.
+var metaSchemas = []string{
+	"json-schema.org/draft/2020-12/schema", "json-schema.org/draft/2019-09/schema",
+	"json-schema.org/draft-07/schema", "json-schema.org/draft-06/schema", "json-schema.org/draft-04/schema",
+}
+
+// checkMetaSchema refuses a "$schema" that is not one of metaSchemas: any
+// other would make the compiler load it (a file, a URL).
+func checkMetaSchema(o *obj) error {
+	raw, ok := o.raw["$schema"]
+	if !ok {
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err == nil {
+		u, https := strings.CutPrefix(strings.TrimSuffix(v, "#"), "https://")
+		u, http := strings.CutPrefix(u, "http://")
+		if (https || http) && slices.Contains(metaSchemas, u) {
+			return nil
+		}
+	}
+	return &SchemaError{Path: "/$schema", Msg: fmt.Sprintf("$schema %q is not a supported draft (2020-12, 2019-09, draft-07, draft-06, draft-04); nothing is loaded from files or the network", v),
+		Refused: true, Keyword: "$schema", Value: v, Key: "schema.err.refused_schema"}
+}
+
+// newCompiler is the one compiler set-up: draft 2020-12 by default, formats
+// asserted, and a loader that refuses every URL, so that only the
+// metaschemas embedded in the library resolve (no file, no network).
+func newCompiler() *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	c.UseLoader(refuseLoader{})
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.RegisterFormat(&jsonschema.Format{Name: "color", Validate: validateColor})
+	c.RegisterFormat(&jsonschema.Format{Name: "image-url", Validate: validateImageURL})
+	return c
+}
+
+// refuseLoader is the compiler's URL loader: it loads nothing.
+type refuseLoader struct{}
+
+func (refuseLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("extconfig: loading %s refused: config schemas load no files or URLs", url)
 }
 
 func closeObjects(m map[string]any) {
@@ -247,6 +305,12 @@ func (o *obj) get(key string, dst any, path string) (bool, error) {
 
 func (o *obj) only(allowed []string, path string) error {
 	for _, k := range o.keys {
+		if slices.Contains(refKeywords, k) {
+			var v string
+			_ = json.Unmarshal(o.raw[k], &v)
+			return &SchemaError{Path: path + "/" + k, Msg: k + " is not supported in a config schema: it may not load other schemas (files or network)",
+				Refused: true, Keyword: k, Value: v, Key: "schema.err.refused_ref"}
+		}
 		if !slices.Contains(allowed, k) {
 			return &SchemaError{Path: path + "/" + k, Msg: "keyword not supported in a config schema"}
 		}
@@ -260,6 +324,9 @@ func (s *Schema) parseRoot(raw []byte) error {
 		return err
 	}
 	if err := o.only(rootKeywords, ""); err != nil {
+		return err
+	}
+	if err := checkMetaSchema(o); err != nil {
 		return err
 	}
 	var mf struct {

@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func shop(t testing.TB) *Schema {
@@ -157,5 +160,78 @@ func TestDecodeConfig(t *testing.T) {
 	}
 	if m, err := DecodeConfig([]byte(`null`)); err != nil || m == nil {
 		t.Errorf("null config = %v, %v", m, err)
+	}
+}
+
+// A schema may not make the server load anything: an unknown $schema or any
+// $ref is refused by name before the compiler runs, and the compiler's
+// loader refuses every URL anyway. The supported drafts still compile from
+// the library's embedded metaschemas.
+func TestSchemaLoadsNothing(t *testing.T) {
+	dir := t.TempDir()
+	// A file that would compile as a metaschema: if it were read, the schema would pass.
+	meta := dir + "/meta.json"
+	if err := os.WriteFile(meta, []byte(`{"$schema": "https://json-schema.org/draft/2020-12/schema"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	field := `"properties": {"a": {"type": "string", ` + label + `}}`
+	for _, tc := range []struct{ name, schema, path, keyword string }{
+		{"file schema", `{"$schema": "file:///etc/passwd", "type": "object", ` + field + `}`, "/$schema", "$schema"},
+		{"readable file schema", `{"$schema": "file://` + meta + `", "type": "object", ` + field + `}`, "/$schema", "$schema"},
+		{"bare passwd", `{"$schema":"file:///etc/passwd"}`, "/$schema", "$schema"},
+		{"http schema", `{"$schema": "http://example.com/schema", "type": "object", ` + field + `}`, "/$schema", "$schema"},
+		{"unknown draft", `{"$schema": "https://json-schema.org/draft-03/schema", "type": "object", ` + field + `}`, "/$schema", "$schema"},
+		{"schema without scheme", `{"$schema": "json-schema.org/draft-07/schema#", "type": "object", ` + field + `}`, "/$schema", "$schema"},
+		{"schema not a string", `{"$schema": 7, "type": "object", ` + field + `}`, "/$schema", "$schema"},
+		{"fd ref", `{"$ref":"file:///proc/self/fd/1"}`, "/$ref", "$ref"},
+		{"stdin ref in a field", `{"type": "object", "properties": {"a": {"$ref": "file:///dev/stdin", ` + label + `}}}`, "/properties/a/$ref", "$ref"},
+		{"http ref", `{"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:1/x.json", ` + label + `}}}`, "/properties/a/$ref", "$ref"},
+		{"https ref in a list", `{"type": "object", "properties": {"a": {"type": "array", ` + label + `, "items": {"type": "object", "properties": {"b": {"$ref": "https://example.com/s.json"}}}}}}`, "/properties/a/items/properties/b/$ref", "$ref"},
+		{"dynamic ref", `{"$dynamicRef": "file:///etc/passwd", "type": "object", ` + field + `}`, "/$dynamicRef", "$dynamicRef"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := ParseSchema([]byte(tc.schema)); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("ParseSchema hangs")
+			}
+			var se *SchemaError
+			if !errors.As(err, &se) || !se.Refused || se.Keyword != tc.keyword || se.Path != tc.path || se.Key == "" {
+				t.Fatalf("err = %#v, want a refusal of %s at %s", err, tc.keyword, tc.path)
+			}
+			if !strings.Contains(se.Msg, tc.keyword) {
+				t.Errorf("message %q does not name %s", se.Msg, tc.keyword)
+			}
+		})
+	}
+	for _, d := range []string{"https://json-schema.org/draft/2020-12/schema", "http://json-schema.org/draft/2019-09/schema",
+		"http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-06/schema#", "http://json-schema.org/draft-04/schema#"} {
+		if _, err := ParseSchema([]byte(`{"$schema": "` + d + `", "type": "object", ` + field + `}`)); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+}
+
+// The compiler's own loader (the backstop behind parseRoot) loads no file:
+// a $ref straight to it fails with a load error, and quickly.
+func TestCompilerLoaderRefuses(t *testing.T) {
+	dir := t.TempDir()
+	other := dir + "/other.json"
+	if err := os.WriteFile(other, []byte(`{"type": "string"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"file://" + other, "file:///proc/self/fd/1", "http://127.0.0.1:1/x.json"} {
+		c := newCompiler()
+		if err := c.AddResource("minifleet:///t.json", map[string]any{"$ref": ref}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Compile("minifleet:///t.json")
+		var le *jsonschema.LoadURLError
+		if !errors.As(err, &le) {
+			t.Errorf("%s: err = %v, want a load refusal", ref, err)
+		}
 	}
 }

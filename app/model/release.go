@@ -358,6 +358,7 @@ type Release struct {
 	Seq          int64 // bumped by every transition; the compare-and-set token
 	PreparerID   int64
 	Preparer     string
+	Amenders     []int64 // everyone else who changed the payload, in order; none of them may approve
 	ApproverID   int64
 	Approver     string
 	ApprovalHash string // PayloadHash at the moment of approval
@@ -422,6 +423,10 @@ func (r Release) Apply(ev ReleaseEvent, c Cause) (Release, ReleaseTransition, er
 	case EvAmend:
 		if err := n.amend(c.Payload); err != nil {
 			return r, ReleaseTransition{}, err
+		}
+		// Whoever changes what is approved is its author too (two-person rule).
+		if n.PayloadHash != r.PayloadHash && c.ActorID != 0 && c.ActorID != r.PreparerID && !slices.Contains(r.Amenders, c.ActorID) {
+			n.Amenders = append(slices.Clone(r.Amenders), c.ActorID)
 		}
 	case EvApprove:
 		if err := n.approve(c); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -100,7 +101,7 @@ func PayloadHash(p ReleasePayload) string {
 // ApprovalValid reports whether r carries an approval for exactly its
 // current payload.
 func (r Release) ApprovalValid() bool {
-	return r.ApprovalHash != "" && r.ApproverID != 0 && r.ApproverID != r.PreparerID &&
+	return r.ApprovalHash != "" && r.ApproverID != 0 && r.MayApprove(r.ApproverID) == "" &&
 		r.ApprovalHash == PayloadHash(r.ReleasePayload) && r.ApprovalHash == r.PayloadHash
 }
 
@@ -125,11 +126,25 @@ func (r *Release) amend(p *ReleasePayload) error {
 	return nil
 }
 
+// MayApprove applies the two-person rule to a user: "" when they may approve
+// r, otherwise the reason's translation key. Whoever wrote any of the
+// payload, the preparer or anyone who amended it since (audit items,
+// description, choices), may not approve it.
+func (r Release) MayApprove(userID int64) string {
+	switch {
+	case userID == r.PreparerID:
+		return "release.err.preparer_cannot_approve"
+	case slices.Contains(r.Amenders, userID):
+		return "release.err.amender_cannot_approve"
+	}
+	return ""
+}
+
 // approve applies the two-person rule and binds the approval to the hash
 // the approver was shown.
 func (r *Release) approve(c Cause) error {
-	if c.ActorID == r.PreparerID {
-		return Errorf(CodeForbidden, "release.err.preparer_cannot_approve")
+	if key := r.MayApprove(c.ActorID); key != "" {
+		return Errorf(CodeForbidden, key)
 	}
 	if c.SeenHash == "" || c.SeenHash != r.PayloadHash || PayloadHash(r.ReleasePayload) != r.PayloadHash {
 		return &Error{Code: CodeConflict, Key: "release.err.payload_changed"}

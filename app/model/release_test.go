@@ -491,3 +491,51 @@ func TestPayloadHash(t *testing.T) {
 		t.Error("hash shape")
 	}
 }
+
+// Issue #12 item 6: the two-person rule covers everyone who wrote the
+// payload. A developer (10) prepares, the owner (30) amends the audit items,
+// and the owner cannot approve the result alone; a third person (20) can.
+func TestTwoPersonRuleCoversAmenders(t *testing.T) {
+	r := toAwaiting(t) // prepared by 10
+	p := r.ReleasePayload
+	p.Submit.Items = []AuditItemChoice{{Address: "pages/index/index", FirstClass: "工具", FirstID: 287, SecondID: 612}}
+	owner := user(30)
+	owner.Payload = &p
+	r = walk(t, r, EvAmend, owner, EvPreflightOK, sys())
+	if !slices.Equal(r.Amenders, []int64{30}) || r.State != RelAwaitingApproval {
+		t.Fatalf("after the owner's amendment: amenders %v, state %s", r.Amenders, r.State)
+	}
+	_, _, err := r.Apply(EvApprove, Cause{Kind: CauseUser, ActorID: 30, SeenHash: r.PayloadHash, At: t0})
+	if ErrorCode(err) != CodeForbidden || ErrorKey(err) != "release.err.amender_cannot_approve" {
+		t.Fatalf("the amender approving: %v, want forbidden (amender_cannot_approve)", err)
+	}
+	if r.MayApprove(10) == "" || r.MayApprove(30) == "" || r.MayApprove(20) != "" {
+		t.Errorf("MayApprove: preparer %q, amender %q, third %q", r.MayApprove(10), r.MayApprove(30), r.MayApprove(20))
+	}
+	n := walk(t, r, EvApprove, Cause{Kind: CauseUser, ActorID: 20, Actor: "boss@x", SeenHash: r.PayloadHash, At: t0})
+	if !n.ApprovalValid() || n.ApproverID != 20 {
+		t.Errorf("third person's approval: %+v", n)
+	}
+	// An approval recorded for an amender is never valid.
+	forged := n
+	forged.ApproverID = 30
+	if forged.ApprovalValid() {
+		t.Error("an amender's approval counts as valid")
+	}
+	// Amending back to the original payload still leaves the amender an author;
+	// the preparer amending is not added twice; an unchanged amend adds no one.
+	q := r.ReleasePayload
+	q.Submit.Items = nil
+	back := user(30)
+	back.Payload = &q
+	prep := user(10)
+	pp := q
+	pp.Submit.VersionDesc = "v"
+	prep.Payload = &pp
+	same := user(40)
+	same.Payload = &pp
+	m := walk(t, r, EvAmend, back, EvAmend, prep, EvAmend, same)
+	if !slices.Equal(m.Amenders, []int64{30}) {
+		t.Errorf("amenders = %v, want [30]", m.Amenders)
+	}
+}

@@ -209,6 +209,10 @@ func dropReason(c model.Campaign, a store.CampaignApp, rel model.Release) string
 		return "campaign.drop.payload_changed"
 	case model.ExtHash(rel.ExtJSON) != a.ExtHash:
 		return "campaign.drop.config_changed"
+	case rel.MayApprove(c.ApproverID) != "":
+		// The campaign's approver amended this app's release (or prepared
+		// it): the two-person rule leaves it to someone else.
+		return "campaign.drop.approver_amended"
 	}
 	return ""
 }

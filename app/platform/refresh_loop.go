@@ -56,6 +56,9 @@ func (v *Vault) refreshComponentIfDue(ctx context.Context) error {
 	}
 	now := v.now()
 	due := func(c store.ComponentCreds) bool {
+		if componentBackoff(c, now) != nil {
+			return false // backing off: not even a missing token is due
+		}
 		return c.Token == "" || !now.Before(c.NextRefreshAt) || !v.usable(c.TokenExpiresAt, now)
 	}
 	if !due(c) {
@@ -96,9 +99,13 @@ func (v *Vault) RefreshDueAuthorizers(ctx context.Context) error {
 				defer wg.Done()
 				defer func() { <-sem }()
 				due := func(s authState) bool {
+					if authorizerBackoff(s.a, now) != nil {
+						return false
+					}
 					return s.access == "" || !now.Before(s.a.NextRefreshAt) || !v.usable(s.a.AccessExpiresAt, now)
 				}
-				if _, err := v.refreshAuthorizer(ctx, id, due); err != nil && !errors.Is(err, ErrNeedsReauth) && !errors.Is(err, ErrNotAuthorized) {
+				var bo *Backoff
+				if _, err := v.refreshAuthorizer(ctx, id, due); err != nil && !errors.Is(err, ErrNeedsReauth) && !errors.Is(err, ErrNotAuthorized) && !errors.As(err, &bo) {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -125,6 +132,9 @@ func (v *Vault) WatchTicket(ctx context.Context) error {
 	if c.Ticket != "" && now.Sub(c.TicketReceivedAt) <= v.TicketMaxAge {
 		return nil
 	}
+	if c.TicketFailures > 0 && now.Before(c.TicketRetryAt) {
+		return nil // the last asks failed: wait for the backoff
+	}
 	ok, err := v.st.ClaimTicketRequest(ctx, v.p.componentAppID, now, v.TicketAskGap)
 	if err != nil || !ok {
 		return err
@@ -136,6 +146,11 @@ func (v *Vault) WatchTicket(ctx context.Context) error {
 	callErr := v.wc.StartPushTicket(ctx)
 	if callErr != nil {
 		detail += ", which failed: " + callErr.Error()
+		// TicketAskGap doubling per consecutive failure, up to an hour, jittered.
+		retry := v.jitter(backoff(v.TicketAskGap, max(time.Hour, v.TicketAskGap), c.TicketFailures+1))
+		callErr = errors.Join(callErr, v.st.TicketRequestFailed(ctx, v.p.componentAppID, callErr.Error(), now.Add(retry)))
+	} else if c.TicketFailures > 0 {
+		callErr = v.st.TicketRequestOK(ctx, v.p.componentAppID)
 	}
 	v.log.Warn("ticket watchdog", "detail", detail)
 	return errors.Join(callErr, v.st.AddWarning(ctx, "ticket_stale", "", detail, now))

@@ -149,3 +149,37 @@ func TestRejectionScreenshots(t *testing.T) {
 		t.Errorf("refused requests reached WeChat (%d calls)", n-calls)
 	}
 }
+
+// Issue #12 item 6 through the service: a developer prepares, an owner
+// (boss) amends the audit items and cannot then approve alone; a third
+// person (boss2) can.
+func TestAmenderCannotApprove(t *testing.T) {
+	rr := newRelRig(t, 1)
+	rel := rr.prepareToApproval(t, "1.0.0", "first")
+	_, cats, _, err := rr.rel.AuditChoices(rr.ctx, rr.tenantID, rel.ID)
+	if err != nil || len(cats) == 0 {
+		t.Fatalf("categories: %v %v", cats, err)
+	}
+	items := rel.Submit
+	items.Items = []model.AuditItemChoice{{Address: "pages/index/index", Title: "店铺", FirstClass: cats[0].FirstClass, SecondClass: cats[0].SecondClass,
+		FirstID: cats[0].FirstID, SecondID: cats[0].SecondID}}
+	if _, err := rr.rel.AmendSubmit(rr.ctx, rr.tenantID, rel.ID, rr.boss, rel.Seq, items); err != nil {
+		t.Fatal(err)
+	}
+	rr.runJobs(t)
+	rel = rr.want(t, rel.ID, model.RelAwaitingApproval)
+	if len(rel.Amenders) != 1 || rel.Amenders[0] != rr.boss.UserID {
+		t.Fatalf("amenders = %v, want the owner", rel.Amenders)
+	}
+	_, err = rr.rel.Approve(rr.ctx, rr.tenantID, rel.ID, rr.boss, rel.PayloadHash)
+	if model.ErrorCode(err) != model.CodeForbidden || model.ErrorKey(err) != "release.err.amender_cannot_approve" {
+		t.Fatalf("the amender approving: %v, want forbidden", err)
+	}
+	if n := rr.sb.CallCount("submit_audit"); n != 0 {
+		t.Fatalf("submit_audit called %d times", n)
+	}
+	if _, err := rr.rel.Approve(rr.ctx, rr.tenantID, rel.ID, rr.boss2, rel.PayloadHash); err != nil {
+		t.Fatalf("a third person approving: %v", err)
+	}
+	rr.want(t, rel.ID, model.RelAuditing)
+}

@@ -104,16 +104,60 @@ func (v *Vault) Schedule(expiresAt time.Time) time.Time {
 }
 
 // retryAfter is the wait after the n-th consecutive refresh failure: 30 s
-// doubling up to 10 min.
-func retryAfter(n int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < n && d < 10*time.Minute; i++ {
+// doubling up to 10 min (before jitter).
+func retryAfter(n int) time.Duration { return backoff(30*time.Second, 10*time.Minute, n) }
+
+// backoff is base doubled for each failure after the first, capped.
+func backoff(base, limit time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < limit; i++ {
 		d *= 2
 	}
-	return min(d, 10*time.Minute)
+	return min(d, limit)
+}
+
+// jitter spreads d by up to a fifth more, never less: processes and tokens
+// that failed together do not retry together, and no retry comes sooner
+// than the doubling says.
+func (v *Vault) jitter(d time.Duration) time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return d + time.Duration(v.rnd.Int64N(int64(d)/5+1))
+}
+
+// Backoff is the answer while a token's upstream call backs off after
+// failures: nothing is called until Next, by this process or another (the
+// time is in the database). Callers get the last error at once.
+type Backoff struct {
+	What      string // "component token", "authorizer token wx…"
+	Failures  int
+	LastError string
+	Next      time.Time
+}
+
+func (e *Backoff) Error() string {
+	return fmt.Sprintf("%s: backing off after %d failures until %s; last error: %s", e.What, e.Failures, e.Next.UTC().Format(time.RFC3339), e.LastError)
+}
+
+// componentBackoff is the Backoff in force for the component token, if any.
+func componentBackoff(c store.ComponentCreds, now time.Time) error {
+	if c.Failures > 0 && now.Before(c.NextRefreshAt) {
+		return &Backoff{What: "component token", Failures: c.Failures, LastError: c.LastError, Next: c.NextRefreshAt}
+	}
+	return nil
+}
+
+// authorizerBackoff is the Backoff in force for an authorizer's token, if any.
+func authorizerBackoff(a store.Authorizer, now time.Time) error {
+	if a.Failures > 0 && now.Before(a.NextRefreshAt) {
+		return &Backoff{What: "authorizer token " + a.AppID, Failures: a.Failures, LastError: a.LastError, Next: a.NextRefreshAt}
+	}
+	return nil
 }
 
 // Kick wakes the background loop (a new ticket may allow a component token).
+// It never forces a call: the loop still waits for each token's next
+// attempt time, so a ticket flood during an outage calls nothing.
 func (v *Vault) Kick() {
 	select {
 	case v.kick <- struct{}{}:
@@ -148,6 +192,9 @@ func (v *Vault) componentToken(ctx context.Context, failed string) (string, erro
 	if err != nil && !model.IsNotFound(err) {
 		return "", err
 	}
+	if err := componentBackoff(c, v.now()); err != nil {
+		return "", err
+	}
 	return v.refreshComponent(ctx, need)
 }
 
@@ -170,6 +217,12 @@ func (v *Vault) refreshComponent(ctx context.Context, need func(store.ComponentC
 				v.cacheComponent(c)
 				return c.Token, true, nil
 			}
+			if err == nil {
+				// Another process's failure just set a backoff: respect it.
+				if err := componentBackoff(c, v.now()); err != nil {
+					return "", true, err
+				}
+			}
 			return "", false, ignoreNotFound(err)
 		}, func() (string, error) { return v.fetchComponent(fctx) })
 	})
@@ -189,7 +242,7 @@ func (v *Vault) fetchComponent(ctx context.Context) (string, error) {
 	}
 	tok, err := v.wc.ComponentToken(ctx, c.Ticket)
 	if err != nil {
-		if ferr := v.st.ComponentTokenFailed(ctx, v.p.componentAppID, err.Error(), v.now().Add(retryAfter(c.Failures+1))); ferr != nil {
+		if ferr := v.st.ComponentTokenFailed(ctx, v.p.componentAppID, err.Error(), v.now().Add(v.jitter(retryAfter(c.Failures+1)))); ferr != nil {
 			v.log.Error("record component token failure", "err", ferr)
 		}
 		return "", fmt.Errorf("component token: %w", err)
@@ -266,6 +319,9 @@ func (v *Vault) authorizerToken(ctx context.Context, appID, failed string) (stri
 		v.cacheAuthorizer(appID, s.access, s.a.AccessExpiresAt)
 		return s.access, nil
 	}
+	if err := authorizerBackoff(s.a, v.now()); err != nil {
+		return "", err
+	}
 	return v.refreshAuthorizer(ctx, appID, need)
 }
 
@@ -308,6 +364,9 @@ func (v *Vault) refreshAuthorizer(ctx context.Context, appID string, need func(a
 				v.cacheAuthorizer(appID, s.access, s.a.AccessExpiresAt)
 				return s.access, true, nil
 			}
+			if err := authorizerBackoff(s.a, v.now()); err != nil {
+				return "", true, err
+			}
 			return "", false, nil
 		}, func() (string, error) { return v.fetchAuthorizer(fctx, appID) })
 	})
@@ -345,7 +404,7 @@ func (v *Vault) fetchAuthorizer(ctx context.Context, appID string) (string, erro
 		return "", v.needsReauth(ctx, appID, "component is not authorized by this account (61003)")
 	}
 	if err != nil {
-		if ferr := v.st.AuthorizerRefreshFailed(ctx, appID, err.Error(), v.now().Add(retryAfter(s.a.Failures+1)), false); ferr != nil {
+		if ferr := v.st.AuthorizerRefreshFailed(ctx, appID, err.Error(), v.now().Add(v.jitter(retryAfter(s.a.Failures+1))), false); ferr != nil {
 			v.log.Error("record authorizer refresh failure", "appid", appID, "err", ferr)
 		}
 		return "", fmt.Errorf("authorizer token %s: %w", appID, err)

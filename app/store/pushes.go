@@ -284,6 +284,19 @@ func (s *Store) ListPushes(ctx context.Context, f PushFilter) ([]Push, int, erro
 	return out, total, rows.Err()
 }
 
+// condAgedPush is a push whose CreateTime is more than an hour from when it
+// arrived; the partial index wechat_pushes_aged (00014) has the same WHERE.
+const condAgedPush = `abs(received_at - create_time) > 3600`
+
+// AgedPushes counts the pushes received since since whose CreateTime was
+// more than an hour from their arrival (replays, clock trouble, long-queued
+// retries): accepted, but counted for staff.
+func (s *Store) AgedPushes(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	err := s.readRow(ctx, `SELECT COUNT(*) FROM wechat_pushes INDEXED BY wechat_pushes_aged WHERE `+condAgedPush+` AND received_at >= ?`, since.Unix()).Scan(&n)
+	return n, err
+}
+
 // LastPushPerKind returns the newest push of every kind seen, by kind.
 func (s *Store) LastPushPerKind(ctx context.Context) ([]Push, error) {
 	rows, err := s.read(ctx, `SELECT `+pushCols+` FROM wechat_pushes WHERE id IN (SELECT MAX(id) FROM wechat_pushes GROUP BY kind) ORDER BY kind`)

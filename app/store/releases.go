@@ -14,17 +14,20 @@ import (
 const releaseCols = `id, tenant_id, appid, template_id, config_version, user_version, user_desc, ext_json, submit_json,
 	payload_hash, state, seq, preparer_id, preparer, COALESCE(approver_id, 0), approver, approval_hash, COALESCE(approved_at, 0),
 	auditid, reason, screenshots, errcode, gray_percent, created_at, updated_at,
-	COALESCE(submitted_at, 0), COALESCE(decided_at, 0), COALESCE(released_at, 0), COALESCE(campaign_id, 0)`
+	COALESCE(submitted_at, 0), COALESCE(decided_at, 0), COALESCE(released_at, 0), COALESCE(campaign_id, 0), amenders`
 
 func scanRelease(sc interface{ Scan(...any) error }) (model.Release, error) {
 	var r model.Release
-	var submit, state string
+	var submit, state, amenders string
 	var approved, created, updated, submitted, decided, released int64
 	err := sc.Scan(&r.ID, &r.TenantID, &r.AppID, &r.TemplateID, &r.ConfigVersion, &r.UserVersion, &r.UserDesc, &r.ExtJSON, &submit,
 		&r.PayloadHash, &state, &r.Seq, &r.PreparerID, &r.Preparer, &r.ApproverID, &r.Approver, &r.ApprovalHash, &approved,
-		&r.AuditID, &r.Reason, &r.ScreenShots, &r.Errcode, &r.GrayPercent, &created, &updated, &submitted, &decided, &released, &r.CampaignID)
+		&r.AuditID, &r.Reason, &r.ScreenShots, &r.Errcode, &r.GrayPercent, &created, &updated, &submitted, &decided, &released, &r.CampaignID, &amenders)
 	if err != nil {
 		return r, err
+	}
+	if err := json.Unmarshal([]byte(amenders), &r.Amenders); err != nil {
+		return r, fmt.Errorf("release %d amenders: %w", r.ID, err)
 	}
 	r.State = model.ReleaseState(state)
 	r.ApprovedAt, r.CreatedAt, r.UpdatedAt = unix(approved), unix(created), unix(updated)
@@ -43,6 +46,15 @@ func submitJSON(c model.SubmitChoices) string {
 		c.Items = []model.AuditItemChoice{}
 	}
 	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// amendersJSON is releases.amenders: the ids as a JSON array, [] for none.
+func amendersJSON(ids []int64) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids)
 	return string(b)
 }
 
@@ -93,7 +105,7 @@ const (
 	updateReleaseSQL = `UPDATE releases SET template_id = ?, user_version = ?, user_desc = ?, ext_json = ?, submit_json = ?,
 			payload_hash = ?, state = ?, open = ?, seq = ?, approver_id = ?, approver = ?, approval_hash = ?, approved_at = ?,
 			auditid = ?, reason = ?, screenshots = ?, errcode = ?, gray_percent = ?, updated_at = ?,
-			submitted_at = ?, decided_at = ?, released_at = ?
+			submitted_at = ?, decided_at = ?, released_at = ?, amenders = ?
 			WHERE id = ? AND tenant_id = ? AND seq = ?`
 	insertReleaseEventSQL = `INSERT INTO release_events (release_id, tenant_id, seq, from_state, event, to_state, cause,
 		actor_id, actor, detail, errcode, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
@@ -171,7 +183,7 @@ func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, r
 			n.TemplateID, n.UserVersion, n.UserDesc, n.ExtJSON, submitJSON(n.Submit),
 			n.PayloadHash, string(n.State), n.State.Open(), n.Seq, nullID(n.ApproverID), n.Approver, n.ApprovalHash, nullTime(n.ApprovedAt),
 			n.AuditID, n.Reason, n.ScreenShots, n.Errcode, n.GrayPercent, n.UpdatedAt.Unix(),
-			nullTime(n.SubmittedAt), nullTime(n.DecidedAt), nullTime(n.ReleasedAt),
+			nullTime(n.SubmittedAt), nullTime(n.DecidedAt), nullTime(n.ReleasedAt), amendersJSON(n.Amenders),
 			releaseID, tenantID, cur.Seq)
 		if isUnique(err) {
 			return model.Errorf(model.CodeConflict, "release.err.open_exists")

@@ -22,6 +22,9 @@ type ComponentCreds struct {
 	NextRefreshAt     time.Time
 	Failures          int
 	LastError         string
+	TicketFailures    int       // consecutive failed api_start_push_ticket calls
+	TicketRetryAt     time.Time // the watchdog asks again no sooner
+	TicketLastError   string
 }
 
 // ComponentHealth is ComponentCreds without secrets.
@@ -35,6 +38,9 @@ type ComponentHealth struct {
 	NextRefreshAt     time.Time
 	Failures          int
 	LastError         string
+	TicketFailures    int
+	TicketRetryAt     time.Time
+	TicketLastError   string
 }
 
 func ticketAD(appID string) string { return "component:" + appID + ":ticket" }
@@ -49,14 +55,16 @@ func (s *Store) ComponentCreds(ctx context.Context, appID string) (ComponentCred
 func (s *Store) componentCreds(ctx context.Context, q queryRower, appID string) (ComponentCreds, error) {
 	c := ComponentCreds{AppID: appID}
 	var ticket, token string
-	var recv, req, exp, next int64
+	var recv, req, exp, next, tretry int64
 	err := q.QueryRowContext(ctx, `SELECT ticket, ticket_create_time, ticket_received_at, ticket_requested_at,
-		access_token, access_expires_at, next_refresh_at, failures, last_error FROM wechat_component WHERE appid = ?`, appID).
-		Scan(&ticket, &c.TicketCreateTime, &recv, &req, &token, &exp, &next, &c.Failures, &c.LastError)
+		access_token, access_expires_at, next_refresh_at, failures, last_error, ticket_failures, ticket_retry_at, ticket_last_error
+		FROM wechat_component WHERE appid = ?`, appID).
+		Scan(&ticket, &c.TicketCreateTime, &recv, &req, &token, &exp, &next, &c.Failures, &c.LastError, &c.TicketFailures, &tretry, &c.TicketLastError)
 	if err != nil {
 		return c, notFound(err, "component credentials")
 	}
 	c.TicketReceivedAt, c.TicketRequestedAt, c.TokenExpiresAt, c.NextRefreshAt = unix(recv), unix(req), unix(exp), unix(next)
+	c.TicketRetryAt = unix(tretry)
 	if c.Ticket, err = s.Box.Open(ticket, ticketAD(appID)); err != nil {
 		return c, err
 	}
@@ -67,11 +75,13 @@ func (s *Store) componentCreds(ctx context.Context, q queryRower, appID string) 
 // ComponentHealth reads the component's state without opening secrets.
 func (s *Store) ComponentHealth(ctx context.Context, appID string) (ComponentHealth, error) {
 	h := ComponentHealth{AppID: appID}
-	var recv, req, exp, next int64
+	var recv, req, exp, next, tretry int64
 	err := s.readRow(ctx, `SELECT ticket != '', ticket_received_at, ticket_requested_at, access_token != '',
-		access_expires_at, next_refresh_at, failures, last_error FROM wechat_component WHERE appid = ?`, appID).
-		Scan(&h.HasTicket, &recv, &req, &h.HasToken, &exp, &next, &h.Failures, &h.LastError)
+		access_expires_at, next_refresh_at, failures, last_error, ticket_failures, ticket_retry_at, ticket_last_error
+		FROM wechat_component WHERE appid = ?`, appID).
+		Scan(&h.HasTicket, &recv, &req, &h.HasToken, &exp, &next, &h.Failures, &h.LastError, &h.TicketFailures, &tretry, &h.TicketLastError)
 	h.TicketReceivedAt, h.TicketRequestedAt, h.TokenExpiresAt, h.NextRefreshAt = unix(recv), unix(req), unix(exp), unix(next)
+	h.TicketRetryAt = unix(tretry)
 	return h, notFound(err, "component credentials")
 }
 
@@ -169,6 +179,21 @@ func (s *Store) ClaimTicketRequest(ctx context.Context, appID string, now time.T
 		return err
 	})
 	return ok, err
+}
+
+// TicketRequestFailed records a failed api_start_push_ticket call; the
+// watchdog asks again no sooner than retryAt.
+func (s *Store) TicketRequestFailed(ctx context.Context, appID, errMsg string, retryAt time.Time) error {
+	_, err := s.W.ExecContext(ctx, `UPDATE wechat_component SET ticket_failures = ticket_failures + 1, ticket_last_error = ?, ticket_retry_at = ?, updated_at = ?
+		WHERE appid = ?`, truncate(errMsg, 500), retryAt.Unix(), s.now(), appID)
+	return err
+}
+
+// TicketRequestOK clears the ticket request's backoff after a call WeChat accepted.
+func (s *Store) TicketRequestOK(ctx context.Context, appID string) error {
+	_, err := s.W.ExecContext(ctx, `UPDATE wechat_component SET ticket_failures = 0, ticket_last_error = '', ticket_retry_at = 0, updated_at = ?
+		WHERE appid = ? AND ticket_failures != 0`, s.now(), appID)
+	return err
 }
 
 // Warning is a note for platform staff.

@@ -62,6 +62,8 @@ func (s *Server) fillReview(ctx context.Context, base views.ReleaseView, shown s
 	switch {
 	case base.ViewerID == rel.PreparerID:
 		v.Reason = "release.review.preparer"
+	case rel.MayApprove(base.ViewerID) != "":
+		v.Reason = "release.review.amender"
 	case v.ShownHash != rel.PayloadHash:
 		v.Reason = "release.review.changed"
 	case rel.State != model.RelAwaitingApproval && rel.State != model.RelSubmitFailed:

@@ -99,6 +99,32 @@ func releaseFixture(h *harness, w *world) []string {
 	return []string{"{tpl}", itoa(relTemplateID), "{relA}", itoa(relA.ID), "{relB}", itoa(relB.ID), "{hashA}", relA.PayloadHash, "{appD}", appD, "{D}", itoa(tD.ID)}
 }
 
+// amendRelA has who change release A's payload (audit choices) and change
+// it back, as WeChat's preflight passes each time: the payload and its hash
+// end as the fixture made them ({hashA}), but who is one of its authors now.
+func amendRelA(who string) func(t *testing.T, h *harness, w *world) {
+	return func(t *testing.T, h *harness, w *world) {
+		t.Helper()
+		ctx := context.Background()
+		r, err := h.st.OpenRelease(ctx, w.A.ID, "wxappa0000000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := r.ReleasePayload
+		changed := orig
+		changed.Submit.VersionDesc = "amended by " + who
+		for _, p := range []model.ReleasePayload{changed, orig} {
+			c := model.Cause{Kind: model.CauseUser, ActorID: w.users[who].ID, Actor: who, Payload: &p, At: h.clock.Now()}
+			if r, err = h.st.TransitionRelease(ctx, w.A.ID, r.ID, model.EvAmend, c); err != nil {
+				t.Fatal(err)
+			}
+			if r, err = h.st.TransitionRelease(ctx, w.A.ID, r.ID, model.EvPreflightOK, model.Cause{Kind: model.CauseSystem, Actor: "system", At: h.clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 func releaseScenarios() []scenario {
 	schemaUnchanged := func(t *testing.T, h *harness, w *world) {
 		t.Helper()
@@ -166,6 +192,21 @@ func releaseScenarios() []scenario {
 		scenario{name: "schema preview never writes", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"type":"object","properties":{"color":{"type":"string","format":"color","x-label":{"zh-CN":"主色","en":"Main color"}}}}`), htmx: true, who: "staffsupport", status: 200,
 			want: []string{"主色", `name="color"`}, notWant: []string{"<html"}, check: schemaUnchanged},
 		scenario{name: "schema preview shows the error", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", "{not json"), htmx: true, who: "staffoperator", status: 200, want: []string{`data-testid="schema-error"`}},
+		// A schema may not make the server load files or URLs (issue #12 item 2): 422 naming the keyword, nothing read.
+		scenario{name: "schema preview refuses a file $schema", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$schema":"file:///etc/passwd"}`), htmx: true, who: "staffsupport", status: 422,
+			want: []string{`data-testid="schema-refused"`, "不支持的 $schema「file:///etc/passwd」", "/$schema"}, notWant: []string{"root:", "<html"}, check: schemaUnchanged},
+		scenario{name: "schema preview refuses a $ref to a file descriptor", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$ref":"file:///proc/self/fd/1"}`), htmx: true, who: "staffsupport", status: 422,
+			want: []string{`data-testid="schema-refused"`, "配置结构不能使用 $ref"}, check: schemaUnchanged},
+		scenario{name: "schema preview refuses an http $ref", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"type":"object","properties":{"a":{"$ref":"http://127.0.0.1:1/s.json","x-label":{"zh-CN":"甲","en":"A"}}}}`), htmx: true, who: "staffoperator", status: 422,
+			want: []string{`data-testid="schema-refused"`, "配置结构不能使用 $ref", "/properties/a/$ref"}},
+		scenario{name: "schema preview refuses an unknown draft", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$schema":"https://json-schema.org/draft-03/schema","type":"object","properties":{"a":{"type":"string","x-label":{"zh-CN":"甲","en":"A"}}}}`), htmx: true, who: "staffsupport", status: 422,
+			want: []string{"不支持的 $schema"}},
+		scenario{name: "schema preview accepts a bundled draft", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"a":{"type":"string","x-label":{"zh-CN":"甲","en":"A"}}}}`), htmx: true, who: "staffsupport", status: 200,
+			want: []string{`data-testid="preview-form"`, `name="a"`}},
+		scenario{name: "schema save refuses a file $schema", method: "POST", url: "/staff/templates/{tpl}/schema", form: form("schema", `{"$schema":"file:///etc/passwd","type":"object","properties":{"a":{"type":"string","x-label":{"zh-CN":"甲","en":"A"}}}}`), who: "staffoperator", status: 422,
+			want: []string{`data-testid="schema-refused"`, "不支持的 $schema「file:///etc/passwd」"}, notWant: []string{"root:"}, check: schemaUnchanged},
+		scenario{name: "schema save refuses a $ref", method: "POST", url: "/staff/templates/{tpl}/schema", form: form("schema", `{"$ref":"file:///proc/self/fd/1"}`), who: "staffoperator", status: 422,
+			want: []string{"配置结构不能使用 $ref"}, check: schemaUnchanged},
 		scenario{name: "schema preview tenant owner", method: "POST", url: "/staff/templates/{tpl}/schema/preview", form: form("schema", "{}"), who: "ownerA", status: 403},
 
 		// Fleet board.
@@ -302,6 +343,21 @@ func releaseScenarios() []scenario {
 			}},
 		scenario{name: "submit with a changed payload", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/submit", form: form("hash", "sha256:0000"), who: "approverA", status: 409, want: []string{"t:release.err.payload_changed", "t:release.review.changed"}, check: state(model.RelAwaitingApproval)},
 		scenario{name: "submit by the preparer", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/submit", form: form("hash", "{hashA}"), who: "ownerA", status: 403, want: []string{"t:release.err.preparer_cannot_approve"}, check: state(model.RelAwaitingApproval)},
+		// Two-person rule over amendments (issue #12 item 6): whoever changed the payload cannot approve it.
+		scenario{name: "submit by an approver who amended the items", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/submit", form: form("hash", "{hashA}"), who: "approverA", status: 403,
+			setup: amendRelA("approverA"), want: []string{"t:release.err.amender_cannot_approve"}, check: state(model.RelAwaitingApproval)},
+		scenario{name: "review page amender sees why not", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}/review", who: "approverA", status: 200,
+			setup: amendRelA("approverA"), want: []string{`data-testid="submit-reason"`, "t:release.review.amender", "disabled"}},
+		scenario{name: "release page amender gets no primary review button", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "approverA", status: 200,
+			setup: amendRelA("approverA"), want: []string{`data-testid="approve-blocked"`, "t:release.err.amender_cannot_approve", `class="secondary outline" href="/t/{A}/apps/{appA}/releases/{relA}/review" data-testid="go-review"`}},
+		scenario{name: "release page preparer gets no primary review button", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "ownerA", status: 200,
+			want: []string{`data-testid="approve-blocked"`, "t:release.err.preparer_cannot_approve"}},
+		scenario{name: "submit by a third person after a developer amended", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/submit", form: form("hash", "{hashA}"), who: "approverA", status: 303,
+			setup: amendRelA("developerA"), check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM release_events WHERE event = 'approve' AND actor_id = ?`, w.users["approverA"].ID); n != 1 {
+					t.Errorf("approvals by approverA = %d", n)
+				}
+			}},
 		scenario{name: "submit viewer", method: "POST", url: "/t/{A}/apps/{appA}/releases/{relA}/submit", form: form("hash", "{hashA}"), who: "viewerA", status: 403},
 		scenario{name: "submit A through B", method: "POST", url: "/t/{B}/apps/{appB}/releases/{relA}/submit", form: form("hash", "{hashA}"), who: "ownerB", status: 404},
 		scenario{name: "ship release", method: "POST", url: "/t/{B}/apps/{appB}/releases/{relB}/ship", form: form("event", "release"), who: "ownerB", status: 303, loc: "/t/{B}/apps/{appB}/releases/{relB}"},

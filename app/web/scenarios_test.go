@@ -29,7 +29,8 @@ type scenario struct {
 	want    []string // placeholders allowed; "t:<key>" means the zh-CN translation of key
 	notWant []string
 	check   func(t *testing.T, h *harness, w *world)
-	opt     reqOpt // adjusts the request, e.g. a raw WeChat push body
+	opt     reqOpt                                   // adjusts the request, e.g. a raw WeChat push body
+	setup   func(t *testing.T, h *harness, w *world) // runs after the fixture, before the request
 }
 
 // fixture is a seeded world plus the values scenarios refer to.
@@ -395,6 +396,9 @@ func runScenario(t *testing.T, s scenario) {
 				fv.Add(k, f.repl.Replace(v))
 			}
 		}
+	}
+	if s.setup != nil {
+		s.setup(t, h, f.world)
 	}
 	before := h.dbState()
 	var opts []reqOpt

@@ -129,6 +129,9 @@ func schemaView(ctx context.Context, t model.Template, raw, pages string, canWri
 		var se *extconfig.SchemaError
 		if errors.As(err, &se) {
 			v.ErrPath, v.ErrMsg = se.Path, se.Msg
+			if se.Refused {
+				v.Refused = i18n.T(ctx, se.Key, "Keyword", se.Keyword, "Value", se.Value)
+			}
 		} else {
 			v.ErrMsg = err.Error()
 		}
@@ -205,5 +208,9 @@ func (s *Server) staffTemplateSchemaPreview(c *fiber.Ctx) error {
 		return err
 	}
 	v := schemaView(c.UserContext(), t, NewSchemaForm(c).Schema, "", false)
+	if v.Refused != "" {
+		// A schema asking to load a file or URL is refused, not just previewed.
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
 	return s.render(c, views.SchemaPreview(v))
 }

@@ -67,6 +67,9 @@ func (s *Server) wechatHealth(c *fiber.Ctx) (views.WeChatHealthView, error) {
 		TokenExpiresAt:    h.Component.TokenExpiresAt,
 		TokenFailures:     h.Component.Failures,
 		TokenLastError:    h.Component.LastError,
+		TokenProblem:      views.UpstreamProblemView(h.TokenProblem),
+		TicketProblem:     views.UpstreamProblemView(h.TicketProblem),
+		AgedPushes:        h.AgedPushes,
 		CanWrite:          s.can(c, authz.PermWeChatWrite),
 	}
 	for _, st := range []string{store.TokenFresh, store.TokenRefreshing, store.TokenFailing, store.TokenNeedsReauth} {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -111,4 +112,13 @@ func (s *Sandbox) apiName(api string) string {
 		}
 	}
 	return api
+}
+
+// SetAllowedIPs replaces the component IP whitelist at run time (nil: every
+// address is allowed): a server outside it gets 61004 naming its address,
+// as WeChat answers a whitelist mistake.
+func (s *Sandbox) SetAllowedIPs(ips []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.AllowedIPs = slices.Clone(ips)
 }
