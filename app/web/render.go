@@ -87,6 +87,7 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermWeChatRead) {
 		add("nav.staff", "nav.wechat", paths.StaffWeChat, "nav-staff-wechat")
 		add("nav.staff", "nav.domains", paths.StaffDomains, "nav-staff-domains")
+		add("nav.staff", "nav.site_files", paths.StaffSiteFiles, "nav-staff-site-files")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermActivityRead) {
 		add("nav.staff", "nav.staff_activity", paths.StaffActivity, "nav-staff-activity")
