@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
@@ -52,6 +53,16 @@ func TestPublishCheckPassesForAllGroups(t *testing.T) {
 	for _, acc := range wechat.PublishTestAccounts {
 		if tid, err := a.store.TenantOfApp(budget, acc.AppID); err != nil || tid != 0 {
 			t.Errorf("%s: tenant %d, %v; want bound to none", acc.AppID, tid, err)
+		}
+	}
+	// The go-live checklist says so.
+	checks, err := a.platform.GoLive(budget, platform.GoLiveEnv{BaseURL: a.cfg.BaseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if c.Key == "publish_test" && !c.OK {
+			t.Errorf("go-live: publish test not green after passing: %v", c.Data)
 		}
 	}
 }

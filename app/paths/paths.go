@@ -346,6 +346,7 @@ const (
 	StaffWeChatTicket          = "/staff/wechat/ticket"
 	StaffDomains               = "/staff/settings/domains"
 	StaffSiteFiles             = "/staff/settings/files"
+	StaffGoLive                = "/staff/golive"
 	StaffSiteFileDeletePattern = "/staff/settings/files/:name/delete"
 	// SiteFilePattern serves a domain verification file at the web root
 	// (:file is the name without ".txt").

@@ -69,6 +69,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 			add("nav.tenant", "nav.contact", paths.Contact(t.ID), "nav-contact")
 		}
 	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermStaffRead) {
+		add("nav.staff", "nav.golive", paths.StaffGoLive, "nav-staff-golive")
+	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermTenantsRead) {
 		add("nav.staff", "nav.tenants", paths.StaffTenants, "nav-staff-tenants")
 	}

@@ -157,6 +157,7 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.StaffDomains, Platform, authz.PermWeChatRead, s.staffDomains},
 		{"POST", paths.StaffDomains, Platform, authz.PermWeChatWrite, s.staffDomainsSave},
 		{"GET", paths.StaffSiteFiles, Platform, authz.PermWeChatRead, s.staffSiteFiles},
+		{"GET", paths.StaffGoLive, Platform, authz.PermStaffRead, s.staffGoLive},
 		{"POST", paths.StaffSiteFiles, Platform, authz.PermSiteFilesWrite, s.staffSiteFileSave},
 		{"POST", paths.StaffSiteFileDeletePattern, Platform, authz.PermSiteFilesWrite, s.staffSiteFileDelete},
 		{"GET", paths.StaffApps, Platform, authz.PermAppsRead, s.staffApps},

@@ -80,7 +80,7 @@ func allScenarios() []scenario {
 	var all []scenario
 	for _, rows := range [][]scenario{
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
-		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(),
+		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
 	} {
 		all = append(all, rows...)
 	}
