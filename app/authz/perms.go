@@ -37,6 +37,10 @@ var (
 
 	PermTemplatesRead  = Perm{Obj: "templates", Act: "read"}
 	PermTemplatesWrite = Perm{Obj: "templates", Act: "write"}
+
+	// PermSiteFilesWrite uploads and removes the files served at the web
+	// root (domain verification): admins only.
+	PermSiteFilesWrite = Perm{Obj: "site_files", Act: "write"}
 )
 
 // Named lists every named permission.
@@ -52,4 +56,5 @@ var Named = []Perm{
 	PermStaffRead, PermStaffWrite,
 	PermWeChatRead, PermWeChatWrite,
 	PermTemplatesRead, PermTemplatesWrite,
+	PermSiteFilesWrite,
 }

@@ -339,12 +339,18 @@ func AttemptCallback(tid, aid int64) string { return fill(AttemptCallbackPattern
 
 // Staff pages.
 const (
-	StaffTenants                = "/staff/tenants"
-	StaffTenantPattern          = "/staff/tenants/:tid"
-	StaffTenantStatusPattern    = "/staff/tenants/:tid/status"
-	StaffWeChat                 = "/staff/wechat"
-	StaffWeChatTicket           = "/staff/wechat/ticket"
-	StaffDomains                = "/staff/settings/domains"
+	StaffTenants               = "/staff/tenants"
+	StaffTenantPattern         = "/staff/tenants/:tid"
+	StaffTenantStatusPattern   = "/staff/tenants/:tid/status"
+	StaffWeChat                = "/staff/wechat"
+	StaffWeChatTicket          = "/staff/wechat/ticket"
+	StaffDomains               = "/staff/settings/domains"
+	StaffSiteFiles             = "/staff/settings/files"
+	StaffGoLive                = "/staff/golive"
+	StaffSiteFileDeletePattern = "/staff/settings/files/:name/delete"
+	// SiteFilePattern serves a domain verification file at the web root
+	// (:file is the name without ".txt").
+	SiteFilePattern             = "/:file.txt"
 	StaffApps                   = "/staff/apps"
 	StaffAppsEvents             = "/staff/apps/events"
 	StaffReconcile              = "/staff/apps/reconcile"
@@ -438,3 +444,9 @@ func fill(pattern string, args ...string) string {
 	}
 	return b.String()
 }
+
+// StaffSiteFileDelete removes a verification file.
+func StaffSiteFileDelete(name string) string { return fill(StaffSiteFileDeletePattern, name) }
+
+// SiteFile is where a verification file is served ("MP_verify_x.txt").
+func SiteFile(name string) string { return "/" + url.PathEscape(name) }

@@ -38,14 +38,19 @@ type Result struct {
 	PushID  int64
 	Outcome string // store.Push* outcome
 	Err     error  // why it was refused or failed
+	// Replied: answer Reply (a passive reply, encrypted; may be empty)
+	// instead of "success".
+	Replied bool
+	Reply   []byte
 }
 
 // Intake verifies, decrypts and records WeChat's pushes, and applies each
 // through the push table (pushes.go).
 type Intake struct {
-	p        *Platform
-	crypter  *msgcrypt.Crypter
-	handlers map[pushKey]pushAction // set by New, read-only after
+	p            *Platform
+	crypter      *msgcrypt.Crypter
+	handlers     map[pushKey]pushAction // set by New, read-only after
+	publishCheck pushAction             // WeChat's test accounts (publish_check.go)
 }
 
 func newIntake(p *Platform, c *msgcrypt.Crypter) *Intake {
@@ -64,15 +69,15 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 	var refused *Result // set when prepare refuses the push
 	var rec store.NewPush
 	var act pushAction
+	var push wechat.Push
 	saved, dup, err := in.p.Store.ReceivePush(ctx, func() (store.NewPush, store.PushApply, error) {
-		var push wechat.Push
 		var res *Result
 		rec, push, res = in.open(ctx, body, query, routeAppID)
 		if res != nil {
 			refused = res
 			return rec, nil, res.Err
 		}
-		act = in.handlers[pushKey{rec.Route, rec.Kind}]
+		act = in.action(rec)
 		var apply store.PushApply
 		switch {
 		case act.declare != nil:
@@ -91,6 +96,10 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 		return Result{Verdict: Failed, Kind: rec.Kind, AppID: rec.AppID, Err: err}
 	}
 	res := Result{Verdict: Accepted, Kind: rec.Kind, AppID: rec.AppID, PushID: saved.ID, Outcome: saved.Outcome}
+	if act.reply != nil {
+		// A retry gets the same answer: WeChat retries when no reply came.
+		in.passiveReply(&res, act, push, query)
+	}
 	if dup {
 		res.Verdict = Duplicate
 		return res
@@ -104,6 +113,35 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 		}
 	}
 	return res
+}
+
+// action is the push table's row for rec; WeChat's 全网发布 test accounts
+// get their own rule on the per-app URL, whatever the kind.
+func (in *Intake) action(rec store.NewPush) pushAction {
+	if rec.Route == store.RouteApp && wechat.IsPublishTestApp(rec.AppID) {
+		return in.publishCheck
+	}
+	return in.handlers[pushKey{rec.Route, rec.Kind}]
+}
+
+// passiveReply seals the row's reply to push into res, if it has one. The
+// reply carries the request's timestamp and nonce, as WeChat's examples do.
+func (in *Intake) passiveReply(res *Result, act pushAction, push wechat.Push, query url.Values) {
+	msg, ok := act.reply(push, in.p.now())
+	if !ok {
+		return
+	}
+	res.Replied = true
+	if len(msg) == 0 {
+		return // an empty answer, as a test case asks
+	}
+	sealed, err := in.crypter.SealReply(msg, query.Get("timestamp"), query.Get("nonce"))
+	if err != nil {
+		in.p.log.Error("sealing a passive reply", "appid", res.AppID, "err", err)
+		res.Replied = false
+		return
+	}
+	res.Reply = sealed
 }
 
 // open verifies, decrypts and parses a push into the record to store; a

@@ -110,6 +110,7 @@ func New(cfg Config) (*Platform, error) {
 	p.Campaigns = newCampaigns(p)
 	p.registerJobs()
 	p.Intake.handlers = p.pushHandlers()
+	p.Intake.publishCheck = p.publishCheckAction()
 	return p, nil
 }
 
@@ -120,6 +121,7 @@ func (p *Platform) registerJobs() {
 	p.Jobs.Handle(JobAttemptExchange, p.Onboarding.jobExchange)
 	p.Jobs.Handle(JobReleaseStep, p.Releases.runStep)
 	p.Jobs.Handle(JobReleaseReconcile, p.Releases.runReconcile)
+	p.Jobs.Handle(JobPublishCheckAPI, p.jobPublishCheckAPI)
 }
 
 // ComponentAppID is the platform's component appid.

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"time"
 
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat"
@@ -26,11 +27,16 @@ type pushAction struct {
 	apply PushHandler
 	// applied runs after the commit when the push was applied.
 	applied func()
+	// reply, when set, answers the push with a passive reply: the plaintext
+	// reply message (empty for an empty answer), or ok false for "success".
+	reply func(p wechat.Push, now time.Time) (msg []byte, ok bool)
 }
 
 // pushHandlers is the push table: every kind of push the platform acts on.
 // A new kind gets its row here (and, for work that calls WeChat, a job
-// kind in registerJobs).
+// kind in registerJobs). One rule stands beside the table: every push on
+// the per-app URL of WeChat's 全网发布 test accounts goes to
+// Intake.publishCheck (publish_check.go), whatever its kind.
 func (p *Platform) pushHandlers() map[pushKey]pushAction {
 	comp := func(kind string) pushKey { return pushKey{store.RouteComponent, kind} }
 	app := func(kind string) pushKey { return pushKey{store.RouteApp, kind} }

@@ -100,7 +100,12 @@ func (s *Server) staffApp(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	v := views.AppDetailView{App: a, Activity: acts, StreamURL: paths.StaffAppEvents(a.AppID)}
+	pushes, total, err := s.Store.ListPushes(c.UserContext(), store.PushFilter{AppID: a.AppID, Limit: 20})
+	if err != nil {
+		return err
+	}
+	v := views.AppDetailView{App: a, Activity: acts, StreamURL: paths.StaffAppEvents(a.AppID),
+		Pushes: pushRows(pushes), PushesTotal: total, PushesURL: paths.WithQuery(paths.StaffWeChat, url.Values{"appid": {a.AppID}})}
 	return s.render(c, views.StaffAppPage(s.page(c, "apps.detail", ""), v))
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"io"
 	"maps"
 	"strconv"
 	"strings"
@@ -203,3 +204,32 @@ func (f ConflictForm) Validate() error {
 
 // Moved reports whether the app goes to the claimant.
 func (f ConflictForm) Moved() bool { return f.Resolution == "moved" }
+
+// SiteFileForm is an uploaded domain verification file.
+type SiteFileForm struct {
+	Name    string
+	Content []byte
+}
+
+// NewSiteFileForm reads the upload; a missing file or one larger than a
+// site file may be is refused before its content is read.
+func NewSiteFileForm(c *fiber.Ctx) (SiteFileForm, error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return SiteFileForm{}, &model.Error{Code: model.CodeInvalid, Key: "site_files.err.missing", Field: "file"}
+	}
+	f := SiteFileForm{Name: fh.Filename}
+	if fh.Size > model.MaxSiteFileBytes {
+		return f, &model.Error{Code: model.CodeInvalid, Key: "site_files.err.too_large", Field: "file", Data: map[string]any{"Max": model.MaxSiteFileBytes}}
+	}
+	r, err := fh.Open()
+	if err != nil {
+		return f, err
+	}
+	defer r.Close()
+	f.Content, err = io.ReadAll(io.LimitReader(r, model.MaxSiteFileBytes+1))
+	return f, err
+}
+
+// Validate checks the name (served at /<name>) and the content.
+func (f SiteFileForm) Validate() error { return model.CheckSiteFile(f.Name, f.Content) }

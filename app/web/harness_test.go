@@ -409,6 +409,7 @@ func (h *harness) dbState() string {
 		`SELECT COUNT(*) FROM invites WHERE revoked_at IS NOT NULL OR accepted_at IS NOT NULL`,
 		`SELECT COALESCE(group_concat(tenant_id || ':' || user_id || ':' || role), '') FROM (SELECT * FROM memberships ORDER BY tenant_id, user_id)`,
 		`SELECT COALESCE(group_concat(password_hash || locale || time_zone), '') FROM (SELECT * FROM users ORDER BY id)`,
+		`SELECT COALESCE(group_concat(name || ':' || content), '') FROM (SELECT * FROM site_files ORDER BY name)`,
 	} {
 		var s string
 		if err := h.st.R.QueryRow(q).Scan(&s); err != nil {

@@ -69,6 +69,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 			add("nav.tenant", "nav.contact", paths.Contact(t.ID), "nav-contact")
 		}
 	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermStaffRead) {
+		add("nav.staff", "nav.golive", paths.StaffGoLive, "nav-staff-golive")
+	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermTenantsRead) {
 		add("nav.staff", "nav.tenants", paths.StaffTenants, "nav-staff-tenants")
 	}
@@ -87,6 +90,7 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermWeChatRead) {
 		add("nav.staff", "nav.wechat", paths.StaffWeChat, "nav-staff-wechat")
 		add("nav.staff", "nav.domains", paths.StaffDomains, "nav-staff-domains")
+		add("nav.staff", "nav.site_files", paths.StaffSiteFiles, "nav-staff-site-files")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermActivityRead) {
 		add("nav.staff", "nav.staff_activity", paths.StaffActivity, "nav-staff-activity")

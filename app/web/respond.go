@@ -29,7 +29,7 @@ var flashKeys = map[string]bool{
 	// campaigns
 	"campaign.created": true, "campaign.decided": true,
 	// staff
-	"tenant.status_saved": true, "domains.saved": true,
+	"tenant.status_saved": true, "domains.saved": true, "site_files.saved": true, "site_files.deleted": true,
 	"staff_apps.assigned": true, "staff_apps.resolved": true, "staff_apps.reconciled": true,
 	"templates.synced": true, "templates.added": true, "templates.deleted_flash": true, "schema.saved": true,
 }

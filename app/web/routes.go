@@ -47,13 +47,26 @@ var publicRoutes = map[string]bool{
 	"POST " + paths.InvitePattern: true,
 	"GET " + paths.Home:           true, // redirects by who is asking
 
+	// Domain verification files WeChat fetches (staff upload them).
+	"GET " + paths.SiteFilePattern: true,
+
 	// WeChat's pushes: signed and encrypted, verified by the platform.
 	"POST " + paths.WeChatComponentEvents:  true,
 	"POST " + paths.WeChatAppEventsPattern: true,
 }
 
-// Routes is the one route table: WeChat's pushes, then the browser's pages.
-func (s *Server) Routes() []Route { return append(s.pushRoutes(), s.pageRoutes()...) }
+// Routes is the one route table: WeChat's pushes and the verification
+// files, then the browser's pages.
+func (s *Server) Routes() []Route { return append(s.rootRoutes(), s.pageRoutes()...) }
+
+// rootRoutes are served before the browser middleware: WeChat's pushes, and
+// the domain verification files WeChat fetches at the web root (registered
+// first, so no other route can claim their paths).
+func (s *Server) rootRoutes() []Route {
+	return append([]Route{
+		{"GET", paths.SiteFilePattern, Public, authz.Perm{}, s.siteFile},
+	}, s.pushRoutes()...)
+}
 
 // pushRoutes receive WeChat's pushes: signed and encrypted (the platform
 // verifies them), without cookies, answered in plain text to a server. They
@@ -143,6 +156,10 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.StaffWeChatTicket, Platform, authz.PermWeChatWrite, s.staffWeChatTicket},
 		{"GET", paths.StaffDomains, Platform, authz.PermWeChatRead, s.staffDomains},
 		{"POST", paths.StaffDomains, Platform, authz.PermWeChatWrite, s.staffDomainsSave},
+		{"GET", paths.StaffSiteFiles, Platform, authz.PermWeChatRead, s.staffSiteFiles},
+		{"GET", paths.StaffGoLive, Platform, authz.PermStaffRead, s.staffGoLive},
+		{"POST", paths.StaffSiteFiles, Platform, authz.PermSiteFilesWrite, s.staffSiteFileSave},
+		{"POST", paths.StaffSiteFileDeletePattern, Platform, authz.PermSiteFilesWrite, s.staffSiteFileDelete},
 		{"GET", paths.StaffApps, Platform, authz.PermAppsRead, s.staffApps},
 		{"GET", paths.StaffAppsEvents, Platform, authz.PermAppsRead, s.staffAppsEvents},
 		{"POST", paths.StaffReconcile, Platform, authz.PermWeChatWrite, s.staffReconcile},
@@ -179,7 +196,7 @@ func (s *Server) pageRoutes() []Route {
 // A route registered before a middleware never runs it.
 func (s *Server) routes(app *fiber.App) {
 	s.baseMiddleware(app)
-	for _, r := range s.pushRoutes() {
+	for _, r := range s.rootRoutes() {
 		app.Add(r.Method, r.Path, r.Handler)
 	}
 	s.browserMiddleware(app)

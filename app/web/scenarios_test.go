@@ -72,7 +72,7 @@ func (h *harness) fixture() *fixture {
 // featureFixtures add each feature's data to the seeded world and return
 // its placeholder pairs (onboarding's apps and attempts, releases …).
 var featureFixtures = []func(h *harness, w *world) []string{
-	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture,
+	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture,
 }
 
 // allScenarios is every feature's rows: the route coverage test reads them
@@ -81,7 +81,7 @@ func allScenarios() []scenario {
 	var all []scenario
 	for _, rows := range [][]scenario{
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
-		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(),
+		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
 	} {
 		all = append(all, rows...)
 	}

@@ -132,7 +132,7 @@ func (s *Server) wechatHealth(c *fiber.Ctx) (views.WeChatHealthView, error) {
 func pushRows(ps []store.Push) []views.PushRow {
 	out := make([]views.PushRow, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, views.PushRow{ID: p.ID, Route: p.Route, Kind: p.Kind, AppID: p.AppID, Outcome: p.Outcome, ReceivedAt: p.ReceivedAt, Duplicates: p.Duplicates})
+		out = append(out, views.PushRow{ID: p.ID, Route: p.Route, Kind: p.Kind, AppID: p.AppID, Outcome: p.Outcome, ReceivedAt: p.ReceivedAt, Duplicates: p.Duplicates, XML: p.XML})
 	}
 	return out
 }

@@ -39,6 +39,9 @@ func (s *Server) wechatPush(c *fiber.Ctx, appID string) error {
 	res := s.Platform.Intake.Receive(c.UserContext(), body, q, appID)
 	switch res.Verdict {
 	case platform.Accepted, platform.Duplicate:
+		if res.Replied { // a passive reply (WeChat's publish test), possibly empty
+			return c.Send(res.Reply)
+		}
 		return c.SendString("success")
 	case platform.Rejected:
 		s.Log.Warn("wechat push refused", "appid", appID, "kind", res.Kind, "err", res.Err, "ip", c.IP())

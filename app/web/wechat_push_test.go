@@ -181,3 +181,31 @@ func TestWeChatHealthPage(t *testing.T) {
 		t.Errorf("merchant: %d, want 403", r.Status)
 	}
 }
+
+// Messages and events WeChat sends to an app stay recorded and are listed
+// on the staff app page (newest first, XML readable), with a link to all of
+// them on the WeChat page filtered by the app.
+func TestStaffAppPageListsTheAppsPushes(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture()
+	c := wxCrypter(t)
+	const app = "wxappa0000000001"
+	msg := "<xml><ToUserName><![CDATA[gh_appa0000000001]]></ToUserName><FromUserName><![CDATA[o_fan_1]]></FromUserName><CreateTime>1700000100</CreateTime>" +
+		"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好，营业时间？]]></Content><MsgId>990001</MsgId></xml>"
+	req, _, _ := wxPushRequest(t, c, "/wechat/apps/"+app+"/events", msgcrypt.FieldToUserName, "gh_appa0000000001", msg)
+	if status, body := h.wxSend(req); status != 200 || body != "success" {
+		t.Fatalf("message push: %d %q", status, body)
+	}
+	admin := h.client().login(f.users["staffsupport"].Email)
+	r := admin.get("/staff/apps/" + app)
+	wantStatus(t, "staff app page", r, 200)
+	mustContain(t, "the app's pushes", r, `data-testid="app-pushes"`, "你好，营业时间？", `href="/staff/wechat?appid=`+app+`"`)
+	r = admin.get("/staff/wechat?appid=" + app)
+	if n := strings.Count(r.Body, `data-testid="push-row-`); n != 1 {
+		t.Errorf("%d push rows for the app on the WeChat page, want 1", n)
+	}
+	// Another app's page does not list it.
+	if r := admin.get("/staff/apps/wxappb0000000002"); strings.Contains(r.Body, "你好，营业时间？") {
+		t.Error("another app's page lists the push")
+	}
+}

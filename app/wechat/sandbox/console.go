@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -24,6 +25,8 @@ type consoleApp struct {
 
 type consoleData struct {
 	Base         string
+	PublishCheck []PublishCheckCase // the last 全网发布 test run, if any
+	PublishRan   string
 	Now          string
 	ComponentID  string
 	Ticket       string
@@ -70,6 +73,7 @@ func (s *Sandbox) consolePage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Apps = append(d.Apps, s.consoleAppLocked(s.apps[s.appOrder[i]], now))
 	}
+	d.PublishCheck, d.PublishRan = s.publishCheck, s.publishRan
 	pushes := slices.Clone(s.pushLog)
 	s.mu.Unlock()
 	slices.Reverse(pushes)
@@ -163,6 +167,18 @@ func (s *Sandbox) consoleAudit(w http.ResponseWriter, r *http.Request) {
 	s.backToConsole(w, r)
 }
 
+// consolePublishCheck runs WeChat's 全网发布 test against the platform and
+// shows the outcome on the console.
+func (s *Sandbox) consolePublishCheck(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	res := s.RunPublishCheck(ctx)
+	s.mu.Lock()
+	s.publishCheck, s.publishRan = res, s.clock.Now().Format(time.DateTime)
+	s.mu.Unlock()
+	s.backToConsole(w, r)
+}
+
 func (s *Sandbox) consoleAddApp(w http.ResponseWriter, r *http.Request) {
 	spec := AppSpec{Nickname: strings.TrimSpace(r.FormValue("nickname"))}
 	switch r.FormValue("kind") {
@@ -190,6 +206,13 @@ input.sets{width:120px}</style></head><body><main data-testid="console">
 <tr><th>本月审核额度</th><td>{{.AuditQuota}}</td></tr>
 </table>
 <form method="post" action="{{.Base}}/console/ticket"><p><button type="submit" data-testid="push-ticket">立即推送票据</button></p></form>
+<h2>全网发布检测</h2>
+<p class="muted">像微信一样授权五组专用测试号（公众号与小程序各一），再发送检测说明里的文本、事件和 QUERY_AUTH_CODE 消息，每条 5 秒内须得到应答。</p>
+<form method="post" action="{{.Base}}/console/publish-check"><p><button type="submit" data-testid="publish-check">运行全网发布检测</button></p></form>
+{{if .PublishRan}}<p class="muted">上次检测 {{.PublishRan}}</p>
+<table data-testid="publish-check-results"><tr><th>组</th><th>帐号</th><th>用例</th><th>结果</th></tr>
+{{range .PublishCheck}}<tr><td>{{.Group}}</td><td>{{.AppID}}</td><td>{{.Case}}</td><td>{{if .OK}}通过{{else}}<span class="err">未通过：{{.Detail}}</span>{{end}}</td></tr>{{end}}
+</table>{{end}}
 <h2>帐号</h2>
 <form method="post" action="{{.Base}}/console/apps"><p>新建未授权帐号：<input type="text" name="nickname" placeholder="名称">
 <select name="kind"><option value="miniprogram">小程序</option><option value="service">服务号</option><option value="subscription">订阅号</option></select>

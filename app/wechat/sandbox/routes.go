@@ -58,6 +58,7 @@ func (s *Sandbox) buildRoutes() {
 		{name: "get_code_privacy_info", path: "/wxa/security/get_code_privacy_info", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetCodePrivacyInfo},
 		{name: "setprivacysetting", path: "/cgi-bin/component/setprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiSetPrivacySetting},
 		{name: "get_material", path: "/cgi-bin/material/get_material", cred: credAuthorizer, h: s.apiGetMaterial},
+		{name: "custom_send", path: "/cgi-bin/message/custom/send", cred: credAuthorizer, h: s.apiSendCustom},
 		{name: "getprivacysetting", path: "/cgi-bin/component/getprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetPrivacySetting},
 	}
 	s.mux = http.NewServeMux()
@@ -85,4 +86,5 @@ func (s *Sandbox) buildRoutes() {
 	s.mux.HandleFunc("POST /console/permissions", s.consolePermissions)
 	s.mux.HandleFunc("POST /console/audit", s.consoleAudit)
 	s.mux.HandleFunc("POST /console/apps", s.consoleAddApp)
+	s.mux.HandleFunc("POST /console/publish-check", s.consolePublishCheck)
 }

@@ -158,25 +158,28 @@ type Sandbox struct {
 
 	latencyNS atomic.Int64
 
-	mu         sync.Mutex
-	rnd        *rand.Rand
-	tickets    []ticket
-	compTokens tokenLine
-	tokens     map[string]tokenOwner
-	preAuth    map[string]*preAuthCode
-	authCodes  map[string]*authCode
-	apps       map[string]*app
-	appOrder   []string // creation order
-	drafts     []*draft
-	templates  []*codeTemplate
-	nextID     int64 // draft, template and audit ids
-	quota      quotaBook
-	calls      map[string]int
-	appOK      map[string]int // "api|appid" → calls answered with success
-	faults     faults
-	schedule   []scheduled
-	pushLog    []PushRecord
-	nextPushID int
+	mu           sync.Mutex
+	rnd          *rand.Rand
+	tickets      []ticket
+	compTokens   tokenLine
+	tokens       map[string]tokenOwner
+	preAuth      map[string]*preAuthCode
+	authCodes    map[string]*authCode
+	customMsgs   []customMessage // customer-service messages sent (publish_check.go)
+	publishCheck []PublishCheckCase
+	publishRan   string
+	apps         map[string]*app
+	appOrder     []string // creation order
+	drafts       []*draft
+	templates    []*codeTemplate
+	nextID       int64 // draft, template and audit ids
+	quota        quotaBook
+	calls        map[string]int
+	appOK        map[string]int // "api|appid" → calls answered with success
+	faults       faults
+	schedule     []scheduled
+	pushLog      []PushRecord
+	nextPushID   int
 
 	wake     chan struct{}
 	inflight int        // push deliveries running, under mu
