@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -35,10 +34,6 @@ type GoLiveEnv struct {
 // pushes a ticket every ten minutes.
 const pushRecent = 30 * time.Minute
 
-// whitelistIP finds the IP WeChat names in a 61004 errmsg ("… invalid ip
-// 1.2.3.4 …, not in whitelist").
-var whitelistIP = regexp.MustCompile(`(?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+`)
-
 // GoLive evaluates the checklist now.
 func (p *Platform) GoLive(ctx context.Context, env GoLiveEnv) ([]GoLiveCheck, error) {
 	now := p.now()
@@ -68,11 +63,8 @@ func (p *Platform) GoLive(ctx context.Context, env GoLiveEnv) ([]GoLiveCheck, er
 	host, public := authDomain(env.BaseURL)
 	add("auth_domain", public, map[string]any{"Host": host})
 	add("site_files", f.SiteFiles > 0, map[string]any{"N": f.SiteFiles})
-	ip := ""
-	if strings.Contains(h.LastError, "61004") {
-		ip = whitelistIP.FindString(h.LastError)
-	}
-	add("whitelist", !strings.Contains(h.LastError, "61004"), map[string]any{"IP": ip})
+	refused := ExplainUpstream(h.LastError) // the IP WeChat names in a 61004
+	add("whitelist", refused.Errcode != 61004, map[string]any{"IP": refused.IP})
 	add("publish_test", f.TestPushes > 0 && f.TestAnswers[store.JobFailed] == 0 && f.TestAnswers[store.JobDone] > 0,
 		map[string]any{"N": f.TestPushes, "Failed": f.TestAnswers[store.JobFailed]})
 	add("templates", f.Templates > 0, map[string]any{"N": f.Templates})

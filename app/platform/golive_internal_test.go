@@ -18,14 +18,3 @@ func TestAuthDomainWantsAPublicHTTPSHost(t *testing.T) {
 		}
 	}
 }
-
-func TestWhitelistIPFromErrmsg(t *testing.T) {
-	for msg, want := range map[string]string{
-		"errcode 61004: access clientip is not registered, requestIP: 203.0.113.7 rid: 6571": "203.0.113.7",
-		"61004 invalid ip 198.51.100.23 ipv6 ::ffff:198.51.100.23, not in whitelist":         "198.51.100.23",
-	} {
-		if got := whitelistIP.FindString(msg); got != want {
-			t.Errorf("IP in %q = %q, want %q", msg, got, want)
-		}
-	}
-}
