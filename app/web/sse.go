@@ -155,6 +155,7 @@ func (s *Server) attemptEvents(c *fiber.Ctx) error {
 	}
 	p := s.page(c, "authorize.attempt_title", "")
 	tid, id := v.Attempt.TenantID, v.Attempt.ID
+	state := s.attemptState(c.UserContext(), id)
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
 		if e != nil && e.AttemptID != id {
 			return "", nil, false
@@ -163,6 +164,7 @@ func (s *Server) attemptEvents(c *fiber.Ctx) error {
 		if err != nil {
 			return "", nil, false
 		}
+		a.CallbackState = state
 		p.Now = s.Now()
 		av, err := s.attemptViewOf(a, false)
 		if err != nil {
