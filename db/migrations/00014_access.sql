@@ -17,6 +17,21 @@ CREATE TABLE seed_data (
     PRIMARY KEY (kind, ref)
 ) WITHOUT ROWID;
 
+-- A database the sandbox seeded before this migration: its demo accounts
+-- (the reserved .test domain), the demo owner's tenant, the demo fleet
+-- (tagged "demo" there) and the demo template.
+INSERT OR IGNORE INTO seed_data (kind, ref)
+    SELECT 'user', id FROM users WHERE email LIKE '%@demo.minifleet.test';
+INSERT OR IGNORE INTO seed_data (kind, ref)
+    SELECT 'tenant', m.tenant_id FROM memberships m JOIN users u ON u.id = m.user_id
+    WHERE u.email = 'owner@demo.minifleet.test' AND m.role = 'owner';
+INSERT OR IGNORE INTO seed_data (kind, ref)
+    SELECT 'app', t.appid FROM app_tags t
+    WHERE t.tag = 'demo' AND t.tenant_id IN (SELECT CAST(ref AS INTEGER) FROM seed_data WHERE kind = 'tenant');
+INSERT OR IGNORE INTO seed_data (kind, ref)
+    SELECT 'template', template_id FROM templates
+    WHERE developer = 'sandbox' AND source_name = '模板小程序' AND user_desc = '店铺模板 首个版本';
+
 -- +goose Down
 DROP TABLE seed_data;
 ALTER TABLE auth_attempts DROP COLUMN state_hash;
