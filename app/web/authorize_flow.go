@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,6 +150,22 @@ func (s *Server) attemptCancel(c *fiber.Ctx) error {
 	return s.redirectFlash(c, paths.Attempt(t.ID, id), "authorize.cancelled_ok")
 }
 
+// callbackParams reads the state and auth_code of WeChat's redirect. WeChat
+// appends "auth_code=…&expires_in=…" to the redirect_uri, whose own query
+// holds the state; should it append with a second "?" instead of "&", the
+// code arrives inside the state's value, and is taken from there.
+func callbackParams(c *fiber.Ctx) (state, code string) {
+	state, code = c.Query("state"), c.Query("auth_code")
+	if code == "" {
+		if st, rest, ok := strings.Cut(state, "?"); ok {
+			if q, err := url.ParseQuery(rest); err == nil {
+				state, code = st, q.Get("auth_code")
+			}
+		}
+	}
+	return state, code
+}
+
 // authorizeCallback is WeChat's redirect back (state, auth_code,
 // expires_in): the one GET that writes, in this one handler, so it can be
 // routed to the primary. The attempt must be this user's in this tenant,
@@ -161,11 +178,12 @@ func (s *Server) authorizeCallback(c *fiber.Ctx) error {
 		return err
 	}
 	t := currentTenant(c)
-	state, mine := c.Query("state"), s.attemptState(c.UserContext(), id)
+	state, code := callbackParams(c)
+	mine := s.attemptState(c.UserContext(), id)
 	if mine == "" || subtle.ConstantTimeCompare([]byte(state), []byte(mine)) != 1 {
 		state = "" // not this session's attempt: the platform binds nothing
 	}
-	a, err := s.Onboarding.Callback(c.UserContext(), actor(c), t.ID, id, state, c.Query("auth_code"))
+	a, err := s.Onboarding.Callback(c.UserContext(), actor(c), t.ID, id, state, code)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if err == nil && a.State == model.AttemptBound {
 		return s.redirectFlash(c, paths.TenantApp(t.ID, a.AppID), "authorize.done_flash")

@@ -209,6 +209,7 @@ func onboardingScenarios() []scenario {
 					t.Errorf("bound apps from the callback = %d, want 1", n)
 				}
 			}},
+		{name: "callback binds when WeChat appends its query with a second '?'", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?state={stateS}?auth_code={authCodeS}&expires_in=600", who: "ownerA", status: 303, loc: "/t/{A}/apps/wx", prep: attemptHere},
 		{name: "callback for another user's attempt", method: "GET", url: "/t/{A}/authorize/{attemptA2}/callback?auth_code={authCodeA2}", who: "developerA", status: 404, want: []string{"t:authorize.not_yours"},
 			check: func(t *testing.T, h *harness, w *world) {
 				if n := h.count(`SELECT COUNT(*) FROM authorizers WHERE nickname = 'Callback Cafe 回调咖啡'`); n != 0 {
