@@ -41,6 +41,26 @@ func withStore(ctx context.Context, getenv func(string) string, fn func(*store.S
 	return fn(st)
 }
 
+// demoCmd is `minifleet demo purge`: it removes what the sandbox seeded
+// (store.PurgeSeed) in one transaction, logged in the activity.
+func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "purge" {
+		return errors.New("usage: minifleet demo purge")
+	}
+	return withStore(ctx, getenv, func(st *store.Store) error {
+		p, err := st.PurgeSeed(ctx)
+		if err != nil {
+			return fmt.Errorf("demo purge: %w", err)
+		}
+		fmt.Fprintf(stdout, "removed the sandbox's demo data: %d users, %d tenants, %d apps, %d templates, %d campaigns, %d releases", p.Users, p.Tenants, p.Apps, p.Templates, p.Campaigns, p.Releases)
+		if p.AppsUnbound > 0 {
+			fmt.Fprintf(stdout, "; %d other apps of the demo tenant kept, unbound", p.AppsUnbound)
+		}
+		fmt.Fprintln(stdout)
+		return nil
+	})
+}
+
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create-admin" {
 		return errors.New("usage: minifleet user create-admin -email E -name N [-password P]")

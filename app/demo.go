@@ -6,10 +6,14 @@ import (
 	"io"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/web"
 )
 
 // Demo accounts exist only in sandbox mode, so a newcomer can click through.
+// Everything the sandbox seeds is listed in seed_data (store.MarkSeed):
+// live mode refuses to start on a database holding any of it, and
+// `minifleet demo purge` removes it.
 const (
 	demoPassword   = "minifleet-demo"
 	demoOwnerEmail = "owner@demo.minifleet.test"
@@ -24,6 +28,9 @@ func printDemo(ctx context.Context, a *app, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if err := a.store.MarkSeedID(ctx, store.SeedUser, u.ID); err != nil {
+			return err
+		}
 		a.authz.SetStaffRole(u.ID, model.StaffAdmin)
 	} else if err != nil {
 		return err
@@ -35,6 +42,12 @@ func printDemo(ctx context.Context, a *app, out io.Writer) error {
 		}
 		u, t, err := a.store.Signup(ctx, model.User{Email: demoOwnerEmail, Name: "店主 Owner", PasswordHash: hash}, demoTenantName, "")
 		if err != nil {
+			return err
+		}
+		if err := a.store.MarkSeedID(ctx, store.SeedUser, u.ID); err != nil {
+			return err
+		}
+		if err := a.store.MarkSeedID(ctx, store.SeedTenant, t.ID); err != nil {
 			return err
 		}
 		a.authz.SetTenantRole(u.ID, t.ID, model.RoleOwner)

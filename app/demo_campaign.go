@@ -57,6 +57,9 @@ func demoApprover(ctx context.Context, a *app, tenantID int64) error {
 		if u, err = createStaff(ctx, a.store, demoApproverEmail, "审批人 Approver", demoPassword, model.StaffApprover); err != nil {
 			return err
 		}
+		if err := a.store.MarkSeedID(ctx, store.SeedUser, u.ID); err != nil {
+			return err
+		}
 		a.authz.SetStaffRole(u.ID, model.StaffApprover)
 	} else if err != nil {
 		return err
@@ -121,6 +124,9 @@ func seedDemoFleet(ctx context.Context, a *app, tenantID, templateID int64) erro
 	for i, appID := range sb.AddApps(max(demoFleetSize-live, 0)) {
 		n := live + i + 1
 		if _, err := a.store.SaveAuthorizerGrant(ctx, appID, store.AuthorizerGrant{RefreshToken: sb.RefreshToken(appID), PermissionSets: sets}); err != nil {
+			return err
+		}
+		if err := a.store.MarkSeed(ctx, store.SeedApp, appID); err != nil {
 			return err
 		}
 		name := fmt.Sprintf("示例门店 %02d", n)

@@ -56,6 +56,9 @@ func seedDemoTemplate(ctx context.Context, a *app) error {
 	if err := a.store.SyncTemplates(ctx, []model.Template{tpl}); err != nil {
 		return err
 	}
+	if err := a.store.MarkSeedID(ctx, store.SeedTemplate, id); err != nil {
+		return err
+	}
 	if err := a.store.SetTemplateSchema(ctx, model.SystemActor, id, demoSchema, []string{"window"}); err != nil {
 		return err
 	}

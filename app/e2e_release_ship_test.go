@@ -43,7 +43,7 @@ func TestE2EReleaseShip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.platform.Onboarding.Callback(ctx, devActor, tn.ID, att.ID, code); err != nil {
+	if _, err := a.platform.Onboarding.Callback(ctx, devActor, tn.ID, att.ID, att.CallbackState, code); err != nil {
 		t.Fatal(err)
 	}
 	if err := seedDemoTemplate(ctx, a.app); err != nil {

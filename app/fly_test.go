@@ -101,6 +101,12 @@ func TestFlyConfigMatchesTheBinary(t *testing.T) {
 	if _, ok := fc.Env["MINIFLEET_SECRET_KEY"]; ok {
 		t.Error("MINIFLEET_SECRET_KEY is in [env]: it belongs in fly secrets")
 	}
+	// A deploy without the WeChat secrets must fail to start, not run the
+	// sandbox (demo accounts with published passwords) on the production
+	// volume (issue #12).
+	if got := fc.Env["MINIFLEET_SANDBOX"]; got != "off" {
+		t.Errorf("[env] MINIFLEET_SANDBOX = %q, want \"off\": the first deploy must not seed demo accounts on /data", got)
+	}
 
 	healthy := false
 	for _, c := range checks {

@@ -27,6 +27,8 @@ const usage = `usage:
   minifleet user create-admin -email E -name N [-password P]
                                     create a platform admin (prints a generated password when -password is omitted)
   minifleet config                  print the effective configuration, secrets redacted
+  minifleet demo purge              remove the sandbox's demo data (demo accounts, tenant, apps, templates,
+                                    their campaigns): live mode refuses to start until it is gone
 `
 
 // run is main without globals: arguments, environment and output are passed in.
@@ -42,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return backupCmd(ctx, args, getenv, stdout)
 	case "user":
 		return userCmd(ctx, args, getenv, stdout)
+	case "demo":
+		return demoCmd(ctx, args, getenv, stdout)
 	case "config":
 		cfg, err := loadConfig(getenv)
 		if err != nil {

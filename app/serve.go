@@ -53,14 +53,26 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	log.Info("starting", "config", cfg)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	a, err := build(ctx, cfg, log, ln.Addr().String())
-	if err != nil {
-		ln.Close()
-		return err
+	var ln net.Listener
+	var a *app
+	if cfg.Live() {
+		// Live mode needs no listen address to build (no sandbox), so the
+		// database is checked (seed data refused) before anything listens.
+		if a, err = build(ctx, cfg, log, ""); err != nil {
+			return err
+		}
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			a.store.Close()
+			return err
+		}
+	} else {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return err
+		}
+		if a, err = build(ctx, cfg, log, ln.Addr().String()); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	defer a.store.Close()
 	if !cfg.Live() {
@@ -102,6 +114,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Live() {
+		if err := refuseSeedData(ctx, st); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	az, err := authz.New(ctx, st)
 	if err != nil {
 		st.Close()
@@ -133,6 +151,26 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 		return nil, err
 	}
 	return a, nil
+}
+
+// ErrSeedData is why live mode refuses a database the sandbox seeded.
+var ErrSeedData = errors.New("this database holds sandbox seed data")
+
+// refuseSeedData fails when st holds rows the sandbox seeded: demo
+// accounts whose password the README publishes (a platform admin among
+// them), the demo tenant and its fleet. Live mode never runs with them.
+func refuseSeedData(ctx context.Context, st *store.Store) error {
+	n, err := st.SeedCount(ctx)
+	if err != nil {
+		return err
+	}
+	if len(n) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w (%d demo users with a published password, %d tenants, %d apps, %d templates, %d campaigns): "+
+		"live mode refuses to start on it. Remove it with `minifleet demo purge` (same MINIFLEET_DATA_DIR; take a backup first "+
+		"with `minifleet backup PATH`), or start live on an empty data directory",
+		ErrSeedData, n[store.SeedUser], n[store.SeedTenant], n[store.SeedApp], n[store.SeedTemplate], n[store.SeedCampaign])
 }
 
 func (a *app) webDeps() web.Deps {

@@ -128,6 +128,10 @@ type AuthAttempt struct {
 	Tries       int
 	NextTryAt   time.Time
 	UpdatedAt   time.Time
+	// CallbackState is the attempt's redirect state in the clear: set only
+	// on the value CreateAttempt returns (the store keeps its SHA-256) and
+	// by the web layer from the session that started the attempt.
+	CallbackState string
 }
 
 // Effective is the state with expiry applied.

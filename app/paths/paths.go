@@ -337,6 +337,16 @@ func AttemptCancel(tid, aid int64) string { return fill(AttemptCancelPattern, id
 // AttemptCallback is where WeChat sends the browser back after authorizing.
 func AttemptCallback(tid, aid int64) string { return fill(AttemptCallbackPattern, id(tid), id(aid)) }
 
+// AttemptCallbackState is the redirect_uri of an attempt: its callback with
+// the attempt's state in the query (WeChat keeps it and appends auth_code
+// and expires_in). An empty state gives the bare callback.
+func AttemptCallbackState(tid, aid int64, state string) string {
+	if state == "" {
+		return AttemptCallback(tid, aid)
+	}
+	return AttemptCallback(tid, aid) + "?state=" + url.QueryEscape(state)
+}
+
 // Staff pages.
 const (
 	StaffTenants               = "/staff/tenants"

@@ -66,6 +66,8 @@ func TestBuilders(t *testing.T) {
 		{AttemptEvents(7, 8), "/t/7/authorize/8/events"},
 		{AttemptCancel(7, 8), "/t/7/authorize/8/cancel"},
 		{AttemptCallback(7, 8), "/t/7/authorize/8/callback"},
+		{AttemptCallbackState(7, 8, "s+t/="), "/t/7/authorize/8/callback?state=s%2Bt%2F%3D"},
+		{AttemptCallbackState(7, 8, ""), "/t/7/authorize/8/callback"},
 		{StaffTenant(7), "/staff/tenants/7"},
 		{StaffTenantStatus(7), "/staff/tenants/7/status"},
 		{StaffConflict(2), "/staff/apps/conflicts/2"},

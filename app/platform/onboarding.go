@@ -67,6 +67,10 @@ func newOnboarding(p *Platform, baseURL string) *Onboarding {
 		Now: p.now, Log: p.log.With("component", "onboarding"), BaseURL: baseURL, Jobs: p.Jobs, Holder: p.holder}
 }
 
+// KeyOtherSession is the message of a callback that does not prove it
+// belongs to its attempt and the browser session that started it.
+const KeyOtherSession = "authorize.other_session"
+
 // System is the actor of work nobody clicked (pushes, reconcile, retries).
 var System = model.Actor{Label: "system"}
 
@@ -107,9 +111,13 @@ func (o *Onboarding) Start(ctx context.Context, actor model.Actor, tenantID int6
 	return a, nil
 }
 
-// RedirectURI is where WeChat sends the merchant back for attempt a.
+// RedirectURI is where WeChat sends the merchant back for attempt a: its
+// callback carrying a.CallbackState (WeChat keeps the redirect_uri's query
+// and appends auth_code and expires_in). Without the state (a page shown
+// to a session that did not start the attempt) the redirect binds nothing
+// and the authorized push completes the attempt.
 func (o *Onboarding) RedirectURI(a model.AuthAttempt) string {
-	return strings.TrimRight(o.BaseURL, "/") + paths.AttemptCallback(a.TenantID, a.ID)
+	return strings.TrimRight(o.BaseURL, "/") + paths.AttemptCallbackState(a.TenantID, a.ID, a.CallbackState)
 }
 
 // Links returns the mobile quick-auth link and the PC scan page link of a.
@@ -135,16 +143,27 @@ func (o *Onboarding) Cancel(ctx context.Context, actor model.Actor, tenantID, at
 }
 
 // Callback handles WeChat's redirect back to our domain with authCode. The
-// attempt must be tenantID's and the signed-in user's. It returns the
-// attempt as it now stands; a refused or failed outcome is a coded error
-// whose message the page shows. Nothing is bound unless the code exchanges.
-func (o *Onboarding) Callback(ctx context.Context, actor model.Actor, tenantID, attemptID int64, authCode string) (model.AuthAttempt, error) {
+// attempt must be tenantID's and the signed-in user's, and state must be
+// the one made with the attempt (the web layer also checks that the
+// session asking started it): an auth_code someone else brought cannot be
+// bound into this attempt (ErrOtherSession's key, nothing written; the
+// authorized push still binds what WeChat says this attempt's code
+// granted). It returns the attempt as it now stands; a refused or failed
+// outcome is a coded error whose message the page shows. Nothing is bound
+// unless the code exchanges.
+func (o *Onboarding) Callback(ctx context.Context, actor model.Actor, tenantID, attemptID int64, state, authCode string) (model.AuthAttempt, error) {
 	a, err := o.Store.Attempt(ctx, tenantID, attemptID)
 	if err != nil || a.UserID != actor.UserID {
 		return model.AuthAttempt{}, model.Errorf(model.CodeNotFound, "authorize.not_yours")
 	}
 	if authCode == "" {
 		return a, model.Errorf(model.CodeInvalid, "authorize.no_code")
+	}
+	if ok, err := o.Store.AttemptStateMatches(ctx, tenantID, attemptID, state); err != nil {
+		return a, err
+	} else if !ok {
+		o.log().Warn("authorization callback without its attempt's state: nothing bound", "attempt", a.ID, "tenant", tenantID)
+		return a, model.Errorf(model.CodeForbidden, KeyOtherSession)
 	}
 	if done, err := o.settled(a); done {
 		return a, err

@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"time"
 
@@ -54,14 +58,17 @@ func (s *Store) scanAttempt(row interface{ Scan(...any) error }, open bool) (mod
 	return a, nil
 }
 
-// CreateAttempt records a fresh pre_auth_code for tenantID and its user.
+// CreateAttempt records a fresh pre_auth_code for tenantID and its user,
+// with a new callback state: the returned attempt carries it in the clear
+// (CallbackState), the row only its SHA-256.
 func (s *Store) CreateAttempt(ctx context.Context, actor model.Actor, tenantID int64, preAuthCode, bizAppID string, expiresAt time.Time) (model.AuthAttempt, error) {
 	hash := CodeHash(preAuthCode)
+	state := newAttemptState()
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO auth_attempts (tenant_id, user_id, code_hash, code_sealed, biz_appid, created_at, expires_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?)`, tenantID, actor.UserID, hash, s.Box.Seal(preAuthCode, attemptCodeAD(hash)), bizAppID, now, expiresAt.Unix(), now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO auth_attempts (tenant_id, user_id, code_hash, code_sealed, biz_appid, created_at, expires_at, updated_at, state_hash)
+			VALUES (?,?,?,?,?,?,?,?,?)`, tenantID, actor.UserID, hash, s.Box.Seal(preAuthCode, attemptCodeAD(hash)), bizAppID, now, expiresAt.Unix(), now, CodeHash(state))
 		if err != nil {
 			return err
 		}
@@ -73,7 +80,34 @@ func (s *Store) CreateAttempt(ctx context.Context, actor model.Actor, tenantID i
 	if err != nil {
 		return model.AuthAttempt{}, err
 	}
-	return s.Attempt(ctx, tenantID, id)
+	a, err := s.Attempt(ctx, tenantID, id)
+	a.CallbackState = state
+	return a, err
+}
+
+// newAttemptState is 32 random bytes, base64url: unguessable, URL-safe.
+func newAttemptState() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// AttemptStateMatches reports whether state is the callback state of
+// tenantID's attempt id. An empty state, an attempt from before states
+// existed and an unknown attempt all match nothing.
+func (s *Store) AttemptStateMatches(ctx context.Context, tenantID, id int64, state string) (bool, error) {
+	if state == "" {
+		return false, nil
+	}
+	var stored string
+	err := s.readRow(ctx, `SELECT state_hash FROM auth_attempts WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) || stored == "" {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(stored), []byte(CodeHash(state))) == 1, nil
 }
 
 // Attempt loads one of tenantID's attempts with its pre_auth_code opened.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/minifleet/minifleet/app/model"
 )
 
 // Sessions keeps the portal's scs sessions (the sessions table of migration
@@ -56,4 +58,36 @@ func (ss Sessions) DeleteExpired(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// StreamAccess is what a live stream checks again before each event: the
+// user's session epoch, and for a tenant stream the membership and the
+// tenant's status.
+type StreamAccess struct {
+	Epoch        int64
+	Member       bool               // a membership of the tenant asked about exists
+	TenantStatus model.TenantStatus // "" when no tenant was asked about (or it is gone)
+}
+
+// streamAccess is one indexed read: the session row (live), the user, the
+// membership and the tenant.
+const streamAccess = `SELECT u.session_epoch,
+	EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = ? AND m.user_id = u.id),
+	COALESCE((SELECT t.status FROM tenants t WHERE t.id = ?), '')
+	FROM users u
+	WHERE u.id = ? AND EXISTS (SELECT 1 FROM sessions s WHERE s.token = ? AND julianday('now') < s.expiry)`
+
+// StreamAccess reads, in one statement on the reader pool, what a live
+// stream of userID's session (storedToken: the token as the sessions table
+// holds it) needs to keep sending; tenantID 0 asks about no tenant. ok is
+// false when the session ended (logout, expiry, pruning) or the user is
+// gone.
+func (s *Store) StreamAccess(ctx context.Context, storedToken string, userID, tenantID int64) (a StreamAccess, ok bool, err error) {
+	var status string
+	err = s.readRow(ctx, streamAccess, tenantID, tenantID, userID, storedToken).Scan(&a.Epoch, &a.Member, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	}
+	a.TenantStatus = model.TenantStatus(status)
+	return a, err == nil, err
 }

@@ -128,7 +128,10 @@ func (s *Store) read(ctx context.Context, query string, args ...any) (*sql.Rows,
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := s.readStmt(ctx, query)
 	if err != nil {
-		return s.readRow(ctx, query, args...) // reports the same error on Scan
+		// Unprepared (a cancelled context, a bad query): the pool's own
+		// QueryRow reports the error on Scan. (Calling readRow again
+		// recursed without end while the context stayed cancelled.)
+		return s.R.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

@@ -64,5 +64,6 @@ func (s *Server) appReauthorize(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.rememberAttemptState(c.UserContext(), att)
 	return c.Redirect(paths.Attempt(t.ID, att.ID), fiber.StatusSeeOther)
 }

@@ -11,6 +11,7 @@ import (
 const (
 	keyTenant ctxKey = iota + 100
 	keyMembership
+	keyRoutePerm // the permission the route's guard checked (tenant and platform scopes)
 )
 
 // requireUser sends anonymous visitors to the login page (HTMX gets a redirect header).
@@ -60,6 +61,7 @@ func (s *Server) requireTenant(perm authz.Perm) fiber.Handler {
 		if !s.Authz.Can(u.ID, authz.TenantDomain(tid), perm) {
 			return model.Errorf(model.CodeForbidden, "error.forbidden")
 		}
+		withValue(c, keyRoutePerm, perm)
 		return c.Next()
 	}
 }
@@ -70,6 +72,7 @@ func (s *Server) requirePlatform(perm authz.Perm) fiber.Handler {
 		if !s.Authz.Can(currentUser(c).ID, authz.Platform, perm) {
 			return model.Errorf(model.CodeForbidden, "error.forbidden")
 		}
+		withValue(c, keyRoutePerm, perm)
 		return c.Next()
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
@@ -48,7 +49,41 @@ func (fl *flow) start(tenantID int64) model.AuthAttempt {
 	if err != nil {
 		fl.t.Fatal(err)
 	}
+	a.CallbackState = stateOnPage(fl.t, fl.c, a)
 	return a
+}
+
+var redirectURIOnPage = regexp.MustCompile(`redirect_uri=([^&"]+)`)
+
+// stateOnPage is the callback state in the redirect_uri of the links c's
+// attempt page shows (only the session that started the attempt has it).
+func stateOnPage(t *testing.T, c *client, a model.AuthAttempt) string {
+	t.Helper()
+	page := c.get(paths.Attempt(a.TenantID, a.ID))
+	m := redirectURIOnPage.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("attempt page without a redirect_uri:\n%s", page.Body)
+	}
+	ru, err := url.QueryUnescape(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(ru)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("state")
+}
+
+// callbackURL is WeChat's redirect back for a: its redirect_uri (with the
+// state the page showed) plus auth_code and expires_in.
+func callbackURL(a model.AuthAttempt, code string) string {
+	u := paths.AttemptCallbackState(a.TenantID, a.ID, a.CallbackState)
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "auth_code=" + url.QueryEscape(code) + "&expires_in=600"
 }
 
 func mustInt(t *testing.T, s string) int64 {
@@ -61,7 +96,7 @@ func mustInt(t *testing.T, s string) int64 {
 
 func (fl *flow) callback(a model.AuthAttempt, code string) response {
 	fl.t.Helper()
-	return fl.c.get("/t/" + itoa(a.TenantID) + "/authorize/" + itoa(a.ID) + "/callback?auth_code=" + url.QueryEscape(code) + "&expires_in=600")
+	return fl.c.get(callbackURL(a, code))
 }
 
 // pushJob does what the platform's authorized-push job does: exchange the
@@ -375,4 +410,55 @@ func TestAppLifecycle(t *testing.T) {
 		t.Fatalf("reauthorize: %d %q", r.Status, r.Location())
 	}
 	mustContain(t, "reauthorize page", fl.c.get(r.Location()), "biz_appid="+appID)
+}
+
+// TestAuthorizeCallbackAttack is issue #12's attack: an attacker approves
+// their own Mini Program, keeps the auth_code and gets the merchant to open
+// a callback link for the merchant's pending attempt. Nothing is bound from
+// it (without the state, or with it from another session); the merchant's
+// own approval still binds through WeChat's authorized push, and the
+// honest redirect then shows it bound.
+func TestAuthorizeCallbackAttack(t *testing.T) {
+	fl := newFlow(t, "developerA")
+	A := fl.f.A.ID
+	a := fl.start(A)
+	_, attackerCode, err := fl.sb.AuthorizeApp(fl.sb.CreatePreAuthCode(), sandbox.AppSpec{Nickname: "Attacker App 攻击者"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := a
+	forged.CallbackState = ""
+	r := fl.callback(forged, attackerCode)
+	wantStatus(t, "attacker's link", r, fiber.StatusForbidden)
+	mustContain(t, "attacker's link", r, fl.h.tr("zh-CN", "authorize.other_session"))
+	// The merchant's phone (another session of the same user) comes back
+	// with the right state: still not this session's attempt.
+	phone := fl.h.client()
+	phone.login(fl.f.users["developerA"].Email)
+	appID, code, err := fl.sb.AuthorizeApp(a.PreAuthCode, sandbox.AppSpec{Nickname: "Merchant Shop 商户店"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = phone.get(callbackURL(a, code))
+	wantStatus(t, "other session's redirect", r, fiber.StatusForbidden)
+	mustContain(t, "other session's redirect", r, fl.h.tr("zh-CN", "authorize.other_session"))
+	if n := fl.h.count(`SELECT COUNT(*) FROM authorizers WHERE tenant_id = ? AND nickname IN ('Attacker App 攻击者', 'Merchant Shop 商户店')`, A); n != 0 {
+		t.Fatalf("%d apps bound from refused callbacks", n)
+	}
+	if cur, _ := fl.h.st.Attempt(context.Background(), A, a.ID); cur.State != model.AttemptPending {
+		t.Fatalf("attempt %s after refused callbacks, want pending", cur.State)
+	}
+	// WeChat's authorized push binds what the merchant approved.
+	fl.pushJob(appID, a.PreAuthCode, code)
+	if got, err := fl.h.st.TenantOfApp(context.Background(), appID); err != nil || got != A {
+		t.Fatalf("merchant's app bound to %d (%v), want %d", got, err, A)
+	}
+	if n := fl.h.count(`SELECT COUNT(*) FROM authorizers WHERE nickname = 'Attacker App 攻击者'`); n != 0 {
+		t.Fatal("the attacker's app was stored")
+	}
+	// The honest redirect, in the session that started the attempt, shows it done.
+	r = fl.callback(a, code)
+	if r.Status != fiber.StatusSeeOther || !strings.HasPrefix(r.Location(), "/t/"+itoa(A)+"/apps/"+appID) {
+		t.Fatalf("honest redirect after the push: %d %q\n%s", r.Status, r.Location(), r.Body)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
@@ -77,6 +78,72 @@ func onboardingFixture(h *harness, w *world) []string {
 		"{conflict}", itoa(r.ConflictID)}
 }
 
+// attemptHere starts two attempts in the row's session (as a click on
+// "Authorize" does) and has the merchant approve the first on WeChat:
+// {attemptS} with its state {stateS} and code {authCodeS}; {stateS2}, the
+// second attempt's state; {stateOther}, a well-formed state of no attempt;
+// {attackerCode}, an auth_code the attacker got approving their own app.
+func attemptHere(h *harness, c *client, f *fixture) []string {
+	h.t.Helper()
+	a, b := startAttempt(h, c, f.A.ID), startAttempt(h, c, f.A.ID)
+	_, code, err := h.sb.AuthorizeApp(a.PreAuthCode, sandbox.AppSpec{Nickname: "Callback Cafe 回调咖啡"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, attacker, err := h.sb.AuthorizeApp(h.sb.CreatePreAuthCode(), sandbox.AppSpec{Nickname: "Attacker App 攻击者"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return []string{"{attemptS}", itoa(a.ID), "{stateS}", a.CallbackState, "{authCodeS}", url.QueryEscape(code),
+		"{stateS2}", b.CallbackState, "{stateOther}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "{attackerCode}", url.QueryEscape(attacker)}
+}
+
+// attemptElsewhere starts an attempt in another session of the same user
+// and approves it: {attemptO}, {stateO}, {authCodeO}.
+func attemptElsewhere(h *harness, c *client, f *fixture) []string {
+	h.t.Helper()
+	other := h.client()
+	other.login(f.users["ownerA"].Email)
+	a := startAttempt(h, other, f.A.ID)
+	_, code, err := h.sb.AuthorizeApp(a.PreAuthCode, sandbox.AppSpec{Nickname: "Other Session 别处会话"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return []string{"{attemptO}", itoa(a.ID), "{stateO}", a.CallbackState, "{authCodeO}", url.QueryEscape(code)}
+}
+
+// startAttempt clicks "Authorize" in c's session and returns the attempt
+// with the state its page shows.
+func startAttempt(h *harness, c *client, tenantID int64) model.AuthAttempt {
+	h.t.Helper()
+	r := c.post(paths.Authorize(tenantID), nil)
+	m := attemptLoc.FindStringSubmatch(r.Location())
+	if r.Status != 303 || m == nil {
+		h.t.Fatalf("start: status %d, Location %q", r.Status, r.Location())
+	}
+	a, err := h.st.Attempt(context.Background(), tenantID, mustInt(h.t, m[2]))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	a.CallbackState = stateOnPage(h.t, c, a)
+	if a.CallbackState == "" {
+		h.t.Fatal("the attempt page of the session that started it shows no state")
+	}
+	return a
+}
+
+// nothingBoundFromAttack: the attacker's app is nowhere, the attempts
+// stay pending.
+func nothingBoundFromAttack(t *testing.T, h *harness, w *world) {
+	t.Helper()
+	if n := h.count(`SELECT COUNT(*) FROM authorizers WHERE nickname = 'Attacker App 攻击者'`); n != 0 {
+		t.Errorf("the attacker's app was stored")
+	}
+	if n := h.count(`SELECT COUNT(*) FROM auth_attempts WHERE tenant_id = ? AND state != 'pending'`, w.A.ID); n != 0 {
+		t.Errorf("%d of tenant A's attempts moved on", n)
+	}
+}
+
 func onboardingScenarios() []scenario {
 	boundTo := func(appID string, tenant func(w *world) int64) func(t *testing.T, h *harness, w *world) {
 		return func(t *testing.T, h *harness, w *world) {
@@ -136,12 +203,13 @@ func onboardingScenarios() []scenario {
 				}
 			}},
 		{name: "attempt cancel from another tenant", method: "POST", url: "/t/{B}/authorize/{attemptA}/cancel", who: "ownerB", status: 404},
-		{name: "callback binds", method: "GET", url: "/t/{A}/authorize/{attemptA2}/callback?auth_code={authCodeA2}&expires_in=600", who: "ownerA", status: 303, loc: "/t/{A}/apps/wx",
+		{name: "callback binds", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?state={stateS}&auth_code={authCodeS}&expires_in=600", who: "ownerA", status: 303, loc: "/t/{A}/apps/wx", prep: attemptHere,
 			check: func(t *testing.T, h *harness, w *world) {
 				if n := h.count(`SELECT COUNT(*) FROM authorizers a JOIN auth_attempts t ON t.appid = a.appid WHERE t.state = 'bound' AND a.tenant_id = ? AND a.nickname = 'Callback Cafe 回调咖啡' AND a.refresh_token != ''`, w.A.ID); n != 1 {
 					t.Errorf("bound apps from the callback = %d, want 1", n)
 				}
 			}},
+		{name: "callback binds when WeChat appends its query with a second '?'", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?state={stateS}?auth_code={authCodeS}&expires_in=600", who: "ownerA", status: 303, loc: "/t/{A}/apps/wx", prep: attemptHere},
 		{name: "callback for another user's attempt", method: "GET", url: "/t/{A}/authorize/{attemptA2}/callback?auth_code={authCodeA2}", who: "developerA", status: 404, want: []string{"t:authorize.not_yours"},
 			check: func(t *testing.T, h *harness, w *world) {
 				if n := h.count(`SELECT COUNT(*) FROM authorizers WHERE nickname = 'Callback Cafe 回调咖啡'`); n != 0 {
@@ -154,10 +222,30 @@ func onboardingScenarios() []scenario {
 					t.Errorf("tenant B holds %d apps, want 1", n)
 				}
 			}},
-		{name: "callback with a forged code", method: "GET", url: "/t/{A}/authorize/{attemptA}/callback?auth_code=queryauthcode@@@forged", who: "ownerA", status: 409, want: []string{"t:authorize.code_invalid"},
+		{name: "callback with a forged code", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?state={stateS}&auth_code=queryauthcode@@@forged", who: "ownerA", status: 409, want: []string{"t:authorize.code_invalid"}, prep: attemptHere,
 			check: func(t *testing.T, h *harness, w *world) {
 				if n := h.count(`SELECT COUNT(*) FROM authorizers WHERE tenant_id = ?`, w.A.ID); n != 1 {
 					t.Errorf("tenant A holds %d apps after a forged code, want 1", n)
+				}
+			}},
+		// The attack of issue #12: an attacker approves their own Mini
+		// Program, keeps its auth_code and sends the merchant a callback link
+		// for the merchant's pending attempt. Nothing binds without the state
+		// the merchant's own session holds (and the push still binds what
+		// WeChat says the merchant approved: TestAuthorizeCallbackAttack).
+		{name: "callback with an attacker's code on the merchant's attempt, no state", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?auth_code={attackerCode}&expires_in=600", who: "ownerA", status: 403,
+			want: []string{"t:authorize.other_session"}, notWant: []string{"Attacker App"}, prep: attemptHere, check: nothingBoundFromAttack},
+		{name: "callback with an attacker's code on a guessed attempt id, no state", method: "GET", url: "/t/{A}/authorize/{attemptA}/callback?auth_code={attackerCode}&expires_in=600", who: "ownerA", status: 403,
+			want: []string{"t:authorize.other_session"}, prep: attemptHere, check: nothingBoundFromAttack},
+		{name: "callback with an attacker's code and a wrong state", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?state={stateOther}&auth_code={attackerCode}&expires_in=600", who: "ownerA", status: 403,
+			want: []string{"t:authorize.other_session"}, prep: attemptHere, check: nothingBoundFromAttack},
+		{name: "callback with another attempt's state in the same browser", method: "GET", url: "/t/{A}/authorize/{attemptS}/callback?state={stateS2}&auth_code={attackerCode}&expires_in=600", who: "ownerA", status: 403,
+			want: []string{"t:authorize.other_session"}, prep: attemptHere, check: nothingBoundFromAttack},
+		{name: "callback with the right state from another session", method: "GET", url: "/t/{A}/authorize/{attemptO}/callback?state={stateO}&auth_code={authCodeO}&expires_in=600", who: "ownerA", status: 403,
+			want: []string{"t:authorize.other_session"}, prep: attemptElsewhere,
+			check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM authorizers WHERE nickname = 'Other Session 别处会话'`); n != 0 {
+					t.Errorf("an app was stored from another session's callback")
 				}
 			}},
 		{name: "callback without a code (cancelled on WeChat)", method: "GET", url: "/t/{A}/authorize/{attemptA}/callback", who: "ownerA", status: 422, want: []string{"t:authorize.no_code"}},

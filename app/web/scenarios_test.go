@@ -31,6 +31,10 @@ type scenario struct {
 	check   func(t *testing.T, h *harness, w *world)
 	opt     reqOpt                                   // adjusts the request, e.g. a raw WeChat push body
 	setup   func(t *testing.T, h *harness, w *world) // runs after the fixture, before the request
+	// prep runs with the row's signed-in client before the request (its
+	// writes are not the request's) and returns more placeholder pairs,
+	// e.g. an attempt this session started and its callback state.
+	prep func(h *harness, c *client, f *fixture) []string
 }
 
 // fixture is a seeded world plus the values scenarios refer to.
@@ -39,6 +43,7 @@ type fixture struct {
 	inviteA, inviteB int64
 	tokenA           string
 	repl             *strings.Replacer
+	pairs            []string // what repl replaces
 }
 
 func (h *harness) fixture() *fixture {
@@ -65,7 +70,7 @@ func (h *harness) fixture() *fixture {
 	for _, setup := range featureFixtures {
 		pairs = append(pairs, setup(h, w)...)
 	}
-	f.repl = strings.NewReplacer(pairs...)
+	f.repl, f.pairs = strings.NewReplacer(pairs...), pairs
 	return f
 }
 
@@ -387,6 +392,10 @@ func runScenario(t *testing.T, s scenario) {
 		c.login(e)
 	} else {
 		c.token()
+	}
+	if s.prep != nil {
+		f.pairs = append(f.pairs, s.prep(h, c, f)...)
+		f.repl = strings.NewReplacer(f.pairs...)
 	}
 	var fv url.Values
 	if s.form != nil {

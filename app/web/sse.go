@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"strings"
 	"time"
@@ -48,6 +50,7 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 	c.Set("X-Accel-Buffering", "no")
 	ctx := c.UserContext() // a plain context; safe to keep after the handler returns
 	hub, stop := s.Hub, s.stop
+	allowed := s.streamAccess(c)
 	sub := hub.Subscribe(topic)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer sub.Close()
@@ -88,11 +91,14 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 		for {
 			select {
 			case e := <-sub.C:
-				if send(&e) != nil {
+				if !allowed(ctx) || send(&e) != nil {
 					return
 				}
 				continue
 			case <-hb.C:
+				if !allowed(ctx) {
+					return
+				}
 				w.WriteString(": ping\n\n")
 			case <-stop:
 				return
@@ -105,6 +111,50 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 		}
 	})
 	return nil
+}
+
+// streamAccess returns the check a stream runs before each event and each
+// heartbeat: the session that opened it still exists (not logged out,
+// expired or pruned), the user's session epoch is unchanged (no password
+// change since), and for the route's scope the user still holds its
+// permission: a tenant stream needs the membership, an active tenant and
+// the permission in the tenant's domain; a staff stream the permission in
+// the platform domain. One read on the reader pool per check (sessions,
+// users, memberships and tenants by key), plus the enforcer's remembered
+// decision, which role changes forget. A failed check ends the stream.
+func (s *Server) streamAccess(c *fiber.Ctx) func(context.Context) bool {
+	u := currentUser(c)
+	if u == nil {
+		return func(context.Context) bool { return true } // public: nothing to lose
+	}
+	token := storedSessionToken(s.sessions.Token(c.UserContext()))
+	uid, epoch := u.ID, u.SessionEpoch
+	perm, scoped := c.UserContext().Value(keyRoutePerm).(authz.Perm)
+	var tid int64
+	if t := currentTenant(c); t != nil {
+		tid = t.ID
+	}
+	return func(ctx context.Context) bool {
+		a, ok, err := s.Store.StreamAccess(ctx, token, uid, tid)
+		if err != nil || !ok || a.Epoch != epoch {
+			return false
+		}
+		switch {
+		case !scoped:
+			return true
+		case tid != 0:
+			return a.Member && a.TenantStatus == model.TenantActive && s.Authz.Can(uid, authz.TenantDomain(tid), perm)
+		default:
+			return s.Authz.Can(uid, authz.Platform, perm)
+		}
+	}
+}
+
+// storedSessionToken is a session token as the sessions table holds it
+// (scs's HashTokenInStore: SHA-256, base64url without padding).
+func storedSessionToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
 // tenantAppsEvents streams the apps list (view=list) or one app's summary
@@ -155,6 +205,7 @@ func (s *Server) attemptEvents(c *fiber.Ctx) error {
 	}
 	p := s.page(c, "authorize.attempt_title", "")
 	tid, id := v.Attempt.TenantID, v.Attempt.ID
+	state := s.attemptState(c.UserContext(), id)
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
 		if e != nil && e.AttemptID != id {
 			return "", nil, false
@@ -163,6 +214,7 @@ func (s *Server) attemptEvents(c *fiber.Ctx) error {
 		if err != nil {
 			return "", nil, false
 		}
+		a.CallbackState = state
 		p.Now = s.Now()
 		av, err := s.attemptViewOf(a, false)
 		if err != nil {
