@@ -30,7 +30,7 @@ var tenantGrants = map[model.TenantRole][]authz.Perm{
 var staffGrants = map[model.StaffRole][]authz.Perm{
 	model.StaffAdmin: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("staff", "read"), p("staff", "write"),
 		p("wechat", "read"), p("wechat", "write"), p("apps", "read"), p("apps", "assign"), p("templates", "read"), p("templates", "write"), p("release", "approve"),
-		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve")},
+		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve"), p("site_files", "write")},
 	model.StaffOperator: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("wechat", "read"), p("wechat", "write"),
 		p("apps", "read"), p("templates", "read"), p("templates", "write"), p("campaigns", "read"), p("campaigns", "write")},
 	model.StaffApprover: {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read"), p("release", "approve"),
