@@ -31,6 +31,10 @@ type Page struct {
 	Path        string // current path, for the language switcher's return
 	Now         time.Time
 	Flash       string // translation key of a one-time message
+	// StaffNotice is a problem every staff page shows until it is fixed
+	// (WeChat refusing this server's IP), a translation key and its data.
+	StaffNotice     string
+	StaffNoticeData map[string]any
 	Sandbox     bool
 }
 

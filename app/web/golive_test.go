@@ -93,4 +93,11 @@ func TestGoLiveChecklistFollowsThePlatform(t *testing.T) {
 	if !strings.Contains(r.Body, "203.0.113.7") {
 		t.Error("the page does not name the IP WeChat saw")
 	}
+	// Every staff page says so until it is fixed; merchants never see it.
+	r = admin.get("/staff/tenants")
+	mustContain(t, "staff notice", r, `data-testid="staff-notice"`, "203.0.113.7")
+	h.signup("m@example.com", "M", "Shop")
+	if r := h.client().login("m@example.com").get("/"); strings.Contains(r.Body, `data-testid="staff-notice"`) {
+		t.Error("a merchant sees the staff notice")
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -40,7 +41,23 @@ func (s *Server) page(c *fiber.Ctx, title, help string) views.Page {
 		p.Memberships = ms
 	}
 	p.Nav = s.nav(c, p)
+	s.staffNotice(c, &p)
 	return p
+}
+
+// staffNotice puts on every staff page a WeChat refusal that stops the
+// platform until someone fixes it: 61004, this server's IP not whitelisted.
+func (s *Server) staffNotice(c *fiber.Ctx, p *views.Page) {
+	if !s.Authz.Can(p.User.ID, authz.Platform, authz.PermWeChatRead) {
+		return
+	}
+	h, err := s.Store.ComponentHealth(c.UserContext(), s.Platform.ComponentAppID())
+	if err != nil || h.Failures == 0 {
+		return
+	}
+	if pr := platform.ExplainUpstream(h.LastError); pr.Errcode == 61004 {
+		p.StaffNotice, p.StaffNoticeData = pr.Key, map[string]any{"IP": pr.IP}
+	}
 }
 
 // nav lists only what the user's roles allow.
