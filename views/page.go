@@ -35,7 +35,7 @@ type Page struct {
 	// (WeChat refusing this server's IP), a translation key and its data.
 	StaffNotice     string
 	StaffNoticeData map[string]any
-	Sandbox     bool
+	Sandbox         bool
 }
 
 // HXHeaders is the hx-headers value that carries the CSRF token on every HTMX request.
