@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -248,6 +249,16 @@ func isUnique(err error) bool {
 }
 
 // likeEscape escapes % and _ for a LIKE pattern using '\' as the escape character.
+// searchable reports whether a typed search can match anything. Text with
+// a control character (NUL included) or invalid UTF-8 is in no name,
+// e-mail, appid or activity row the forms accept, and a NUL ends FTS5's
+// string ("unterminated string"): every search function answers such a
+// search with no rows and runs no SQL, so no caller can turn it into an
+// error.
+func searchable(q string) bool {
+	return utf8.ValidString(q) && !strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) })
+}
+
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"math"
+	"net/url"
 	"strings"
 	"time"
 
@@ -96,10 +97,40 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	return c.Redirect(paths.Login, fiber.StatusSeeOther)
 }
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site: it answers next only
+// when it is still a same-origin path after what browsers do to a Location
+// (drop ASCII tabs and newlines anywhere, read a backslash as a slash), and
+// when its path, percent-decoded once, is one too; anything else is the
+// landing page. What it answers is the cleaned form, so the header says
+// exactly what the browser would follow.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	cleaned := strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, next)
+	if !sameOriginPath(cleaned) {
 		return paths.Home
 	}
-	return next
+	u, err := url.Parse(cleaned)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return paths.Home
+	}
+	if !sameOriginPath(u.Path) || strings.ContainsRune(u.Path, '\\') {
+		return paths.Home // "/%2F/evil", "/%5Cevil", "/%09/evil": one decoding away from off-site
+	}
+	return cleaned
+}
+
+// sameOriginPath: starts with one slash (not two, which is an authority)
+// and holds no control character or bidi control at all.
+func sameOriginPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return false
+	}
+	return !strings.ContainsFunc(p, func(r rune) bool { return unsafeRune(r) })
 }
