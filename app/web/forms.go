@@ -49,12 +49,15 @@ func unsafeRune(r rune) bool {
 	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
-// safeLine reports whether s holds no unsafe rune at all.
-func safeLine(s string) bool { return !strings.ContainsFunc(s, unsafeRune) }
+// safeLine reports whether s is UTF-8 holding no unsafe rune at all.
+func safeLine(s string) bool { return utf8.ValidString(s) && !strings.ContainsFunc(s, unsafeRune) }
 
 // safeLines reports whether s holds no unsafe rune but its line breaks
 // (LF, or CR immediately followed by LF).
 func safeLines(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
 	for i, r := range s {
 		switch {
 		case r == '\n':
