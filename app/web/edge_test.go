@@ -1,6 +1,9 @@
 package web
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestSafeNext: what a browser would follow off this site (after dropping
 // tabs and newlines and reading backslashes as slashes, or after one more
@@ -65,6 +68,53 @@ func TestUnsafeText(t *testing.T) {
 	for _, s := range []string{"one\ntwo", "one\r\ntwo\r\n", "\n\n"} {
 		if !safeLines(s) {
 			t.Errorf("safeLines(%q) refused", s)
+		}
+	}
+}
+
+// TestHSTS: Strict-Transport-Security on every browser response when the
+// base URL is https (TLS ends at the proxy, so the request itself is
+// http), never when it is http.
+func TestHSTS(t *testing.T) {
+	for _, base := range []string{"https://portal.example", "http://localhost:8080"} {
+		h := newHarnessWith(t, func(d *Deps) { d.Config.BaseURL = base })
+		h.signup("owner@a.test", "Owner", "Alpha")
+		c := h.client()
+		for _, r := range []response{c.get("/login"), c.get("/healthz"), c.get("/static/app.js"), c.get("/nope"), c.login("owner@a.test").get("/account")} {
+			got := r.Header.Get("Strict-Transport-Security")
+			want := ""
+			if strings.HasPrefix(base, "https:") {
+				want = "max-age=31536000; includeSubDomains"
+			}
+			if got != want {
+				t.Errorf("%s: status %d, Strict-Transport-Security %q, want %q", base, r.Status, got, want)
+			}
+		}
+	}
+}
+
+// TestRequestLogKeepsSecretsOut: the request log names route patterns,
+// never an invitation's token or an authorization callback's code.
+func TestRequestLogKeepsSecretsOut(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture()
+	code := "queryauthcode@@@SECRETCODE0001"
+	anon := h.client()
+	anon.get("/invite/" + f.tokenA)
+	anon.post("/invite/"+f.tokenA, form("name", "Zoe", "email", "zoe@z.test", "password", "a long enough password"))
+	owner := h.client().login("owner@a.test")
+	owner.get("/t/" + itoa(f.A.ID) + "/authorize/1/callback?auth_code=" + code + "&expires_in=3600")
+	owner.get("/t/" + itoa(f.A.ID) + "/authorize/" + code + "/callback")
+	owner.get("/nope/" + code)
+	logs := h.logs.String()
+	for _, secret := range []string{f.tokenA, code, "SECRETCODE"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, logs)
+		}
+	}
+	for _, want := range []string{"route=/invite/:token", "route=/t/:tid/authorize/:aid/callback"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs)
 		}
 	}
 }
