@@ -138,7 +138,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 func (a *app) webDeps() web.Deps {
 	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform}
 	if a.sandbox != nil {
-		d.Sandbox = a.sandbox.sb
+		d.Sandbox, d.SandboxAssets = a.sandbox.sb, a.sandbox.assets
 	}
 	return d
 }
