@@ -24,6 +24,9 @@ func (s *Server) baseMiddleware(app *fiber.App) {
 		s.Log.Error("panic", "err", e, "route", loggedRoute(c), "request_id", c.Locals("requestid"))
 	}}))
 	app.Use(requestid.New())
+	if len(s.Config.TrustedProxies) > 0 && s.Config.ProxyHeader == fiber.HeaderXForwardedFor {
+		app.Use(s.forwardedFor())
+	}
 }
 
 // browserMiddleware runs for everything but pushes: a request log line and

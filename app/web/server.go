@@ -93,8 +93,19 @@ func New(d Deps) (*fiber.App, *Server) {
 		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries),
 		avatarFetch: defaultAvatars}
 
+	// The client's address (c.IP()): the peer, unless the peer is one of
+	// the trusted proxies, whose header names the client (clientip.go).
+	trusted := len(d.Config.TrustedProxies) > 0
+	proxyHeader := ""
+	if trusted {
+		proxyHeader = d.Config.ProxyHeader
+	}
 	app := fiber.New(fiber.Config{
-		AppName:               "minifleet",
+		EnableTrustedProxyCheck: trusted,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             proxyHeader,
+		EnableIPValidation:      true,
+		AppName:                 "minifleet",
 		BodyLimit:             d.Config.MaxBodySize,
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           120 * time.Second,
