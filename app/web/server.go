@@ -106,11 +106,11 @@ func New(d Deps) (*fiber.App, *Server) {
 		ProxyHeader:             proxyHeader,
 		EnableIPValidation:      true,
 		AppName:                 "minifleet",
-		BodyLimit:             d.Config.MaxBodySize,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.fallbackErrorHandler,
+		BodyLimit:               d.Config.MaxBodySize,
+		ReadTimeout:             30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		ErrorHandler:            s.fallbackErrorHandler,
 		// WriteTimeout stays 0: fasthttp would cut SSE streams at that deadline.
 	})
 	s.routes(app)
