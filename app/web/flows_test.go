@@ -310,7 +310,7 @@ func TestLoginThrottlingPerIP(t *testing.T) {
 	accounts := []string{"owner@a.test", "developer@a.test", "approver@a.test", "viewer@a.test", "dev@b.test",
 		"owner@c.test", "admin@staff.test", "operator@staff.test", "support@staff.test"}
 	for i := 0; i < maxFailuresIP; i++ {
-		email := accounts[i/(maxFailuresAccount-1)]
+		email := accounts[i/(pairFree-1)] // below each (account, address) pair's free failures
 		wantStatus(t, "failure "+email, c.post("/login", form("email", email, "password", "wrong password")), 422)
 	}
 	r := h.client().post("/login", form("email", "owner@b.test", "password", testPassword))
