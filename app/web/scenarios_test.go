@@ -82,7 +82,7 @@ func allScenarios() []scenario {
 	var all []scenario
 	for _, rows := range [][]scenario{
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
-		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(),
+		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), edgeScenarios(),
 	} {
 		all = append(all, rows...)
 	}
