@@ -26,7 +26,8 @@ var sandboxReview = struct {
 
 // sandboxRig is the WeChat emulator wired to this process in sandbox mode.
 type sandboxRig struct {
-	sb *sandbox.Sandbox
+	sb     *sandbox.Sandbox
+	assets string // the emulator's image base (its head_img URLs start with it)
 }
 
 // sandboxCredentials derives stable fake component credentials from the
@@ -91,7 +92,7 @@ func newSandboxRig(cfg *config.Config, log *slog.Logger, listenAddr string) (*sa
 		AppEventsURL:        internal + paths.WeChatAppEvents("$APPID$"),
 		AllowedEntryHost:    host,
 		PublicBase:          public,
-		AssetBase:           internal + "/sandbox", // head_img: fetched by the server's avatar proxy
+		AssetBase:           internal + "/sandbox", // head_img: the avatar proxy asks the emulator in process (web.Deps.SandboxAssets)
 		Logger:              log.With("component", "sandbox"),
 		PrivacyScanDuration: sandboxReview.Scan,
 		AuditDelay:          sandboxReview.Audit,
@@ -103,7 +104,7 @@ func newSandboxRig(cfg *config.Config, log *slog.Logger, listenAddr string) (*sa
 	creds.APIBase = internal + "/sandbox"
 	creds.MPBase, creds.OpenBase = public, public
 	cfg.WeChat = creds
-	return &sandboxRig{sb: sb}, nil
+	return &sandboxRig{sb: sb, assets: internal + "/sandbox"}, nil
 }
 
 func (r *sandboxRig) run(ctx context.Context, log *slog.Logger) {

@@ -176,7 +176,7 @@ func refuseSeedData(ctx context.Context, st *store.Store) error {
 func (a *app) webDeps() web.Deps {
 	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform}
 	if a.sandbox != nil {
-		d.Sandbox = a.sandbox.sb
+		d.Sandbox, d.SandboxAssets = a.sandbox.sb, a.sandbox.assets
 	}
 	return d
 }

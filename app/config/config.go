@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,6 +47,12 @@ type Config struct {
 	Sandbox     SandboxMode
 	MaxBodySize int
 
+	// TrustedProxies are the addresses (IPs or CIDRs) whose ProxyHeader
+	// names the client; empty: the connection's peer is the client and
+	// every forwarding header is ignored.
+	TrustedProxies []string
+	ProxyHeader    string // Fly-Client-IP, X-Forwarded-For (rightmost untrusted hop) or X-Real-IP
+
 	WeChat WeChat
 
 	// SecretKeyGenerated is true when the key was created or read from DataDir.
@@ -77,6 +85,8 @@ var Vars = []Var{
 	{"MINIFLEET_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"MINIFLEET_TIME_ZONE", DefaultTZ, "default time zone for users who have not chosen one", false},
 	{"MINIFLEET_MAX_BODY", "1048576", "largest request body in bytes (WeChat pushes are capped at 64 KB separately)", false},
+	{"MINIFLEET_TRUSTED_PROXIES", "", "IPs or CIDRs of the reverse proxies in front (comma-separated); only their MINIFLEET_PROXY_HEADER is believed. Empty: the peer address is the client", false},
+	{"MINIFLEET_PROXY_HEADER", "X-Forwarded-For", "the header a trusted proxy names the client in: Fly-Client-IP on Fly, X-Forwarded-For (rightmost untrusted hop) or X-Real-IP", false},
 	{"MINIFLEET_SANDBOX", "auto", "auto, on or off; auto = on exactly when no component appid is set", false},
 	{"MINIFLEET_WECHAT_COMPONENT_APPID", "", "third-party platform appid", false},
 	{"MINIFLEET_WECHAT_COMPONENT_SECRET", "", "third-party platform appsecret", true},
@@ -136,6 +146,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if _, err := fmt.Sscan(get("MINIFLEET_MAX_BODY"), &c.MaxBodySize); err != nil || c.MaxBodySize < 64<<10 {
 		errs = append(errs, fmt.Errorf("MINIFLEET_MAX_BODY: %q must be a number of bytes, at least 65536", get("MINIFLEET_MAX_BODY")))
+	}
+	for _, p := range strings.FieldsFunc(get("MINIFLEET_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs = append(errs, fmt.Errorf("MINIFLEET_TRUSTED_PROXIES: %q is not an IP address or CIDR", p))
+				continue
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	c.ProxyHeader = http.CanonicalHeaderKey(get("MINIFLEET_PROXY_HEADER"))
+	switch c.ProxyHeader {
+	case "Fly-Client-Ip", "X-Forwarded-For", "X-Real-Ip":
+	default:
+		errs = append(errs, fmt.Errorf("MINIFLEET_PROXY_HEADER: %q is not Fly-Client-IP, X-Forwarded-For or X-Real-IP", c.ProxyHeader))
 	}
 	switch c.Sandbox {
 	case SandboxAuto, SandboxOn, SandboxOff:
@@ -266,8 +291,8 @@ func (c Config) String() string {
 	if c.Live() {
 		mode = "live"
 	}
-	return fmt.Sprintf("addr=%s base_url=%s data_dir=%s mode=%s log_level=%s time_zone=%s secret_key=%s wechat.component_appid=%s wechat.component_secret=%s wechat.token=%s wechat.aes_key=%s wechat.api_base=%s",
-		c.Addr, c.BaseURL, c.DataDir, mode, c.LogLevel, c.TimeZone, key,
+	return fmt.Sprintf("addr=%s base_url=%s data_dir=%s mode=%s log_level=%s time_zone=%s trusted_proxies=%s proxy_header=%s secret_key=%s wechat.component_appid=%s wechat.component_secret=%s wechat.token=%s wechat.aes_key=%s wechat.api_base=%s",
+		c.Addr, c.BaseURL, c.DataDir, mode, c.LogLevel, c.TimeZone, strings.Join(c.TrustedProxies, ","), c.ProxyHeader, key,
 		c.WeChat.ComponentAppID, red(c.WeChat.ComponentSecret), red(c.WeChat.Token), red(c.WeChat.AESKey), c.WeChat.APIBase)
 }
 

@@ -82,7 +82,7 @@ func notKey(s string) bool {
 	if strings.HasSuffix(s, ".") {
 		return true // the prefix of a dynamic family such as "role." + r, checked below
 	}
-	for _, ext := range []string{".db", ".key", ".csv", ".toml", ".conf", ".sql", ".go", ".js", ".css", ".json", ".html", ".txt", ".test", ".com"} {
+	for _, ext := range []string{".db", ".key", ".csv", ".toml", ".conf", ".sql", ".go", ".js", ".css", ".json", ".html", ".txt", ".test", ".com", ".cn"} {
 		if strings.HasSuffix(s, ext) {
 			return true
 		}

@@ -69,6 +69,9 @@ func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]model.Act
 		where, args = append(where, "action = ?"), append(args, f.Action)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
+		if !searchable(q) {
+			return nil, nil
+		}
 		p := "%" + likeEscape(q) + "%"
 		where = append(where, `(actor LIKE ? ESCAPE '\' OR object LIKE ? ESCAPE '\' OR detail LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)

@@ -165,6 +165,9 @@ func (s *Store) StaffApps(ctx context.Context, f AppFilter) (AppPage, error) {
 	if l.search == "" {
 		return s.appsFiltered(ctx, l)
 	}
+	if !searchable(l.search) {
+		return AppPage{}, nil
+	}
 	return s.appsSearched(ctx, l)
 }
 

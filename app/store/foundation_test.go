@@ -557,3 +557,53 @@ func TestReadyAndReopen(t *testing.T) {
 		t.Errorf("foreign_keys=%s journal_mode=%s", fk, wal)
 	}
 }
+
+// TestFileModes: the database, its -wal and -shm files and a backup are the
+// owner's only (0600), also when an older version left them 0644.
+func TestFileModes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "minifleet.db")
+	mode := func(p string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	check := func(when string, files ...string) {
+		t.Helper()
+		for _, p := range files {
+			if m := mode(p); m != 0o600 {
+				t.Errorf("%s: %s is %v, want -rw-------", when, filepath.Base(p), m)
+			}
+		}
+	}
+	st, err := store.Open(ctx, path, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fndSignup(t, st, "modes@x.test", "Modes")
+	check("after Open", path, path+"-wal", path+"-shm")
+	backup := filepath.Join(dir, "backup.db")
+	if err := st.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	check("after Backup", backup)
+	st.Close()
+
+	// A database an older version created 0644 is narrowed at Open.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o644); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	st, err = store.Open(ctx, path, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fndSignup(t, st, "modes2@x.test", "Modes Two")
+	check("after reopening a 0644 database", path, path+"-wal", path+"-shm")
+}

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -73,6 +74,9 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 	}
 	box, err := NewBox(secretKey)
 	if err != nil {
+		return nil, err
+	}
+	if err := privateFiles(path); err != nil {
 		return nil, err
 	}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate"+
@@ -154,11 +158,48 @@ func (s *Store) Ready(ctx context.Context) error {
 
 // Backup writes a consistent copy of the live database to path (VACUUM INTO).
 func (s *Store) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
+	// The copy holds everything the live file does: create it 0600 first
+	// (VACUUM INTO writes into an empty file), never over an existing one.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("backup: %s already exists", path)
 	}
-	_, err := s.W.ExecContext(ctx, `VACUUM INTO ?`, path)
-	return err
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if _, err := s.W.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return os.Chmod(path, fileMode)
+}
+
+// fileMode is the database's, its -wal and -shm files' and a backup's: the
+// owner's only, like DATA_DIR (0700) and secret.key.
+const fileMode = 0o600
+
+// privateFiles makes the database file exist with fileMode before SQLite
+// opens it: SQLite creates a new database 0644 (less the umask) and gives
+// its -wal, -shm and -journal files the database file's mode, so creating
+// the main file 0600 first is what keeps all of them private. Files an
+// older version left 0644 are narrowed.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, fileMode); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // tx runs fn in one write transaction.
@@ -208,6 +249,16 @@ func isUnique(err error) bool {
 }
 
 // likeEscape escapes % and _ for a LIKE pattern using '\' as the escape character.
+// searchable reports whether a typed search can match anything. Text with
+// a control character (NUL included) or invalid UTF-8 is in no name,
+// e-mail, appid or activity row the forms accept, and a NUL ends FTS5's
+// string ("unterminated string"): every search function answers such a
+// search with no rows and runs no SQL, so no caller can turn it into an
+// error.
+func searchable(q string) bool {
+	return utf8.ValidString(q) && !strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) })
+}
+
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)

@@ -48,6 +48,9 @@ func (s *Store) ListTenants(ctx context.Context, f TenantFilter) ([]model.Tenant
 		where, args = append(where, "t.status = ?"), append(args, string(f.Status))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
+		if !searchable(q) {
+			return nil, 0, nil
+		}
 		// Three characters or more: the trigram index of names and member
 		// e-mails (migration 00004). Shorter: a scan of the names only.
 		var cond string

@@ -31,3 +31,11 @@ func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 	_, err := s.W.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
 	return err
 }
+
+// LoginFailureSpan counts failures under key since t and returns the
+// oldest and the newest one's times.
+func (s *Store) LoginFailureSpan(ctx context.Context, key string, since time.Time) (n int, oldest, newest time.Time, err error) {
+	var o, w int64
+	err = s.readRow(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0), COALESCE(MAX(at), 0) FROM login_failures WHERE key = ? AND at >= ?`, key, since.Unix()).Scan(&n, &o, &w)
+	return n, unix(o), unix(w), err
+}

@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -109,6 +111,21 @@ func newUpstream(t *testing.T, pic []byte) *upstream {
 	return u
 }
 
+// allowAvatarsFrom lets the proxy fetch from test servers: their hosts
+// over http, on loopback addresses only, within timeout.
+func (h *harness) allowAvatarsFrom(timeout time.Duration, srvs ...*httptest.Server) {
+	h.t.Helper()
+	var hosts []string
+	for _, s := range srvs {
+		u, err := url.Parse(s.URL)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		hosts = append(hosts, u.Host)
+	}
+	h.srv.avatarFetch = newAvatarFetcher(avatarRules{hosts: hosts, schemes: []string{"http"}, addr: netip.Addr.IsLoopback, timeout: timeout})
+}
+
 func setHeadImg(h *harness, appID, u string) {
 	h.t.Helper()
 	if _, err := h.st.W.ExecContext(context.Background(), `UPDATE authorizers SET head_img = ? WHERE appid = ?`, u, appID); err != nil {
@@ -140,6 +157,7 @@ func TestAvatarProxy(t *testing.T) {
 	pic := testPNG(t)
 	up := newUpstream(t, pic)
 	evil := newUpstream(t, pic)
+	h.allowAvatarsFrom(avatarTimeout, up.Server, evil.Server)
 	setHeadImg(h, "wxappa0000000001", up.URL+"/ok.png")
 	tA, tB := itoa(w.A.ID), itoa(w.B.ID)
 	avatarA := "/t/" + tA + "/apps/wxappa0000000001/avatar"
@@ -175,7 +193,7 @@ func TestAvatarProxy(t *testing.T) {
 	}
 
 	// Anything but a small image from http(s) is the letter placeholder.
-	h.srv.AvatarClient = &http.Client{Timeout: 100 * time.Millisecond}
+	h.allowAvatarsFrom(100*time.Millisecond, up.Server)
 	avatarB := "/t/" + tB + "/apps/wxappb0000000002/avatar"
 	for _, bad := range []string{
 		up.URL + "/page.html", up.URL + "/lying.png", up.URL + "/pic.svg", up.URL + "/big.png",
@@ -240,7 +258,9 @@ func TestAvatarFromSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t)
+	// Sandbox mode: the emulator's images are asked of it in process (the
+	// production rules refuse a loopback address).
+	h := newHarnessWith(t, func(d *Deps) { d.Sandbox, d.SandboxAssets = sb, srv.URL })
 	w := h.seed()
 	addApp(h, appID, "Sandbox Shop", []int{17, 18}, w.A.ID)
 	setHeadImg(h, appID, srv.URL+"/mmopen/"+appID+"/0")
@@ -272,5 +292,100 @@ func TestAvatarCacheIsBounded(t *testing.T) {
 	}
 	if _, ok := c.get("c", now.Add(2*time.Hour)); ok {
 		t.Error("expired entry served")
+	}
+}
+
+// TestAvatarRefusesOtherTargets: production's rules fetch only https from
+// WeChat's image hosts; a host on the list that resolves to a loopback or
+// private address is refused when dialing; redirects stay on the host.
+func TestAvatarRefusesOtherTargets(t *testing.T) {
+	pic := testPNG(t)
+	up := newUpstream(t, pic)
+	upURL, _ := url.Parse(up.URL)
+	port := upURL.Port()
+	h := newHarness(t)
+	w := h.seed()
+	addApp(h, "wxappa0000000001", appNameA, []int{17, 18}, w.A.ID)
+	owner := h.client().login("owner@a.test")
+	avatar := "/t/" + itoa(w.A.ID) + "/apps/wxappa0000000001/avatar"
+	for i, bad := range []string{
+		up.URL + "/ok.png", "https://127.0.0.1:" + port + "/ok.png", "https://localhost:" + port + "/ok.png",
+		"http://169.254.169.254/latest/meta-data/", "https://[::1]:" + port + "/ok.png", "https://10.0.0.1/x.png",
+		"https://wx.qlogo.cn.evil.example/mmopen/x/0", "https://evil.example/wx.qlogo.cn/x.png", "https://wx.qlogo.cn:" + port + "/x",
+		"https://user@wx.qlogo.cn/mmopen/x/0", "ftp://wx.qlogo.cn/x.png", "//wx.qlogo.cn/x.png",
+	} {
+		h.clock.Advance(avatarFailTTL + time.Second) // past the cached failure
+		setHeadImg(h, "wxappa0000000001", bad+"?"+itoa(int64(i)))
+		r := owner.get(avatar)
+		wantAvatarHeaders(t, bad, r, "image/svg+xml")
+	}
+	if n := up.total(); n != 0 {
+		t.Errorf("production rules reached the local server %d times", n)
+	}
+	if !strings.Contains(h.logs.String(), "not allowed") {
+		t.Errorf("the refusals were not logged:\n%s", h.logs.String())
+	}
+
+	// An allowed name resolving to loopback is refused at the dial, after DNS.
+	rebind := newAvatarFetcher(avatarRules{hosts: []string{"localhost:" + port}, schemes: []string{"http"}, addr: publicAddr, timeout: time.Second})
+	h.srv.avatarFetch = rebind
+	if _, _, err := h.srv.fetchAvatar(context.Background(), "http://localhost:"+port+"/ok.png"); !errors.Is(err, errAvatarAddr) {
+		t.Errorf("localhost with public-only addresses: err %v, want %v", err, errAvatarAddr)
+	}
+	if n := up.total(); n != 0 {
+		t.Errorf("the dial check let %d requests through", n)
+	}
+
+	// Redirects: followed on the same host, refused to another.
+	hops := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/same":
+			http.Redirect(w, r, "/ok.png", http.StatusFound)
+		case "/other":
+			http.Redirect(w, r, up.URL+"/ok.png", http.StatusFound)
+		case "/ok.png":
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write(pic)
+		}
+	}))
+	t.Cleanup(hops.Close)
+	h.allowAvatarsFrom(time.Second, hops, up.Server)
+	if body, _, err := h.srv.fetchAvatar(context.Background(), hops.URL+"/same"); err != nil || !bytes.Equal(body, pic) {
+		t.Errorf("redirect on the same host: %d bytes, %v", len(body), err)
+	}
+	if _, _, err := h.srv.fetchAvatar(context.Background(), hops.URL+"/other"); err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Errorf("redirect to another host: %v", err)
+	}
+	if n := up.total(); n != 0 {
+		t.Errorf("a redirect reached another host %d times", n)
+	}
+}
+
+func TestAvatarTargetAndAddresses(t *testing.T) {
+	f := defaultAvatars
+	for raw, want := range map[string]string{
+		"http://wx.qlogo.cn/mmopen/x/0":         "https://wx.qlogo.cn/mmopen/x/0",
+		"https://thirdwx.qlogo.cn/mmopen/x/132": "https://thirdwx.qlogo.cn/mmopen/x/132",
+		"https://mmbiz.qpic.cn/mmbiz_png/x/0":   "https://mmbiz.qpic.cn/mmbiz_png/x/0",
+		"http://mmbiz.qlogo.cn/mmbiz/x/0":       "https://mmbiz.qlogo.cn/mmbiz/x/0",
+	} {
+		if u, err := f.target(raw); err != nil || u.String() != want {
+			t.Errorf("target(%q) = %v, %v; want %s", raw, u, err, want)
+		}
+	}
+	for _, raw := range []string{"https://WX.qlogo.cn.evil/x", "https://qlogo.cn/x", "https://wx.qlogo.cn:443/x", "https://1.2.3.4/x", "file:///etc/passwd", "javascript:alert(1)", "https:wx.qlogo.cn/x", ""} {
+		if u, err := f.target(raw); err == nil {
+			t.Errorf("target(%q) = %v, want refused", raw, u)
+		}
+	}
+	for _, a := range []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "::", "fe80::1", "fc00::1", "fd12::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "2002:a00:1::1", "224.0.0.1", "ff02::1", "255.255.255.255"} {
+		if publicAddr(netip.MustParseAddr(a)) {
+			t.Errorf("%s counted as public", a)
+		}
+	}
+	for _, a := range []string{"8.8.8.8", "101.226.103.106", "2400:da00::6666"} {
+		if !publicAddr(netip.MustParseAddr(a)) {
+			t.Errorf("%s counted as not public", a)
+		}
 	}
 }

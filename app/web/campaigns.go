@@ -452,6 +452,9 @@ func parseTags(raw string) (tags []string, key string) {
 		if t == "" || seen[t] {
 			continue
 		}
+		if !safeLine(t) {
+			return nil, "form.unsafe_text"
+		}
 		if len([]rune(t)) > maxAppTagLen {
 			return nil, "tags.err.too_long"
 		}

@@ -261,20 +261,30 @@ func TestLoginThrottlingPerAccount(t *testing.T) {
 	h := newHarness(t)
 	h.fixture()
 	c := h.client()
-	for i := 0; i < maxFailuresAccount; i++ {
+	for i := 0; i < pairFree; i++ {
 		r := c.post("/login", form("email", "owner@a.test", "password", fmt.Sprintf("wrong %d password", i)))
 		wantStatus(t, "failure", r, 422)
 	}
-	// Now even the right password is refused, with the reason.
+	// Now even the right password is refused from this address, with the
+	// reason: the first wait is pairDelay (a minute).
 	r := c.post("/login", form("email", "owner@a.test", "password", testPassword))
 	wantStatus(t, "throttled", r, 429)
-	mustContain(t, "throttled", r, h.tr("zh-CN", "login.throttled", "Minutes", 15), `value="owner@a.test"`)
+	mustContain(t, "throttled", r, h.tr("zh-CN", "login.throttled", "Minutes", 1), `value="owner@a.test"`)
 	if c.cookies["sid"] != "" {
 		t.Error("a throttled login started a session")
 	}
 	c.lang = "en"
-	mustContain(t, "throttled en", c.post("/login", form("email", "owner@a.test", "password", testPassword)), h.tr("en", "login.throttled", "Minutes", 15))
+	mustContain(t, "throttled en", c.post("/login", form("email", "owner@a.test", "password", testPassword)), h.tr("en", "login.throttled", "Minutes", 1))
 	c.lang = ""
+	// The wait doubles with each further failure: after a minute one more
+	// try, then two minutes, then four.
+	for i, wait := range []int{2, 4} {
+		h.clock.Advance(time.Duration(wait/2)*time.Minute + time.Second)
+		wantStatus(t, "after the wait", c.post("/login", form("email", "owner@a.test", "password", fmt.Sprintf("again %d wrong", i))), 422)
+		r := c.post("/login", form("email", "owner@a.test", "password", testPassword))
+		wantStatus(t, "throttled again", r, 429)
+		mustContain(t, "throttled again", r, h.tr("zh-CN", "login.throttled", "Minutes", wait))
+	}
 	// Other accounts on the same address are not affected.
 	h.client().login("owner@b.test")
 	// After the window the account may try again, and success clears the count.
@@ -283,8 +293,11 @@ func TestLoginThrottlingPerAccount(t *testing.T) {
 	if n, _, _ := h.srv.Store.LoginFailures(context.Background(), "acct:owner@a.test", h.clock.Now().Add(-24*time.Hour)); n != 0 {
 		t.Errorf("failures after a successful login = %d, want 0", n)
 	}
-	if n := h.count(`SELECT COUNT(*) FROM activity WHERE action = ?`, store.ActLoginFailed); n != maxFailuresAccount {
-		t.Errorf("login_failed activity rows = %d, want %d", n, maxFailuresAccount)
+	if n, _, _ := h.srv.Store.LoginFailures(context.Background(), pairKey("owner@a.test", "0.0.0.0"), h.clock.Now().Add(-24*time.Hour)); n != 0 {
+		t.Errorf("the pair's failures after a successful login = %d, want 0", n)
+	}
+	if n := h.count(`SELECT COUNT(*) FROM activity WHERE action = ?`, store.ActLoginFailed); n != pairFree+2 {
+		t.Errorf("login_failed activity rows = %d, want %d", n, pairFree+2)
 	}
 }
 
@@ -297,7 +310,7 @@ func TestLoginThrottlingPerIP(t *testing.T) {
 	accounts := []string{"owner@a.test", "developer@a.test", "approver@a.test", "viewer@a.test", "dev@b.test",
 		"owner@c.test", "admin@staff.test", "operator@staff.test", "support@staff.test"}
 	for i := 0; i < maxFailuresIP; i++ {
-		email := accounts[i/(maxFailuresAccount-1)]
+		email := accounts[i/(pairFree-1)] // below each (account, address) pair's free failures
 		wantStatus(t, "failure "+email, c.post("/login", form("email", email, "password", "wrong password")), 422)
 	}
 	r := h.client().post("/login", form("email", "owner@b.test", "password", testPassword))

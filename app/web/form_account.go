@@ -29,6 +29,7 @@ func NewAccountForm(c *fiber.Ctx) AccountForm {
 }
 
 func (f AccountForm) check(errs model.FieldErrors) {
+	checkText(errs, "name", f.Name)
 	if k := model.ValidateName(f.Name); k != "" {
 		errs.Add("name", k)
 	}
@@ -71,6 +72,7 @@ func NewSignupForm(c *fiber.Ctx) SignupForm {
 // Validate checks the tenant's name and the account.
 func (f SignupForm) Validate() error {
 	errs := model.FieldErrors{}
+	checkText(errs, "tenant", f.Tenant)
 	if k := model.ValidateName(f.Tenant); k != "" {
 		errs.Add("tenant", k)
 	}

@@ -44,6 +44,13 @@ func NewCampaignForm(c *fiber.Ctx, cs campScope) CampaignForm {
 // comes back as field errors.
 func (f CampaignForm) Input() (platform.CampaignInput, error) {
 	v, errs := f.Fields, model.FieldErrors{}
+	for _, k := range campaignFields {
+		if k == "user_desc" {
+			checkLines(errs, k, v[k])
+		} else {
+			checkText(errs, k, v[k])
+		}
+	}
 	in := platform.CampaignInput{TenantID: f.TenantID, Name: v["name"], UserVersion: v["user_version"], UserDesc: strings.TrimSpace(v["user_desc"])}
 	in.TemplateID, _ = strconv.ParseInt(v["template_id"], 10, 64)
 	in.CanarySize, in.WaveMax = f.number("canary_size", errs), f.number("wave_max", errs)

@@ -43,6 +43,9 @@ func (f ConfigForm) RowOp() bool { return f.Op != "" && f.Op != "save" }
 // Validate checks the note; the config itself is checked against its
 // template's schema when it is saved (platform.Releases.SaveConfig).
 func (f ConfigForm) Validate() error {
+	if !safeLine(f.Note) {
+		return model.Errorf(model.CodeInvalid, "form.unsafe_text")
+	}
 	if tooLong(f.Note, 200) {
 		return model.Errorf(model.CodeInvalid, "form.too_long")
 	}
@@ -68,8 +71,14 @@ func (f PrepareForm) TemplateID() int64 {
 	return id
 }
 
-// Validate has nothing to check before the platform does.
-func (f PrepareForm) Validate() error { return nil }
+// Validate checks the version and its description for control and bidi
+// characters; the rest is the platform's (PrepareRelease).
+func (f PrepareForm) Validate() error {
+	errs := model.FieldErrors{}
+	checkText(errs, "user_version", f.UserVersion)
+	checkLines(errs, "user_desc", f.UserDesc)
+	return errs.Err()
+}
 
 // View is the form to show again.
 func (f PrepareForm) View() views.Form {
@@ -136,6 +145,9 @@ func (f ItemsForm) Items(cats []wechat.Category, pages []string) ([]model.AuditI
 		}
 		k := itemKey(i)
 		it := model.AuditItemChoice{Address: r.Address, Title: r.Title, Tag: r.Tag}
+		checkText(errs, k+"address", r.Address)
+		checkText(errs, k+"title", r.Title)
+		checkText(errs, k+"tag", r.Tag)
 		idx := slices.IndexFunc(cats, func(ct wechat.Category) bool {
 			return categoryValue(ct.FirstID, ct.SecondID, ct.ThirdID) == r.Category
 		})

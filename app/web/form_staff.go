@@ -32,6 +32,8 @@ func (f TenantStatusForm) Validate() error {
 	switch {
 	case f.Status != model.TenantActive && f.Status != model.TenantSuspended:
 		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	case !safeLine(f.Reason):
+		return model.FieldError("reason", "form.unsafe_text")
 	case f.Status == model.TenantSuspended && f.Reason == "":
 		return model.FieldError("reason", "form.required")
 	case tooLong(f.Reason, 200):

@@ -30,6 +30,7 @@ func (f InviteForm) Validate() error {
 	if !f.Role.Valid() {
 		errs.Add("role", "form.role_invalid")
 	}
+	checkText(errs, "note", f.Note)
 	if tooLong(f.Note, 100) {
 		errs.Add("note", "form.too_long")
 	}
@@ -61,6 +62,8 @@ func NewContactForm(c *fiber.Ctx) ContactForm {
 // well formed, and the texts short enough.
 func (f ContactForm) Validate() error {
 	errs := model.FieldErrors{}
+	checkText(errs, "name", f.Name)
+	checkText(errs, "notice_method", f.NoticeMethod)
 	if f.Email == "" && f.Phone == "" {
 		errs.Add("email", "release.contact.required")
 	} else if f.Email != "" && model.ValidateEmail(f.Email) != "" {

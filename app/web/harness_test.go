@@ -67,6 +67,25 @@ type harness struct {
 	cfg   config.Config
 	sb    *sandbox.Sandbox
 	p     *platform.Platform
+	logs  *logBuffer // what the web layer logged
+}
+
+// logBuffer collects log lines; safe for concurrent handlers.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // The component of every harness and its sandbox.
@@ -133,7 +152,11 @@ func testConfig(t *testing.T) config.Config {
 	return cfg
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t) }
+
+// newHarnessWith is newHarness with opts applied to the web layer's Deps
+// before web.New (a base URL, trusted proxies, an avatar client …).
+func newHarnessWith(t *testing.T, opts ...func(*Deps)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	key := make([]byte, 32)
@@ -157,17 +180,22 @@ func newHarness(t *testing.T) *harness {
 	cfg := testConfig(t)
 	sb, sbSrv := newSandbox(t)
 	p := newPlatform(t, st, sb, sbSrv, cfg.BaseURL)
-	app, srv := New(Deps{
+	logs := &logBuffer{}
+	d := Deps{
 		Config: cfg, Store: st, Authz: az, I18n: bundle,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:      slog.New(slog.NewTextHandler(logs, nil)),
 		Now:      clock.Now,
 		Hasher:   cheapHasher,
 		Platform: p,
 		// Streams in scenario rows send their first fragment and end, so a
 		// request through app.Test returns.
 		SSEMaxLife: time.Nanosecond,
-	})
-	h := &harness{t: t, app: app, srv: srv, st: st, az: az, clock: clock, cfg: cfg, sb: sb, p: p}
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	app, srv := New(d)
+	h := &harness{t: t, app: app, srv: srv, st: st, az: az, clock: clock, cfg: d.Config, sb: sb, p: p, logs: logs}
 	t.Cleanup(func() {
 		srv.Shutdown()
 		_ = app.Shutdown()

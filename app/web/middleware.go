@@ -21,9 +21,12 @@ const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-
 // baseMiddleware runs for every request, pushes included.
 func (s *Server) baseMiddleware(app *fiber.App) {
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
-		s.Log.Error("panic", "err", e, "path", c.Path(), "request_id", c.Locals("requestid"))
+		s.Log.Error("panic", "err", e, "route", loggedRoute(c), "request_id", c.Locals("requestid"))
 	}}))
 	app.Use(requestid.New())
+	if len(s.Config.TrustedProxies) > 0 && s.Config.ProxyHeader == fiber.HeaderXForwardedFor {
+		app.Use(s.forwardedFor())
+	}
 }
 
 // browserMiddleware runs for everything but pushes: a request log line and
@@ -38,10 +41,26 @@ func (s *Server) browserMiddleware(app *fiber.App) {
 		XFrameOptions:             "DENY",
 		CrossOriginEmbedderPolicy: "unsafe-none",
 	}))
+	if s.Config.SecureCookies() {
+		// helmet sends HSTS only when this hop is TLS; behind a proxy that
+		// ends TLS (Fly) it never is, so the base URL decides. Never over
+		// http: a browser would pin a site that cannot answer https.
+		app.Use(func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderStrictTransportSecurity, hsts)
+			return c.Next()
+		})
+	}
 }
 
-// requestLog writes one structured line per request; query strings are left
-// out because WeChat's redirects carry auth codes there.
+// hsts pins https for a year, subdomains included, once a browser has seen
+// the portal over https.
+const hsts = "max-age=31536000; includeSubDomains"
+
+// requestLog writes one structured line per request. It names the route
+// pattern the request matched ("/invite/:token"), never the path: path
+// parameters may be secrets (an invitation's token makes whoever reads the
+// log a member), and query strings carry WeChat's auth codes. No other
+// field comes from the request but the method and the client's address.
 func (s *Server) requestLog(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -58,7 +77,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 		level = slog.LevelError
 	}
 	attrs := []slog.Attr{
-		slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Int("status", status),
+		slog.String("method", c.Method()), slog.String("route", loggedRoute(c)), slog.Int("status", status),
 		slog.Duration("dur", time.Since(start)), slog.String("request_id", c.GetRespHeader(fiber.HeaderXRequestID)),
 		slog.String("ip", c.IP()),
 	}
@@ -70,6 +89,17 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	}
 	s.Log.LogAttrs(c.UserContext(), level, "request", attrs...)
 	return err
+}
+
+// loggedRoute is what logs say of a request's path: the pattern of the
+// route that handled it, or "-" when none did (the fallback Fiber answers
+// for a request no route matched is the raw path, which is not logged).
+func loggedRoute(c *fiber.Ctx) string {
+	r := c.Route()
+	if r == nil || len(r.Handlers) == 0 {
+		return "-"
+	}
+	return r.Path
 }
 
 // csrfMiddleware checks a token on every state-changing request: the HTMX

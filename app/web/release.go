@@ -68,15 +68,20 @@ func (s *Server) appReleasePrepare(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rel, err := s.Releases.PrepareRelease(ctx, t.ID, a.AppID, pf.TemplateID(), pf.UserVersion, pf.UserDesc, actor(c))
-	if err == nil {
-		return s.redirectFlash(c, paths.Release(t.ID, a.AppID, rel.ID), "release.prepared")
-	}
-	if fe, ok := asFieldErrors(err); ok {
-		f.Summary = "release.err.config_invalid"
-		f.Data = map[string]any{"N": len(fe)}
-	} else if !formError(&f, err) {
-		return err
+	if err = pf.Validate(); err != nil {
+		formError(&f, err) // the form's own fields (control or bidi characters)
+	} else {
+		var rel model.Release
+		rel, err = s.Releases.PrepareRelease(ctx, t.ID, a.AppID, pf.TemplateID(), pf.UserVersion, pf.UserDesc, actor(c))
+		if err == nil {
+			return s.redirectFlash(c, paths.Release(t.ID, a.AppID, rel.ID), "release.prepared")
+		}
+		if fe, ok := asFieldErrors(err); ok {
+			f.Summary = "release.err.config_invalid"
+			f.Data = map[string]any{"N": len(fe)}
+		} else if !formError(&f, err) {
+			return err
+		}
 	}
 	v, verr := s.releasesView(c, f)
 	if verr != nil {

@@ -176,7 +176,7 @@ func (s *Server) renderErrors(c *fiber.Ctx) error {
 	}
 	status := statusOf(err)
 	if status >= 500 {
-		s.Log.Error("handler error", "path", c.Path(), "err", err, "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+		s.Log.Error("handler error", "route", loggedRoute(c), "err", err, "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
 	}
 	msg := messageOf(c, err, status)
 	c.Status(status)

@@ -26,6 +26,8 @@ type scenario struct {
 	who     string // "anon" or a key of world.users
 	status  int
 	loc     string   // wanted Location header (prefix match), for redirects
+	locIs   string   // wanted Location header, exactly
+	quiet   bool     // nothing logged at ERROR
 	want    []string // placeholders allowed; "t:<key>" means the zh-CN translation of key
 	notWant []string
 	check   func(t *testing.T, h *harness, w *world)
@@ -87,6 +89,7 @@ func allScenarios() []scenario {
 	for _, rows := range [][]scenario{
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
+		edgeScenarios(),
 	} {
 		all = append(all, rows...)
 	}
@@ -430,6 +433,16 @@ func runScenario(t *testing.T, s scenario) {
 	if s.loc != "" {
 		if want := expand(h, f, s.loc); !strings.HasPrefix(r.Location(), want) {
 			t.Errorf("Location = %q, want prefix %q", r.Location(), want)
+		}
+	}
+	if s.locIs != "" {
+		if want := expand(h, f, s.locIs); r.Location() != want {
+			t.Errorf("Location = %q, want exactly %q", r.Location(), want)
+		}
+	}
+	if s.quiet {
+		if logs := h.logs.String(); strings.Contains(logs, "level=ERROR") {
+			t.Errorf("logged at ERROR:\n%s", logs)
 		}
 	}
 	for _, w := range s.want {

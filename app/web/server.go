@@ -40,9 +40,10 @@ type Deps struct {
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration
-	// AvatarClient fetches authorizers' head images for the avatar proxy;
-	// nil means a client with a 3 s timeout.
-	AvatarClient *http.Client
+	// SandboxAssets is the base URL the sandbox rig gave the emulator for
+	// its images (sandbox mode only, with Sandbox): head images under it
+	// are fetched from Sandbox in process, not over the network.
+	SandboxAssets string
 }
 
 // Server holds the dependencies every handler uses.
@@ -58,7 +59,11 @@ type Server struct {
 	sessions *scs.SessionManager
 	stop     chan struct{} // closed at shutdown so long-lived streams end
 	avatars  *avatarCache  // fetched head images (avatar.go)
-	shots    *avatarCache  // fetched audit screenshots (release.go)
+	// avatarFetch is how the avatar proxy fetches: defaultAvatars (WeChat's
+	// hosts, https, public addresses); only this package's tests set
+	// another.
+	avatarFetch *avatarFetcher
+	shots       *avatarCache // fetched audit screenshots (release.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -85,15 +90,27 @@ func New(d Deps) (*fiber.App, *Server) {
 	sm.HashTokenInStore = true // the database holds hashes of session tokens, not the tokens
 	p := d.Platform
 	s := &Server{Deps: d, Onboarding: p.Onboarding, Releases: p.Releases, Library: p.Library, Campaigns: p.Campaigns, Hub: p.Hub,
-		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries)}
+		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries),
+		avatarFetch: defaultAvatars}
 
+	// The client's address (c.IP()): the peer, unless the peer is one of
+	// the trusted proxies, whose header names the client (clientip.go).
+	trusted := len(d.Config.TrustedProxies) > 0
+	proxyHeader := ""
+	if trusted {
+		proxyHeader = d.Config.ProxyHeader
+	}
 	app := fiber.New(fiber.Config{
-		AppName:               "minifleet",
-		BodyLimit:             d.Config.MaxBodySize,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.fallbackErrorHandler,
+		EnableTrustedProxyCheck: trusted,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             proxyHeader,
+		EnableIPValidation:      true,
+		AppName:                 "minifleet",
+		BodyLimit:               d.Config.MaxBodySize,
+		ReadTimeout:             30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		ErrorHandler:            s.fallbackErrorHandler,
 		// WriteTimeout stays 0: fasthttp would cut SSE streams at that deadline.
 	})
 	s.routes(app)

@@ -76,11 +76,7 @@ func (s *Server) stream(c *fiber.Ctx, topic string, render fragment) error {
 				if err := part.comp.Render(ctx, &buf); err != nil {
 					return err
 				}
-				w.WriteString("event: " + part.name + "\n")
-				for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-					w.WriteString("data: " + line + "\n")
-				}
-				w.WriteString("\n")
+				writeEvent(w, part.name, buf.String())
 			}
 			return w.Flush()
 		}
@@ -155,6 +151,29 @@ func (s *Server) streamAccess(c *fiber.Ctx) func(context.Context) bool {
 func storedSessionToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// writeEvent writes one Server-Sent Event. The event stream format ends a
+// line at CRLF, at LF and at a lone CR alike, so data is cut at each of
+// them and every piece goes out as its own "data:" line: the client joins
+// them with LF, and nothing in data can end the event, rename it or start
+// a field of its own. (Splitting on LF alone let a CR in a description
+// turn the rest of its line into a field.) Trailing line ends are dropped.
+func writeEvent(w *bufio.Writer, name, data string) {
+	w.WriteString("event: " + name + "\n")
+	data = strings.TrimRight(data, "\r\n")
+	for {
+		i := strings.IndexAny(data, "\r\n")
+		if i < 0 {
+			w.WriteString("data: " + data + "\n\n")
+			return
+		}
+		w.WriteString("data: " + data[:i] + "\n")
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
 }
 
 // tenantAppsEvents streams the apps list (view=list) or one app's summary
