@@ -25,16 +25,13 @@ type AuthJob struct {
 
 // jobAuthorized follows up authorized and updateauthorized: exchange the
 // code for tokens (which carries the new refresh token), then fetch the
-// account's details and bind it (Onboarding.GrantApplied). The redirect may already have exchanged the code, so
-// a used code is fine when we hold tokens.
+// account's details and bind it (Onboarding.GrantApplied). The redirect
+// may already have exchanged the code, so a used code is fine when we hold
+// tokens.
 func (p *Platform) jobAuthorized(ctx context.Context, j store.Job) error {
-	var pl AuthJob
-	if err := json.Unmarshal(j.Payload, &pl); err != nil {
-		return Permanent(err)
-	}
-	full, err := p.Store.PushFullXML(ctx, pl.PushID)
+	pl, full, err := p.jobPush(ctx, j)
 	if err != nil {
-		return Permanent(err)
+		return err
 	}
 	push, err := wechat.ParsePush([]byte(full))
 	if err != nil {
@@ -76,6 +73,21 @@ func (p *Platform) jobAuthorized(ctx context.Context, j store.Job) error {
 		}
 	}
 	return p.Onboarding.GrantApplied(ctx, pl.AppID, grant.PreAuthCode, grant.AuthorizationCode)
+}
+
+// jobPush reads the payload of a job that follows a push up (AuthJob) and
+// the push's full XML, sealed in the store (it may hold a code). Either
+// failing is permanent: retrying cannot fix it.
+func (p *Platform) jobPush(ctx context.Context, j store.Job) (AuthJob, string, error) {
+	var pl AuthJob
+	if err := json.Unmarshal(j.Payload, &pl); err != nil {
+		return pl, "", Permanent(err)
+	}
+	full, err := p.Store.PushFullXML(ctx, pl.PushID)
+	if err != nil {
+		return pl, "", Permanent(err)
+	}
+	return pl, full, nil
 }
 
 // jobUnauthorized marks the app unauthorized and destroys its tokens,

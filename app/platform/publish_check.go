@@ -3,7 +3,6 @@ package platform
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"strconv"
@@ -117,13 +116,9 @@ func (p *Platform) queuePublishCheckAPI(_ context.Context, tx *store.PushTx, pus
 // "<code>_from_api" to the sender with the token the exchange returned.
 // The grant is not stored: it belongs to WeChat's test, not to a merchant.
 func (p *Platform) jobPublishCheckAPI(ctx context.Context, j store.Job) error {
-	var pl AuthJob
-	if err := json.Unmarshal(j.Payload, &pl); err != nil {
-		return Permanent(err)
-	}
-	full, err := p.Store.PushFullXML(ctx, pl.PushID)
+	pl, full, err := p.jobPush(ctx, j)
 	if err != nil {
-		return Permanent(err)
+		return err
 	}
 	m, ok := testMessageOf([]byte(full))
 	code, isCode := wechat.QueryAuthCodeOf(m.Content)

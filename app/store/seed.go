@@ -35,21 +35,7 @@ func (s *Store) MarkSeedID(ctx context.Context, kind string, id int64) error {
 
 // SeedCount is how many rows the sandbox seeded, by kind.
 func (s *Store) SeedCount(ctx context.Context) (map[string]int, error) {
-	rows, err := s.read(ctx, `SELECT kind, COUNT(*) FROM seed_data GROUP BY kind`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[k] = n
-	}
-	return out, rows.Err()
+	return s.countBy(ctx, `SELECT kind, COUNT(*) FROM seed_data GROUP BY kind`)
 }
 
 // Purged counts what PurgeSeed removed.
