@@ -46,7 +46,7 @@ func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
 	}
 	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, authz.PermAppsAuthorize),
 		StreamURL: paths.TenantAppEvents(t.ID, a.AppID), Hub: hub,
-		Tags:      tags, CanTag: s.can(c, authz.PermConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
+		Tags: tags, CanTag: s.can(c, authz.PermConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
 }
 
 func (s *Server) tenantApp(c *fiber.Ctx) error {
