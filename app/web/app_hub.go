@@ -45,13 +45,16 @@ func lastInto(events []model.ReleaseTransition, states ...model.ReleaseState) *m
 	return nil
 }
 
-func hubBlock(r *model.Release, ev *model.ReleaseTransition) views.HubBlock {
+// hubBlock shows r as of the transition at (when it reached the block's
+// state) and by whoever took the step by (a person's transition; the
+// preparer when none).
+func hubBlock(r *model.Release, at, by *model.ReleaseTransition) views.HubBlock {
 	b := views.HubBlock{Release: r, At: r.UpdatedAt, By: r.Preparer}
-	if ev != nil {
-		b.At = ev.At
-		if ev.Actor != "" {
-			b.By = ev.Actor
-		}
+	if at != nil {
+		b.At = at.At
+	}
+	if by != nil && by.Cause == model.CauseUser && by.Actor != "" {
+		b.By = by.Actor
 	}
 	return b
 }
@@ -78,7 +81,7 @@ func (s *Server) appBlocks(ctx context.Context, tenantID int64, a model.App, wit
 			if err != nil {
 				return h, nil, err
 			}
-			h.Live, liveID = hubBlock(r, lastInto(ev, model.RelReleased, model.RelGray)), r.ID
+			h.Live, liveID = hubBlock(r, lastInto(ev, model.RelReleased, model.RelGray), lastInto(ev, model.RelReleasing, model.RelGray)), r.ID
 			if !r.ReleasedAt.IsZero() {
 				h.Live.At = r.ReleasedAt
 			}
@@ -94,7 +97,7 @@ func (s *Server) appBlocks(ctx context.Context, tenantID int64, a model.App, wit
 			if err != nil {
 				return h, nil, err
 			}
-			h.Audit = hubBlock(r, lastInto(ev, r.State))
+			h.Audit = hubBlock(r, lastInto(ev, r.State), lastInto(ev, model.RelSubmitting))
 			break
 		}
 	}
@@ -112,7 +115,7 @@ func (s *Server) appBlocks(ctx context.Context, tenantID int64, a model.App, wit
 		if committed == nil {
 			continue // cancelled before its code was committed
 		}
-		h.Trial = hubBlock(r, committed)
+		h.Trial = hubBlock(r, committed, lastInto(ev, model.RelCommitting))
 		if withQR {
 			art, err := s.Store.ReleaseArtifacts(ctx, tenantID, r.ID)
 			if err != nil {
