@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,6 +118,13 @@ func (r *Releases) UnbindTester(ctx context.Context, actor model.Actor, tenantID
 	known, err := r.Store.AppTesters(ctx, tenantID, appID)
 	if err != nil {
 		return err
+	}
+	users, err := r.WeChat.Testers(ctx, appID)
+	if err != nil {
+		return testerError(err)
+	}
+	if !slices.Contains(users, userStr) {
+		return model.Errorf(model.CodeInvalid, "tester.err.unknown")
 	}
 	if err := r.WeChat.UnbindTester(ctx, appID, wechat.Tester{UserStr: userStr}); err != nil {
 		return testerError(err)

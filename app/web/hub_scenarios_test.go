@@ -259,6 +259,8 @@ func hubScenarios() []scenario {
 		{name: "unbind a tester viewer", method: "POST", url: unbind, form: form("userstr", "x"), who: "viewerH", status: 403, setup: bindTesters("tester_li"), check: testersAre(1, "tester_li")},
 		{name: "unbind a tester from B", method: "POST", url: unbind, form: form("userstr", "x"), who: "ownerB", status: 404},
 		{name: "unbind nobody", method: "POST", url: unbind, form: form("userstr", ""), who: "ownerH", status: 422, want: []string{"t:tester.err.unknown"}},
+		{name: "unbind someone who is not a tester", method: "POST", url: unbind, form: form("userstr", "not-a-tester"), who: "ownerH", status: 422, setup: bindTesters("tester_li"),
+			want: []string{"t:tester.err.unknown", "tester_li"}, check: testersAre(1, "tester_li")},
 	}
 }
 
