@@ -23,11 +23,10 @@ type AppTester struct {
 	BoundAt  time.Time
 }
 
-// AppTesters returns the testers bound through Minifleet for one of
-// tenantID's apps, by userstr.
+// AppTesters returns the testers tenantID bound through Minifleet for one
+// of its apps, by userstr (another tenant's, before the app moved, are left out).
 func (s *Store) AppTesters(ctx context.Context, tenantID int64, appID string) (map[string]AppTester, error) {
-	rows, err := s.read(ctx, `SELECT t.userstr, t.wechatid, t.bound_by, t.bound_at FROM app_testers t
-		JOIN authorizers a ON a.appid = t.appid WHERE a.tenant_id = ? AND t.appid = ?`, tenantID, appID)
+	rows, err := s.read(ctx, `SELECT userstr, wechatid, bound_by, bound_at FROM app_testers WHERE tenant_id = ? AND appid = ?`, tenantID, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +50,10 @@ func (s *Store) TesterBound(ctx context.Context, a model.Actor, tenantID int64, 
 		if err := appOfTenantTx(ctx, tx, tenantID, appID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO app_testers (appid, userstr, wechatid, bound_by, bound_at) VALUES (?,?,?,?,?)
-			ON CONFLICT (appid, userstr) DO UPDATE SET wechatid = excluded.wechatid, bound_by = excluded.bound_by, bound_at = excluded.bound_at`,
-			appID, userStr, wechatID, a.Label, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO app_testers (tenant_id, appid, userstr, wechatid, bound_by, bound_at) VALUES (?,?,?,?,?,?)
+			ON CONFLICT (appid, userstr) DO UPDATE SET tenant_id = excluded.tenant_id, wechatid = excluded.wechatid,
+				bound_by = excluded.bound_by, bound_at = excluded.bound_at`,
+			tenantID, appID, userStr, wechatID, a.Label, s.now()); err != nil {
 			return err
 		}
 		return s.logTx(ctx, tx, a, tenantID, ActTesterBind, appID, wechatID)

@@ -220,6 +220,14 @@ func hubScenarios() []scenario {
 				}
 			},
 			want: []string{"t:tester.elsewhere", "t:tester.bound_elsewhere"}, notWant: []string{"bound_in_console"}},
+		{name: "settings of an app moved to another tenant hides the former tenant's names", method: "GET", url: "/t/{B}/apps/{appLive}/settings", who: "ownerB", status: 200,
+			setup: func(t *testing.T, h *harness, w *world) {
+				bindTesters("tester_li")(t, h, w)
+				if _, err := h.st.W.Exec(`UPDATE authorizers SET tenant_id = ? WHERE nickname = '庚店 上线小程序'`, w.B.ID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"t:tester.elsewhere"}, notWant: []string{"tester_li", "owner@h.test"}},
 		{name: "settings without testers says so", method: "GET", url: settings, who: "viewerH", status: 200,
 			want: []string{"t:tester.empty"}, notWant: []string{`data-testid="tester-form"`, `data-testid="tester-unbind"`}},
 		{name: "settings of H's app from B", method: "GET", url: settings, who: "ownerB", status: 404},
