@@ -130,11 +130,25 @@ func (s *Server) appBlocks(ctx context.Context, tenantID int64, a model.App, wit
 	return h, open, nil
 }
 
+// viewer is what the person looking at the app page may do, read once
+// per request (a live stream keeps it for its fragments).
+type viewer struct {
+	userID                                  int64
+	authorize, configure, prepare, approve bool
+}
+
+func (s *Server) viewerOf(c *fiber.Ctx) viewer {
+	v := viewer{authorize: s.can(c, authz.PermAppsAuthorize), configure: s.can(c, authz.PermConfigWrite),
+		prepare: s.can(c, authz.PermReleasePrepare), approve: s.can(c, authz.PermReleaseApprove)}
+	if u := currentUser(c); u != nil {
+		v.userID = u.ID
+	}
+	return v
+}
+
 // appHub is the tenant app page's hub: the blocks and the one next step,
 // from the app's real state and what the viewer may do.
-func (s *Server) appHub(c *fiber.Ctx, a model.App) (*views.AppHub, error) {
-	ctx := c.UserContext()
-	tid := currentTenant(c).ID
+func (s *Server) appHub(ctx context.Context, tid int64, a model.App, who viewer) (*views.AppHub, error) {
 	h, open, err := s.appBlocks(ctx, tid, a, true)
 	if err != nil {
 		return nil, err
@@ -145,17 +159,16 @@ func (s *Server) appHub(c *fiber.Ctx, a model.App) (*views.AppHub, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	h.Next = s.nextStep(c, a, open, hasConfig, h.Live.Release != nil)
+	h.Next = nextStep(tid, a, open, hasConfig, h.Live.Release != nil, who)
 	return &h, nil
 }
 
 // nextStep is authorize → configure → commit → waiting for approval →
 // release, as the app stands; the button only when the viewer may take it.
-func (s *Server) nextStep(c *fiber.Ctx, a model.App, open *model.Release, hasConfig, live bool) views.AppNext {
-	tid := currentTenant(c).ID
-	step := func(key string, perm authz.Perm, url string, post bool, link, linkKey string) views.AppNext {
+func nextStep(tid int64, a model.App, open *model.Release, hasConfig, live bool, who viewer) views.AppNext {
+	step := func(key string, may bool, url string, post bool, link, linkKey string) views.AppNext {
 		n := views.AppNext{Key: key, Link: link, LinkKey: linkKey}
-		if s.can(c, perm) {
+		if may {
 			n.URL, n.Post = url, post
 		} else {
 			n.Blocked = true
@@ -167,32 +180,32 @@ func (s *Server) nextStep(c *fiber.Ctx, a model.App, open *model.Release, hasCon
 	}
 	switch {
 	case a.DisplayStatus() != model.AppAuthorized:
-		return step("authorize", authz.PermAppsAuthorize, paths.AppReauthorize(tid, a.AppID), true, "", "")
+		return step("authorize", who.authorize, paths.AppReauthorize(tid, a.AppID), true, "", "")
 	case open != nil:
 		rel := paths.Release(tid, a.AppID, open.ID)
 		switch open.State {
 		case model.RelAwaitingApproval:
-			if u := currentUser(c); u != nil && s.can(c, authz.PermReleaseApprove) && open.MayApprove(u.ID) == "" {
+			if who.approve && who.userID != 0 && open.MayApprove(who.userID) == "" {
 				return views.AppNext{Key: "approve", URL: paths.ReleaseReview(tid, a.AppID, open.ID)}
 			}
 			return wait("waiting_approval", open)
 		case model.RelApproved:
-			return step("release", authz.PermReleaseApprove, rel, false, rel, "apps.hub.open_release")
+			return step("release", who.approve, rel, false, rel, "apps.hub.open_release")
 		case model.RelRejected:
-			return step("fix", authz.PermReleasePrepare, rel, false, rel, "apps.hub.open_release")
+			return step("fix", who.prepare, rel, false, rel, "apps.hub.open_release")
 		case model.RelGray:
-			return step("gray", authz.PermReleaseApprove, rel, false, rel, "apps.hub.open_release")
+			return step("gray", who.approve, rel, false, rel, "apps.hub.open_release")
 		case model.RelCommitting, model.RelPrivacyScan, model.RelSubmitting, model.RelAuditing, model.RelDelayed, model.RelReleasing:
 			return wait("wait_"+waitKind(open.State), open)
 		default: // draft, committed, preflight, a failure
-			return step("continue", authz.PermReleasePrepare, rel, false, rel, "apps.hub.open_release")
+			return step("continue", who.prepare, rel, false, rel, "apps.hub.open_release")
 		}
 	case !hasConfig:
-		return step("configure", authz.PermConfigWrite, paths.Config(tid, a.AppID), false, paths.Config(tid, a.AppID), "config.title")
+		return step("configure", who.configure, paths.Config(tid, a.AppID), false, paths.Config(tid, a.AppID), "config.title")
 	case live:
-		return step("commit_new", authz.PermReleasePrepare, paths.Releases(tid, a.AppID), false, paths.Releases(tid, a.AppID), "release.list_title")
+		return step("commit_new", who.prepare, paths.Releases(tid, a.AppID), false, paths.Releases(tid, a.AppID), "release.list_title")
 	default:
-		return step("commit", authz.PermReleasePrepare, paths.Releases(tid, a.AppID), false, paths.Releases(tid, a.AppID), "release.list_title")
+		return step("commit", who.prepare, paths.Releases(tid, a.AppID), false, paths.Releases(tid, a.AppID), "release.list_title")
 	}
 }
 

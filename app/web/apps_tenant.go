@@ -40,7 +40,7 @@ func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
 	if err != nil {
 		return views.AppDetailView{}, err
 	}
-	hub, err := s.appHub(c, a)
+	hub, err := s.appHub(c.UserContext(), t.ID, a, s.viewerOf(c))
 	if err != nil {
 		return views.AppDetailView{}, err
 	}

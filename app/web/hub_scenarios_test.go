@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
 )
 
 func TestHubScenarios(t *testing.T) { runScenarios(t, hubScenarios()) }
@@ -279,4 +280,33 @@ func userStrOf(h *harness, wechatID string) string {
 		h.t.Fatal(err)
 	}
 	return u
+}
+
+// The hub follows the release live: once the approver submits 1.1.0, the
+// owner's open app page is sent the audit block in 提交中 and the next step
+// "in audit", without a reload.
+func TestAppHubUpdatesLive(t *testing.T) {
+	fl := newFlow(t, "ownerH")
+	tid, appID := hubApp(t, fl.h)
+	page := fl.c.get("/t/" + itoa(tid) + "/apps/" + appID)
+	mustContain(t, "app page", page, `sse-swap="hub"`, `data-next="approve"`)
+	var id int64
+	var hash string
+	if err := fl.h.st.R.QueryRow(`SELECT id, payload_hash FROM releases WHERE tenant_id = ? AND user_version = '1.1.0'`, tid).Scan(&id, &hash); err != nil {
+		t.Fatal(err)
+	}
+	appr := fl.f.users["approverH"]
+	if _, err := fl.h.st.TransitionRelease(context.Background(), tid, id, model.EvApprove,
+		model.Cause{Kind: model.CauseUser, ActorID: appr.ID, Actor: appr.Email, SeenHash: hash, At: fl.h.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	body := liveFrames(t, fl.h, fl.c, "/t/"+itoa(tid)+"/apps/events?view=app&appid="+appID, platform.Event{Name: platform.EventRelease, TenantID: tid, AppID: appID})
+	for _, want := range []string{"event: hub\n", `data-next="wait_audit"`, `data-state="submitting"`, `data-testid="block-live-version">1.0.0<`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("stream lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `data-next="approve"`) {
+		t.Error("the stream still offers approval")
+	}
 }
