@@ -133,7 +133,7 @@ func (s *Server) appBlocks(ctx context.Context, tenantID int64, a model.App, wit
 // viewer is what the person looking at the app page may do, read once
 // per request (a live stream keeps it for its fragments).
 type viewer struct {
-	userID                                  int64
+	userID                                 int64
 	authorize, configure, prepare, approve bool
 }
 
