@@ -250,6 +250,10 @@ func hubScenarios() []scenario {
 			want: []string{"t:tester.err.85004", `value="tester_li"`}, check: testersAre(1, "tester_li")},
 		{name: "bind past the limit (85002)", method: "POST", url: testers, form: form("wechatid", "one_too_many"), who: "ownerH", status: 422, setup: fillTesters,
 			want: []string{"t:tester.err.85002", `value="one_too_many"`}, check: testersAre(40)},
+		{name: "bind a WeChat ID that tests too many apps (85003)", method: "POST", url: testers, form: form("wechatid", "busytester_1"), who: "ownerH", status: 422,
+			want: []string{"t:tester.err.85003", `value="busytester_1"`}, check: testersAre(0)},
+		{name: "hub in English", method: "GET", url: app, who: "approverH", status: 200, opt: withHeader("Accept-Language", "en"),
+			want: []string{"Live version", "Audit version", "Trial version", "Approve and submit", "Trial version QR code"}},
 		{name: "bind a tester in English", method: "POST", url: testers, form: form("wechatid", "nouser_en"), who: "ownerH", status: 422,
 			opt: withHeader("Accept-Language", "en"), want: []string{"turned off being found by WeChat ID", `value="nouser_en"`}},
 
