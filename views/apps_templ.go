@@ -1739,7 +1739,7 @@ func AppSummary(p Page, v AppDetailView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.CanAuthorize && p.Tenant != nil && v.App.DisplayStatus() != model.AppAuthorized {
+		if v.CanAuthorize && p.Tenant != nil && v.Hub == nil && v.App.DisplayStatus() != model.AppAuthorized {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 140, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

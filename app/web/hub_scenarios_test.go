@@ -189,6 +189,14 @@ func hubScenarios() []scenario {
 			},
 			want:    []string{`data-next="commit_new"`, `href="/t/{H}/apps/{appLive}/releases"`, `data-testid="block-live-version">1.0.0<`, `data-testid="block-audit-none"`},
 			notWant: []string{`data-state="awaiting_approval"`}},
+		{name: "hub: an unauthorized app's one next step is authorizing", method: "GET", url: app, who: "developerH", status: 200,
+			setup: func(t *testing.T, h *harness, w *world) {
+				if _, err := h.st.W.Exec(`UPDATE authorizers SET status = 'unauthorized' WHERE nickname = '庚店 上线小程序'`); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want:    []string{`data-next="authorize"`, `action="/t/{H}/apps/{appLive}/reauthorize"`, `data-testid="reauthorize"`, `data-testid="block-live-version">1.0.0<`},
+			notWant: []string{`data-testid="next-step-button"`}},
 		{name: "hub of H's app from B", method: "GET", url: app, who: "ownerB", status: 404, notWant: []string{"1.1.0"}},
 
 		// True data: the overview and the staff tenant page list the real apps.
