@@ -169,4 +169,27 @@ func TestE2EAppHub(t *testing.T) {
 	if rows, err := a.store.ListActivity(ctx, store.ActivityFilter{TenantID: tn.ID, Action: store.ActTesterUnbind}); err != nil || len(rows) != 1 || rows[0].Detail != "zhang_san" {
 		t.Errorf("the unbinding's activity: %+v %v", rows, err)
 	}
+
+	// The approver at a desk, in English: from the landing page to the hub.
+	wide := startBrowser(t, budget, a.base, 1280, 900, "en")
+	ap := &tab{t: t, ctx: wide.ctx, base: a.base, name: "approver"}
+	ap.open("/login", 200)
+	ap.nav("log in",
+		chromedp.SendKeys(css("#f-email"), appr.Email),
+		chromedp.SendKeys(css("#f-password"), "release-password"),
+		chromedp.Click(css(`[data-testid=login-submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=page-title]`)),
+	)
+	ap.clickable(row)
+	ap.nav("open the app from the overview", chromedp.Click(css(row)), chromedp.WaitVisible(css(`[data-testid=app-hub]`)))
+	ap.wantText(`[data-testid=block-live]`, "Live version")
+	ap.wantText(`[data-testid=block-live-version]`, "1.0.0")
+	ap.wantText(`[data-testid=block-audit]`, "None yet")
+	ap.do("the trial QR code shows", chromedp.WaitVisible(css(`[data-testid=trial-qr]`)))
+	ap.shot("hub-3-app-1280-en")
+	for _, tabSel := range []string{`[data-testid=tab-config]`, `[data-testid=tab-releases]`, `[data-testid=tab-settings]`} {
+		ap.clickable(tabSel)
+	}
+	ap.nav("the settings tab", chromedp.Click(css(`[data-testid=tab-settings]`)), chromedp.WaitVisible(css(`[data-testid=testers]`)))
+	ap.wantText(`[data-testid=testers]`, "No testers yet")
 }
