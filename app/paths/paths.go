@@ -110,7 +110,21 @@ const (
 	TenantAppAvatarPattern  = "/t/:tid/apps/:appid/avatar"
 	AppReauthorizePattern   = "/t/:tid/apps/:appid/reauthorize"
 	AppTagsPattern          = "/t/:tid/apps/:appid/tags"
+	AppSettingsPattern      = "/t/:tid/apps/:appid/settings"
+	AppTestersPattern       = "/t/:tid/apps/:appid/testers"
+	AppTesterUnbindPattern  = "/t/:tid/apps/:appid/testers/unbind"
 )
+
+// AppSettings is an app's settings section (testers, domains).
+func AppSettings(tid int64, appID string) string { return fill(AppSettingsPattern, id(tid), appID) }
+
+// AppTesters binds a trial-version tester.
+func AppTesters(tid int64, appID string) string { return fill(AppTestersPattern, id(tid), appID) }
+
+// AppTesterUnbind removes a trial-version tester.
+func AppTesterUnbind(tid int64, appID string) string {
+	return fill(AppTesterUnbindPattern, id(tid), appID)
+}
 
 // TenantApps is a tenant's apps list.
 func TenantApps(tid int64) string { return fill(TenantAppsPattern, id(tid)) }

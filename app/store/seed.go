@@ -109,6 +109,7 @@ func (s *Store) PurgeSeed(ctx context.Context) (Purged, error) {
 			{nil, `UPDATE campaigns SET approver_id = NULL WHERE approver_id IN (SELECT id FROM purge_u)`},
 			{&p.Campaigns, `DELETE FROM campaigns WHERE id IN (SELECT id FROM purge_c)`},
 			{nil, `DELETE FROM app_tags WHERE tenant_id IN (SELECT id FROM purge_t) OR appid IN (SELECT appid FROM purge_a)`},
+			{nil, `DELETE FROM app_testers WHERE tenant_id IN (SELECT id FROM purge_t) OR appid IN (SELECT appid FROM purge_a)`},
 			{nil, `DELETE FROM app_configs WHERE tenant_id IN (SELECT id FROM purge_t) OR appid IN (SELECT appid FROM purge_a)`},
 			{nil, `UPDATE app_configs SET author_id = NULL WHERE author_id IN (SELECT id FROM purge_u)`},
 			{nil, `DELETE FROM tenant_contacts WHERE tenant_id IN (SELECT id FROM purge_t)`},

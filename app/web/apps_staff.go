@@ -106,6 +106,13 @@ func (s *Server) staffApp(c *fiber.Ctx) error {
 	}
 	v := views.AppDetailView{App: a, Activity: acts, StreamURL: paths.StaffAppEvents(a.AppID),
 		Pushes: pushRows(pushes), PushesTotal: total, PushesURL: paths.WithQuery(paths.StaffWeChat, url.Values{"appid": {a.AppID}})}
+	if a.TenantID != 0 {
+		h, _, err := s.appBlocks(c.UserContext(), a.TenantID, a, false)
+		if err != nil {
+			return err
+		}
+		v.Hub = &h
+	}
 	return s.render(c, views.StaffAppPage(s.page(c, "apps.detail", ""), v))
 }
 

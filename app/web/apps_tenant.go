@@ -40,9 +40,13 @@ func (s *Server) appDetail(c *fiber.Ctx) (views.AppDetailView, error) {
 	if err != nil {
 		return views.AppDetailView{}, err
 	}
+	hub, err := s.appHub(c.UserContext(), t.ID, a, s.viewerOf(c))
+	if err != nil {
+		return views.AppDetailView{}, err
+	}
 	return views.AppDetailView{App: a, Activity: acts, CanAuthorize: s.can(c, authz.PermAppsAuthorize),
-		StreamURL: paths.TenantAppEvents(t.ID, a.AppID),
-		Tags:      tags, CanTag: s.can(c, authz.PermConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
+		StreamURL: paths.TenantAppEvents(t.ID, a.AppID), Hub: hub,
+		Tags: tags, CanTag: s.can(c, authz.PermConfigWrite), ShowTags: true, TagForm: views.NewForm()}, nil
 }
 
 func (s *Server) tenantApp(c *fiber.Ctx) error {

@@ -133,6 +133,9 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.ReleaseSubmitPattern, Tenant, authz.PermReleaseApprove, s.appReleaseSubmit},
 		{"POST", paths.ReleaseShipPattern, Tenant, authz.PermReleaseApprove, s.appReleaseShip},
 		{"POST", paths.AppTagsPattern, Tenant, authz.PermConfigWrite, s.appTagsSave},
+		{"GET", paths.AppSettingsPattern, Tenant, authz.PermAppsRead, s.appSettings},
+		{"POST", paths.AppTestersPattern, Tenant, authz.PermConfigWrite, s.appTesterBind},
+		{"POST", paths.AppTesterUnbindPattern, Tenant, authz.PermConfigWrite, s.appTesterUnbind},
 		{"GET", paths.TenantCampaignsPattern, Tenant, authz.PermCampaignsRead, s.campaignsList},
 		{"GET", paths.TenantCampaignNewPattern, Tenant, authz.PermCampaignsWrite, s.campaignNew},
 		{"POST", paths.TenantCampaignPreviewPattern, Tenant, authz.PermCampaignsWrite, s.campaignPreview}, // evaluates only, never writes

@@ -184,6 +184,7 @@ func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 	canAuth := s.can(c, authz.PermAppsAuthorize)
 	tid := t.ID
 	if c.Query("view") == "app" {
+		who := s.viewerOf(c)
 		appID := c.Query("appid")
 		if _, err := s.Store.App(c.UserContext(), tid, appID); err != nil {
 			return err
@@ -200,8 +201,12 @@ func (s *Server) tenantAppsEvents(c *fiber.Ctx) error {
 			if err != nil {
 				return "", nil, false
 			}
+			hub, err := s.appHub(ctx, tid, a, who)
+			if err != nil {
+				return "", nil, false
+			}
 			p.Now = s.Now()
-			return "app", appLiveParts(p, views.AppDetailView{App: a, Activity: acts, CanAuthorize: canAuth}), true
+			return "app", appLiveParts(p, views.AppDetailView{App: a, Activity: acts, CanAuthorize: canAuth, Hub: hub}), true
 		})
 	}
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
@@ -275,7 +280,12 @@ func (s *Server) staffAppsEvents(c *fiber.Ctx) error {
 }
 
 // appLiveParts is what an app page updates live: its summary, its
-// permission sets and its activity.
+// permission sets, its activity and (the tenant's page) the hub's version
+// blocks and next step.
 func appLiveParts(p views.Page, v views.AppDetailView) sseParts {
-	return sseParts{{"app", views.AppSummary(p, v)}, {"perms", views.AppPermissions(v)}, {"activity", views.AppActivity(p, v)}}
+	parts := sseParts{{"app", views.AppSummary(p, v)}, {"perms", views.AppPermissions(v)}, {"activity", views.AppActivity(p, v)}}
+	if v.Hub != nil {
+		parts = append(parts, ssePart{"hub", views.AppHubSection(p, v.App, *v.Hub)})
+	}
+	return parts
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -10,5 +11,13 @@ func (s *Server) tenantHome(c *fiber.Ctx) error {
 	t, m := currentTenant(c), currentMembership(c)
 	p := s.page(c, "tenant.overview", "")
 	p.Title = t.Name // tenant names are data, shown as is (T echoes unknown ids)
-	return s.render(c, views.TenantHome(p, m.Role, t.Members))
+	var apps *views.AppsView
+	if s.can(c, authz.PermAppsRead) {
+		v, err := s.appsView(c)
+		if err != nil {
+			return err
+		}
+		apps = &v
+	}
+	return s.render(c, views.TenantHome(p, m.Role, t.Members, apps))
 }

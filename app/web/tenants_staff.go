@@ -64,6 +64,10 @@ func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailVie
 	if v.Members, err = s.Store.Members(c.UserContext(), tid); err != nil {
 		return v, err
 	}
+	if v.Apps, err = s.Store.TenantApps(c.UserContext(), tid); err != nil {
+		return v, err
+	}
+	v.Releases = s.appReleaseRows(c.UserContext(), tid)
 	if t.Status == model.TenantSuspended {
 		rows, err := s.Store.ListActivity(c.UserContext(), store.ActivityFilter{TenantID: tid, Action: store.ActTenantSuspend, Limit: 1})
 		if err != nil {

@@ -59,6 +59,7 @@ var errMessages = map[int]string{
 	61040: "privacy api is not authorized or not configured",
 	85001: "user not exist",
 	85002: "the number of testers reached the limit",
+	85003: "the wechat id is a tester of too many apps",
 	85004: "user already bound as tester",
 	85006: "tag is in invalid format",
 	85007: "page path is invalid",

@@ -283,7 +283,8 @@ func (s *Sandbox) apiGetPrivacySetting(c *call) any {
 		}{descs}}
 }
 
-// bind_tester: a wechatid starting with "nouser" does not exist (85001).
+// bind_tester: a wechatid starting with "nouser" does not exist (85001);
+// one starting with "busytester" is a tester of too many apps (85003).
 func (s *Sandbox) apiBindTester(c *call) any {
 	var req struct {
 		WeChatID string `json:"wechatid"`
@@ -297,6 +298,8 @@ func (s *Sandbox) apiBindTester(c *call) any {
 		return failMsg(47001, "data format error: wechatid missing")
 	case strings.HasPrefix(req.WeChatID, "nouser"):
 		return fail(85001)
+	case strings.HasPrefix(req.WeChatID, "busytester"):
+		return fail(85003) // a tester of as many Mini Programs as WeChat allows
 	case a.testers[req.WeChatID] != "":
 		return fail(85004)
 	case len(a.testers) >= s.opts.TesterLimit:
