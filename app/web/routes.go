@@ -109,6 +109,8 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.TenantActivityCSVPattern, Tenant, authz.PermActivityRead, s.tenantActivityCSV},
 		{"GET", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContact},
 		{"POST", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContactSave},
+		{"GET", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovals},
+		{"POST", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovalsSave},
 
 		{"GET", paths.TenantAppsPattern, Tenant, authz.PermAppsRead, s.tenantApps},
 		{"GET", paths.TenantAppsEventsPattern, Tenant, authz.PermAppsRead, s.tenantAppsEvents},
@@ -185,6 +187,9 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.StaffCampaignReportPattern, Platform, authz.PermCampaignsRead, s.campaignReport},
 		{"POST", paths.StaffCampaignApprovePattern, Platform, authz.PermCampaignsApprove, s.campaignApprove},
 		{"POST", paths.StaffCampaignActionPattern, Platform, authz.PermCampaignsWrite, s.campaignAction},
+		{"GET", paths.StaffApprovalPattern, Platform, authz.PermReleaseApprove, s.staffApproval},
+		{"GET", paths.StaffApprovalQRPattern, Platform, authz.PermReleaseApprove, s.staffApprovalQR},
+		{"POST", paths.StaffApprovalSubmitPattern, Platform, authz.PermReleaseApprove, s.staffApprovalSubmit},
 		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
 		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
 	}
