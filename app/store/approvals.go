@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/minifleet/minifleet/app/model"
 )
@@ -55,15 +54,15 @@ func (s *Store) PendingReleases(ctx context.Context, tenantID int64, by model.Ap
 	if limit <= 0 {
 		limit = 50
 	}
-	cols := strings.ReplaceAll(releaseCols, "\n", " ")
-	q := `SELECT ` + prefixCols(cols, "r.") + `, t.name FROM releases r JOIN tenants t ON t.id = r.tenant_id
+	inner := `SELECT r.*, t.name AS tenant_name FROM releases r JOIN tenants t ON t.id = r.tenant_id
 		WHERE r.state IN ('awaiting_approval', 'submit_failed') AND r.open = 1 AND t.approvals = ? AND t.status = 'active'
 		AND (r.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaign_apps ca WHERE ca.campaign_id = r.campaign_id AND ca.appid = r.appid AND ca.state = 'dropped'))`
 	args := []any{string(by)}
 	if tenantID != 0 {
-		q, args = q+` AND r.tenant_id = ?`, append(args, tenantID)
+		inner, args = inner+` AND r.tenant_id = ?`, append(args, tenantID)
 	}
-	rows, err := s.read(ctx, q+` ORDER BY r.updated_at, r.id LIMIT ?`, append(args, limit)...)
+	q := `SELECT ` + releaseCols + `, tenant_name FROM (` + inner + `)`
+	rows, err := s.read(ctx, q+` ORDER BY updated_at, id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,20 +93,6 @@ func (s *Store) PendingCampaigns(ctx context.Context, tenantID int64, limit int)
 		q, args = `SELECT `+campaignCols+` FROM campaigns WHERE state = 'awaiting_approval' AND tenant_id = ?`, append(args, tenantID)
 	}
 	return s.queryCampaigns(ctx, q+` ORDER BY id LIMIT ?`, append(args, limit)...)
-}
-
-// prefixCols qualifies each column of a comma-separated list with p.
-func prefixCols(cols, p string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		c = strings.TrimSpace(c)
-		if strings.HasPrefix(c, "COALESCE(") {
-			parts[i] = "COALESCE(" + p + strings.TrimPrefix(c, "COALESCE(")
-			continue
-		}
-		parts[i] = p + c
-	}
-	return strings.Join(parts, ", ")
 }
 
 // rowWithTail scans a row's leading columns into the caller's targets and
