@@ -47,6 +47,11 @@ var publicRoutes = map[string]bool{
 	"POST " + paths.InvitePattern: true,
 	"GET " + paths.Home:           true, // redirects by who is asking
 
+	// WeChat's redirect after authorizing: a phone that scanned the QR code
+	// is not signed in and gets a thank-you page that names nothing; a
+	// signed-in browser is guarded as a tenant route (apps authorize).
+	"GET " + paths.AttemptCallbackPattern: true,
+
 	// Domain verification files WeChat fetches (staff upload them).
 	"GET " + paths.SiteFilePattern: true,
 
@@ -149,7 +154,11 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.AttemptPattern, Tenant, authz.PermAppsAuthorize, s.attemptPage},
 		{"GET", paths.AttemptEventsPattern, Tenant, authz.PermAppsAuthorize, s.attemptEvents},
 		{"POST", paths.AttemptCancelPattern, Tenant, authz.PermAppsAuthorize, s.attemptCancel},
-		{"GET", paths.AttemptCallbackPattern, Tenant, authz.PermAppsAuthorize, s.authorizeCallback}, // WeChat's redirect: the one GET that writes
+		// WeChat's redirect: the one GET that writes. Public, because the
+		// phone that scanned the QR code is not signed in: it gets the
+		// public 授权完成 page and binds nothing; a signed-in browser passes
+		// the tenant guard (apps authorize) in authorizeCallbackEntry.
+		{"GET", paths.AttemptCallbackPattern, Public, authz.Perm{}, s.authorizeCallbackEntry},
 
 		{"GET", paths.StaffTenants, Platform, authz.PermTenantsRead, s.staffTenants},
 		{"GET", paths.StaffTenantPattern, Platform, authz.PermTenantsRead, s.staffTenant},
