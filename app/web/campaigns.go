@@ -244,6 +244,28 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 	if tpl, err := s.Store.Template(ctx, cm.TemplateID); err == nil {
 		v.Template = tpl
 	}
+	if tid, ok := filterTenant(cm.Filter); ok {
+		if t, err := s.Store.Tenant(ctx, tid); err == nil {
+			v.FilterTenant = t.Name
+		}
+	}
+	if cm.State == model.CampAwaitingApproval {
+		gs, err := s.Campaigns.PlannedChanges(ctx, cm)
+		if err != nil {
+			return v, err
+		}
+		for _, g := range gs {
+			vg := views.ChangeGroup{Changes: g.Changes, Unrenderable: g.Unrenderable}
+			for _, a := range g.Apps {
+				label := a.AppID
+				if a.Nickname != "" {
+					label = a.Nickname + " (" + a.AppID + ")"
+				}
+				vg.Apps = append(vg.Apps, label)
+			}
+			v.Changes = append(v.Changes, vg)
+		}
+	}
 	for _, ph := range model.Phases {
 		if n := p.Counts[ph]; n > 0 {
 			v.Counts = append(v.Counts, views.PhaseCount{Phase: ph, N: n})
@@ -465,4 +487,15 @@ func parseTags(raw string) (tags []string, key string) {
 		return nil, "tags.err.too_many"
 	}
 	return tags, ""
+}
+
+// filterTenant is the tenant id a campaign's recorded filter picked
+// ("tenant=3 tag=demo"), if any.
+func filterTenant(f string) (int64, bool) {
+	for _, part := range strings.Fields(f) {
+		if v, ok := strings.CutPrefix(part, "tenant="); ok {
+			return parseInt64(v)
+		}
+	}
+	return 0, false
 }

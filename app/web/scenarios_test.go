@@ -89,7 +89,7 @@ func allScenarios() []scenario {
 	for _, rows := range [][]scenario{
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
-		edgeScenarios(), approvalsScenarios(),
+		edgeScenarios(), approvalsScenarios(), campaignApprovalScenarios(),
 	} {
 		all = append(all, rows...)
 	}
