@@ -82,15 +82,19 @@ func (s *Store) PendingReleases(ctx context.Context, tenantID int64, by model.Ap
 }
 
 // PendingCampaigns lists campaigns awaiting approval, oldest first: a
-// tenant's own (tenantID), or staff campaigns (0).
+// tenant's own when it approves its own (tenantID), or for staff (0) staff
+// campaigns and those of tenants that chose staff approval.
 func (s *Store) PendingCampaigns(ctx context.Context, tenantID int64, limit int) ([]model.Campaign, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	q := `SELECT ` + campaignCols + ` FROM campaigns WHERE state = 'awaiting_approval' AND tenant_id IS NULL`
+	q := `SELECT ` + campaignCols + ` FROM campaigns WHERE state = 'awaiting_approval'
+		AND (tenant_id IS NULL OR tenant_id IN (SELECT id FROM tenants WHERE approvals = 'staff' AND status = 'active'))`
 	args := []any{}
 	if tenantID != 0 {
-		q, args = `SELECT `+campaignCols+` FROM campaigns WHERE state = 'awaiting_approval' AND tenant_id = ?`, append(args, tenantID)
+		q = `SELECT ` + campaignCols + ` FROM campaigns WHERE state = 'awaiting_approval' AND tenant_id = ?
+			AND tenant_id IN (SELECT id FROM tenants WHERE approvals = 'tenant')`
+		args = append(args, tenantID)
 	}
 	return s.queryCampaigns(ctx, q+` ORDER BY id LIMIT ?`, append(args, limit)...)
 }

@@ -191,8 +191,14 @@ func (s *Server) inbox(c *fiber.Ctx, tenantID int64) *views.Inbox {
 			if cp.CreatorID == u.ID {
 				continue
 			}
-			in.Items = append(in.Items, views.InboxItem{Kind: "campaign", Title: cp.Name, Version: cp.UserVersion, By: cp.Creator,
-				Since: cp.CreatedAt, Href: paths.Campaign(tid, cp.ID)})
+			it := views.InboxItem{Kind: "campaign", Title: cp.Name, Version: cp.UserVersion, By: cp.Creator,
+				Since: cp.CreatedAt, Href: paths.Campaign(tid, cp.ID)}
+			if tid == 0 && cp.TenantID != 0 {
+				if t, err := s.Store.Tenant(ctx, cp.TenantID); err == nil {
+					it.Where = t.Name
+				}
+			}
+			in.Items = append(in.Items, it)
 		}
 	}
 	if tenantID != 0 {

@@ -237,9 +237,16 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 	v := views.CampaignView{Scope: b.cs.TenantID, Staff: b.cs.staff(), Campaign: cm,
 		Total: p.Total, Percent: p.Percent, ETA: p.ETA, Notice: p.Notice, NoticeData: p.NoticeData, Actions: p.Actions,
 		CanWrite: b.canWrite, CanApprove: b.canApprove, ViewerID: b.viewerID, Form: views.NewForm()}
-	// Staff approve only staff campaigns: a tenant's campaign is its own approvers' to approve.
-	if b.cs.staff() && cm.TenantID != 0 {
-		v.CanApprove = false
+	// Staff approve staff campaigns, and a tenant's only when the tenant
+	// chose the provider's staff to approve; otherwise its own approvers do.
+	if cm.TenantID != 0 {
+		by, err := s.Store.TenantApprovals(ctx, cm.TenantID)
+		if err != nil {
+			return v, err
+		}
+		if b.cs.staff() != (by == model.ApprovalsStaff) {
+			v.CanApprove = false
+		}
 	}
 	if tpl, err := s.Store.Template(ctx, cm.TemplateID); err == nil {
 		v.Template = tpl
@@ -370,9 +377,18 @@ func (s *Server) campaignApprove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if cs.staff() {
-		if cm, err := s.Store.Campaign(c.UserContext(), 0, id); err == nil && cm.TenantID != 0 {
+	// A tenant's campaign is approved by whoever approves its releases:
+	// its own approvers, or the provider's staff when it chose them.
+	if cm, err := s.Store.Campaign(c.UserContext(), cs.TenantID, id); err == nil && cm.TenantID != 0 {
+		by, err := s.Store.TenantApprovals(c.UserContext(), cm.TenantID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cs.staff() && by != model.ApprovalsStaff:
 			return model.Errorf(model.CodeForbidden, "campaign.err.tenant_approves")
+		case !cs.staff() && by == model.ApprovalsStaff:
+			return model.Errorf(model.CodeForbidden, "approvals.by_staff")
 		}
 	}
 	f := NewCampaignApproveForm(c)

@@ -20,7 +20,21 @@ func campaignApprovalScenarios() []scenario {
 			}
 		}
 	}
+	staffApproveA := exec(`UPDATE tenants SET approvals = 'staff' WHERE name = ?`, tenantAName)
 	return []scenario{
+		// A tenant that chose staff approval has its campaigns approved by staff too.
+		{name: "staff approve a tenant's campaign when it chose staff approval", method: "POST", url: "/staff/campaigns/{campA}/approve", form: form("set_hash", "{hashCampA}", "seq", "0"), who: "staffapprover", status: 303,
+			setup: staffApproveA, check: campaignState(campByName(campNameA), "running")},
+		{name: "tenant approver refused when the tenant chose staff approval", method: "POST", url: "/t/{A}/campaigns/{campA}/approve", form: form("set_hash", "{hashCampA}", "seq", "0"), who: "approverA", status: 403,
+			setup: staffApproveA, want: []string{"t:approvals.by_staff"}, check: campaignState(campByName(campNameA), "awaiting_approval")},
+		{name: "staff inbox lists a staff-approved tenant's campaign", method: "GET", url: "/staff/tenants", who: "staffapprover", status: 200,
+			setup: staffApproveA, want: []string{`href="/staff/campaigns/{campA}"`, tenantAName}},
+		{name: "staff campaign page of a staff-approved tenant offers approving", method: "GET", url: "/staff/campaigns/{campA}", who: "staffapprover", status: 200,
+			setup: staffApproveA, want: []string{`data-testid="campaign-approve"`}},
+		{name: "tenant inbox leaves out campaigns staff approve", method: "GET", url: "/t/{A}", who: "approverA", status: 200,
+			setup: staffApproveA, notWant: []string{`href="/t/{A}/campaigns/{campA}"`}},
+		{name: "tenant inbox lists its campaign when it approves its own", method: "GET", url: "/t/{A}", who: "approverA", status: 200,
+			want: []string{`data-testid="inbox-campaign"`, `href="/t/{A}/campaigns/{campA}"`}},
 		{name: "campaign approval shows each app's change", method: "GET", url: "/t/{A}/campaigns/{campA}", who: "approverA", status: 200,
 			want: []string{`data-testid="campaign-changes"`, `data-testid="change-group-0"`, `data-testid="change-ext.shopName"`, "甲店二号",
 				`data-testid="campaign-template-version"`, "t:campaign.template_version", "t:campaign.eta_after_approval"},
