@@ -24,10 +24,10 @@ const (
 func approvalsFixture(h *harness, w *world) []string {
 	ctx := context.Background()
 	uF, tF := h.signup("owner@fx.test", "Fay Owner", "Foxtrot Flowers 己商户")
-	w.users["ownerF"] = uF
+	w.users["ownerFX"] = uF
 	addApp(h, appF, "Foxtrot Flowers 己小程序", []int{18}, tF.ID)
 	uG, tG := h.signup("owner@gx.test", "Gus Owner", "Golf Grill 庚商户")
-	w.users["ownerG"] = uG
+	w.users["ownerGX"] = uG
 	sp := h.user("preparer@staff.test", "Staff Preparer", model.StaffApprover)
 	h.join(tG.ID, uG.ID, sp.ID, model.RoleDeveloper)
 	w.users["staffPreparer"] = sp
@@ -95,7 +95,7 @@ func approvalsScenarios() []scenario {
 		// The owner's setting.
 		{name: "approvals page owner", method: "GET", url: "/t/{A}/settings/approvals", who: "ownerA", status: 200,
 			want: []string{`data-testid="approvals-form"`, `value="tenant" checked`, `data-testid="approvals-staff"`, "t:approvals.staff_help", `data-testid="nav-approvals"`}},
-		{name: "approvals page of a staff-approved tenant", method: "GET", url: "/t/{FX}/settings/approvals", who: "ownerF", status: 200, want: []string{`value="staff" checked`}},
+		{name: "approvals page of a staff-approved tenant", method: "GET", url: "/t/{FX}/settings/approvals", who: "ownerFX", status: 200, want: []string{`value="staff" checked`}},
 		{name: "approvals page developer", method: "GET", url: "/t/{A}/settings/approvals", who: "developerA", status: 403},
 		{name: "approvals page approver", method: "GET", url: "/t/{A}/settings/approvals", who: "approverA", status: 403},
 		{name: "approvals page of A from B", method: "GET", url: "/t/{A}/settings/approvals", who: "ownerB", status: 404},
@@ -108,10 +108,10 @@ func approvalsScenarios() []scenario {
 		{name: "approvals save developer", method: "POST", url: "/t/{A}/settings/approvals", form: form("approvals", "staff"), who: "developerA", status: 403, check: approvals(tenantA, model.ApprovalsTenant, 0)},
 
 		// A staff-approved tenant: its own members get no review button.
-		{name: "release of a staff-approved tenant: owner sees who approves", method: "GET", url: "/t/{FX}/apps/{appF}/releases/{relF}", who: "ownerF", status: 200,
+		{name: "release of a staff-approved tenant: owner sees who approves", method: "GET", url: "/t/{FX}/apps/{appF}/releases/{relF}", who: "ownerFX", status: 200,
 			want: []string{`data-testid="staff-approves"`, "t:approvals.waiting_staff"}, notWant: []string{`data-testid="go-review"`}},
-		{name: "tenant review refused when staff approve", method: "GET", url: "/t/{FX}/apps/{appF}/releases/{relF}/review", who: "ownerF", status: 403, want: []string{"t:approvals.by_staff"}},
-		{name: "tenant submit refused when staff approve", method: "POST", url: "/t/{FX}/apps/{appF}/releases/{relF}/submit", form: form("hash", "{hashF}"), who: "ownerF", status: 403,
+		{name: "tenant review refused when staff approve", method: "GET", url: "/t/{FX}/apps/{appF}/releases/{relF}/review", who: "ownerFX", status: 403, want: []string{"t:approvals.by_staff"}},
+		{name: "tenant submit refused when staff approve", method: "POST", url: "/t/{FX}/apps/{appF}/releases/{relF}/submit", form: form("hash", "{hashF}"), who: "ownerFX", status: 403,
 			check: relState(appF, model.RelAwaitingApproval)},
 		{name: "one-member preparer is pointed at the setting", method: "GET", url: "/t/{A}/apps/{appA}/releases/{relA}", who: "ownerA", status: 200,
 			want: []string{`data-testid="approve-blocked"`, `data-testid="approvals-hint"`, `href="/t/{A}/settings/approvals"`}},
@@ -123,7 +123,7 @@ func approvalsScenarios() []scenario {
 		{name: "staff review admin", method: "GET", url: staffF, who: "staffadmin", status: 200, want: []string{`data-testid="submit-audit"`}},
 		{name: "staff review operator", method: "GET", url: staffF, who: "staffoperator", status: 403},
 		{name: "staff review support", method: "GET", url: staffF, who: "staffsupport", status: 403},
-		{name: "staff review tenant member", method: "GET", url: staffF, who: "ownerF", status: 403},
+		{name: "staff review tenant member", method: "GET", url: staffF, who: "ownerFX", status: 403},
 		{name: "staff review of a tenant that approves its own", method: "GET", url: "/staff/approvals/{A}/{relA}", who: "staffapprover", status: 404},
 		{name: "staff review of F's release through G", method: "GET", url: "/staff/approvals/{GX}/{relF}", who: "staffapprover", status: 404},
 		{name: "staff QR", method: "GET", url: staffF + "/qr", who: "staffapprover", status: 200, want: []string{"PNG fake"}},
@@ -157,7 +157,7 @@ func approvalsScenarios() []scenario {
 		{name: "the preparer's inbox leaves out their own release", method: "GET", url: "/t/{A}", who: "ownerA", status: 200,
 			want: []string{`data-testid="approval-inbox"`}, notWant: []string{`/releases/{relA}/review`}},
 		{name: "no inbox for a viewer", method: "GET", url: "/t/{A}", who: "viewerA", status: 200, notWant: []string{`data-testid="approval-inbox"`}},
-		{name: "a staff-approved tenant's owner has nothing waiting", method: "GET", url: "/t/{FX}", who: "ownerF", status: 200,
+		{name: "a staff-approved tenant's owner has nothing waiting", method: "GET", url: "/t/{FX}", who: "ownerFX", status: 200,
 			want: []string{`data-testid="inbox-empty"`}, notWant: []string{`data-testid="inbox-release"`}},
 	}
 }
