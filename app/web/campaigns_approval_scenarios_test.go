@@ -22,6 +22,11 @@ func campaignApprovalScenarios() []scenario {
 	}
 	staffApproveA := exec(`UPDATE tenants SET approvals = 'staff' WHERE name = ?`, tenantAName)
 	return []scenario{
+		// The creator never gets a primary button they cannot use.
+		{name: "campaign creator's approve button is not primary", method: "GET", url: "/t/{A}/campaigns/{campA}", who: "ownerA", status: 200,
+			want: []string{`data-testid="campaign-approve" class="secondary outline" disabled`}},
+		{name: "campaign approver's approve button is primary", method: "GET", url: "/t/{A}/campaigns/{campA}", who: "approverA", status: 200,
+			want: []string{`data-testid="campaign-approve" class=""`}, notWant: []string{`data-testid="campaign-approve" class="secondary outline"`}},
 		// A tenant that chose staff approval has its campaigns approved by staff too.
 		{name: "staff approve a tenant's campaign when it chose staff approval", method: "POST", url: "/staff/campaigns/{campA}/approve", form: form("set_hash", "{hashCampA}", "seq", "0"), who: "staffapprover", status: 303,
 			setup: staffApproveA, check: campaignState(campByName(campNameA), "running")},
