@@ -118,7 +118,7 @@ func approvalsScenarios() []scenario {
 
 		// The staff approvers' review.
 		{name: "staff review", method: "GET", url: staffF, who: "staffapprover", status: 200,
-			want:    []string{`data-testid="review"`, "3.1.0", "花店上新 3.1.0", "Foxtrot Flowers 己商户", `data-testid="submit-audit"`, `action="/staff/approvals/{FX}/{relF}/submit"`, `src="/staff/approvals/{FX}/{relF}/qr"`},
+			want:    []string{`data-testid="review"`, "3.1.0", "花店上新 3.1.0", "Foxtrot Flowers 己商户", `data-testid="submit-audit"`, `action="/staff/approvals/{FX}/{relF}/submit"`, `src="/staff/approvals/{FX}/{relF}/qr"`, "t:inbox.back"},
 			notWant: []string{`data-testid="submit-reason"`}},
 		{name: "staff review admin", method: "GET", url: staffF, who: "staffadmin", status: 200, want: []string{`data-testid="submit-audit"`}},
 		{name: "staff review operator", method: "GET", url: staffF, who: "staffoperator", status: 403},
