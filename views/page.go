@@ -36,6 +36,9 @@ type Page struct {
 	StaffNotice     string
 	StaffNoticeData map[string]any
 	Sandbox         bool
+	// Inbox is the 待我审批 list of an approver's landing page (nil: the
+	// viewer approves nothing, and the landing page shows no inbox).
+	Inbox *Inbox
 }
 
 // HXHeaders is the hx-headers value that carries the CSRF token on every HTMX request.

@@ -182,3 +182,15 @@ type Actor struct {
 
 // SystemActor is used for changes made by Minifleet itself.
 var SystemActor = Actor{Label: "system"}
+
+// Approvals says who approves a tenant's releases: its own approvers, or
+// the provider's staff approvers (a tenant setting the owner chooses).
+type Approvals string
+
+const (
+	ApprovalsTenant Approvals = "tenant"
+	ApprovalsStaff  Approvals = "staff"
+)
+
+// Valid reports whether a is one of the two choices.
+func (a Approvals) Valid() bool { return a == ApprovalsTenant || a == ApprovalsStaff }

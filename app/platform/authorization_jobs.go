@@ -51,6 +51,14 @@ func (p *Platform) jobAuthorized(ctx context.Context, j store.Job) error {
 	case wechat.IsCode(err, 61009, 61010):
 		a, aerr := p.Store.Authorizer(ctx, pl.AppID)
 		if aerr != nil || a.Status != store.AuthorizerAuthorized || !a.HasRefreshToken {
+			if p.Onboarding.RedirectHoldsCode(ctx, grant.PreAuthCode) {
+				// The merchant's redirect exchanged this code first and is
+				// storing the tokens and binding now (or retries on its own
+				// job): it finishes the authorization, this job has nothing
+				// left to do.
+				p.Onboarding.log().Info("authorized push: the redirect exchanged the code first", "appid", pl.AppID)
+				return nil
+			}
 			return Permanent(err) // the code is gone and we hold nothing: the merchant must authorize again
 		}
 	case err != nil:

@@ -210,8 +210,9 @@ func (o *Onboarding) settled(a model.AuthAttempt) (bool, error) {
 // attempt); lastTry (the job's last run) makes it fail for good instead.
 func (o *Onboarding) exchange(ctx context.Context, actor model.Actor, a model.AuthAttempt, authCode string, lastTry bool) (model.AuthAttempt, error) {
 	info, err := o.WeChat.QueryAuth(ctx, authCode)
-	if err != nil && actor != System && wechat.IsCode(err, 61009) && o.awaitPush(ctx, a) {
-		// The push got the same code first and bound the attempt.
+	if err != nil && wechat.IsCode(err, 61009) && o.awaitPush(ctx, a) {
+		// The push got the same code first and bound the attempt (the
+		// redirect's exchange, or the retry job's after it).
 		return o.Store.Attempt(ctx, a.TenantID, a.ID)
 	}
 	if err != nil {
@@ -474,6 +475,12 @@ func (o *Onboarding) jobExchange(ctx context.Context, j store.Job) error {
 	o.Hub.Publish(Event{Name: EventAttempt, TenantID: a.TenantID, AttemptID: a.ID})
 	a, err = o.exchange(ctx, System, a, code, j.Attempts >= j.MaxAttempts)
 	switch {
+	case model.ErrorKey(err) == "authorize.code_invalid":
+		// The code was spent elsewhere: the authorized push's job exchanged
+		// it (and binds the attempt, whatever this one says); if not, the
+		// attempt page says to authorize again. Not a background failure.
+		o.log().Info("attempt exchange: the code was already used", "attempt", a.ID)
+		return nil
 	case model.ErrorCode(err) == model.CodeConflict:
 		return Permanent(err) // refused or failed for good; the attempt shows it
 	case err != nil && j.Attempts >= j.MaxAttempts:
@@ -508,4 +515,23 @@ func (o *Onboarding) ResolveConflict(ctx context.Context, actor model.Actor, id 
 	o.Hub.Publish(Event{Name: EventApp, TenantID: c.OwnerTenantID, AppID: c.AppID})
 	o.Hub.Publish(Event{Name: EventApp, TenantID: c.ClaimantTenantID, AppID: c.AppID})
 	return nil
+}
+
+// RedirectHoldsCode reports whether the attempt preAuthCode belongs to was
+// claimed by the merchant's redirect (exchanging, retrying on its job, or
+// already bound): the redirect's exchange owns the authorization code then,
+// and an authorized push that finds the code spent finishes quietly.
+func (o *Onboarding) RedirectHoldsCode(ctx context.Context, preAuthCode string) bool {
+	if preAuthCode == "" {
+		return false
+	}
+	a, err := o.Store.AttemptByPreAuthCode(ctx, preAuthCode)
+	if err != nil {
+		return false
+	}
+	switch a.State {
+	case model.AttemptExchanging, model.AttemptRetrying, model.AttemptBound:
+		return true
+	}
+	return false
 }

@@ -335,7 +335,25 @@ func (r *Releases) userStep(ctx context.Context, tenantID, releaseID int64, ev m
 // conflict. The answer is applied before Approve returns when WeChat
 // answers; otherwise the submission is reconciled later (never re-sent
 // blindly).
+//
+// Approve is a tenant approver's: it refuses (forbidden
+// "approvals.by_staff") when the tenant chose the provider's staff to
+// approve; StaffApprove is theirs.
 func (r *Releases) Approve(ctx context.Context, tenantID, releaseID int64, approver model.Actor, shownHash string) (model.Release, error) {
+	return r.approve(ctx, tenantID, releaseID, approver, shownHash, model.ApprovalsTenant)
+}
+
+// StaffApprove is a staff approver's 提交审核 for a tenant that chose staff
+// approval; another tenant's release is not found (tenant isolation). The
+// two-person rule holds as for Approve.
+func (r *Releases) StaffApprove(ctx context.Context, tenantID, releaseID int64, approver model.Actor, shownHash string) (model.Release, error) {
+	return r.approve(ctx, tenantID, releaseID, approver, shownHash, model.ApprovalsStaff)
+}
+
+func (r *Releases) approve(ctx context.Context, tenantID, releaseID int64, approver model.Actor, shownHash string, by model.Approvals) (model.Release, error) {
+	if err := r.ApprovalsAre(ctx, tenantID, by); err != nil {
+		return model.Release{}, err
+	}
 	rel, err := r.Store.Release(ctx, tenantID, releaseID)
 	if err != nil {
 		return rel, err
@@ -632,4 +650,23 @@ func NextFor(rel model.Release, art store.ReleaseArtifacts) NextAction {
 	a := model.ErrActionFor(rel.Errcode)
 	n.Key, n.Errcode, n.Retry, n.Wait, n.Stop = a.Key, rel.Errcode, a.Retry, a.Wait, a.Stop
 	return n
+}
+
+// ApprovalsAre checks that the tenant's releases are approved by `by`: a
+// staff approver asking about a tenant that approves its own gets not
+// found; a tenant approver of a tenant that chose staff gets forbidden
+// "approvals.by_staff".
+func (r *Releases) ApprovalsAre(ctx context.Context, tenantID int64, by model.Approvals) error {
+	cur, err := r.Store.TenantApprovals(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case cur == by:
+		return nil
+	case by == model.ApprovalsStaff:
+		return model.NotFound("release")
+	default:
+		return model.Errorf(model.CodeForbidden, "approvals.by_staff")
+	}
 }

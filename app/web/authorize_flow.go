@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/views"
@@ -172,6 +173,24 @@ func callbackParams(c *fiber.Ctx) (state, code string) {
 // and the state must be the attempt's and this session's (it started the
 // attempt): otherwise nothing is bound and the page says the authorization
 // completes through WeChat's notification (the authorized push).
+// authorizeCallbackEntry is WeChat's redirect. Anonymous (the merchant's
+// phone, which scanned the QR code of the desk's attempt page): the public
+// 授权完成 page, which writes nothing and says nothing about the tenant or
+// the attempt (the authorized push binds the app and the desk page updates
+// live). Signed in: the tenant guard, then authorizeCallback.
+func (s *Server) authorizeCallbackEntry(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if currentUser(c) == nil {
+		p := s.page(c, "authorize.public_done_title", "")
+		p.Path = paths.Home // the language switch comes back here, not to the callback
+		return s.render(c, views.AuthorizedPage(p))
+	}
+	if ok, err := s.enterTenant(c, authz.PermAppsAuthorize); !ok || err != nil {
+		return err
+	}
+	return s.authorizeCallback(c)
+}
+
 func (s *Server) authorizeCallback(c *fiber.Ctx) error {
 	id, err := parseID(c, "aid")
 	if err != nil {

@@ -237,12 +237,41 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 	v := views.CampaignView{Scope: b.cs.TenantID, Staff: b.cs.staff(), Campaign: cm,
 		Total: p.Total, Percent: p.Percent, ETA: p.ETA, Notice: p.Notice, NoticeData: p.NoticeData, Actions: p.Actions,
 		CanWrite: b.canWrite, CanApprove: b.canApprove, ViewerID: b.viewerID, Form: views.NewForm()}
-	// Staff approve only staff campaigns: a tenant's campaign is its own approvers' to approve.
-	if b.cs.staff() && cm.TenantID != 0 {
-		v.CanApprove = false
+	// Staff approve staff campaigns, and a tenant's only when the tenant
+	// chose the provider's staff to approve; otherwise its own approvers do.
+	if cm.TenantID != 0 {
+		by, err := s.Store.TenantApprovals(ctx, cm.TenantID)
+		if err != nil {
+			return v, err
+		}
+		if b.cs.staff() != (by == model.ApprovalsStaff) {
+			v.CanApprove = false
+		}
 	}
 	if tpl, err := s.Store.Template(ctx, cm.TemplateID); err == nil {
 		v.Template = tpl
+	}
+	if tid, ok := filterTenant(cm.Filter); ok {
+		if t, err := s.Store.Tenant(ctx, tid); err == nil {
+			v.FilterTenant = t.Name
+		}
+	}
+	if cm.State == model.CampAwaitingApproval {
+		gs, err := s.Campaigns.PlannedChanges(ctx, cm)
+		if err != nil {
+			return v, err
+		}
+		for _, g := range gs {
+			vg := views.ChangeGroup{Changes: g.Changes, Unrenderable: g.Unrenderable}
+			for _, a := range g.Apps {
+				label := a.AppID
+				if a.Nickname != "" {
+					label = a.Nickname + " (" + a.AppID + ")"
+				}
+				vg.Apps = append(vg.Apps, label)
+			}
+			v.Changes = append(v.Changes, vg)
+		}
 	}
 	for _, ph := range model.Phases {
 		if n := p.Counts[ph]; n > 0 {
@@ -348,9 +377,18 @@ func (s *Server) campaignApprove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if cs.staff() {
-		if cm, err := s.Store.Campaign(c.UserContext(), 0, id); err == nil && cm.TenantID != 0 {
+	// A tenant's campaign is approved by whoever approves its releases:
+	// its own approvers, or the provider's staff when it chose them.
+	if cm, err := s.Store.Campaign(c.UserContext(), cs.TenantID, id); err == nil && cm.TenantID != 0 {
+		by, err := s.Store.TenantApprovals(c.UserContext(), cm.TenantID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cs.staff() && by != model.ApprovalsStaff:
 			return model.Errorf(model.CodeForbidden, "campaign.err.tenant_approves")
+		case !cs.staff() && by == model.ApprovalsStaff:
+			return model.Errorf(model.CodeForbidden, "approvals.by_staff")
 		}
 	}
 	f := NewCampaignApproveForm(c)
@@ -465,4 +503,15 @@ func parseTags(raw string) (tags []string, key string) {
 		return nil, "tags.err.too_many"
 	}
 	return tags, ""
+}
+
+// filterTenant is the tenant id a campaign's recorded filter picked
+// ("tenant=3 tag=demo"), if any.
+func filterTenant(f string) (int64, bool) {
+	for _, part := range strings.Fields(f) {
+		if v, ok := strings.CutPrefix(part, "tenant="); ok {
+			return parseInt64(v)
+		}
+	}
+	return 0, false
 }

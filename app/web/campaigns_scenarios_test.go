@@ -142,7 +142,7 @@ func campaignScenarios() []scenario {
 		scenario{name: "campaign create in another tenant", method: "POST", url: "/t/{D}/campaigns", form: f(), who: "ownerA", status: 404, check: campaigns(3)},
 		scenario{name: "campaign page", method: "GET", url: "/t/{A}/campaigns/{campA}", who: "viewerA", status: 200,
 			want: []string{campNameA, "3.1.0", "{hashCampA}", "t:campaign.state.awaiting_approval", `sse-connect="/t/{A}/campaigns/{campA}/events?seq=`, `data-testid="campaign-apps"`,
-				`data-testid="campaign-app-wxappa0000000001"`, "t:campaign.phase.queued", "t:campaign.eta_unknown", `href="/t/{A}/campaigns/{campA}/report.csv"`, `data-testid="approve-wait"`},
+				`data-testid="campaign-app-wxappa0000000001"`, "t:campaign.phase.queued", "t:campaign.eta_after_approval", `href="/t/{A}/campaigns/{campA}/report.csv"`, `data-testid="approve-wait"`},
 			notWant: []string{`data-testid="approve-form"`, `data-testid="campaign-cancel"`}},
 		scenario{name: "campaign page approver can approve", method: "GET", url: "/t/{A}/campaigns/{campA}", who: "approverA", status: 200,
 			want: []string{`data-testid="campaign-approve"`, `name="set_hash" value="{hashCampA}"`, `name="seq" value="0"`, "data-confirm="}, notWant: []string{`data-testid="approve-reason"`}},

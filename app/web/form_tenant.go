@@ -141,3 +141,28 @@ func (f TagsForm) View() views.Form {
 	v.Values["tags"] = f.Tags
 	return v
 }
+
+// ApprovalsForm is the owner's choice of who approves the tenant's releases.
+type ApprovalsForm struct {
+	Approvals model.Approvals
+}
+
+// NewApprovalsForm reads the approvals choice from the request.
+func NewApprovalsForm(c *fiber.Ctx) ApprovalsForm {
+	return ApprovalsForm{Approvals: model.Approvals(c.FormValue("approvals"))}
+}
+
+// Validate checks the choice is one of the two.
+func (f ApprovalsForm) Validate() error {
+	if !f.Approvals.Valid() {
+		return model.FieldError("approvals", "form.invalid_choice")
+	}
+	return nil
+}
+
+// View is the form to show again.
+func (f ApprovalsForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["approvals"] = string(f.Approvals)
+	return v
+}

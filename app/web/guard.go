@@ -39,31 +39,41 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 // 404 so tenant ids reveal nothing; a suspended tenant refuses its members.
 func (s *Server) requireTenant(perm authz.Perm) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u := currentUser(c)
-		tid, err := parseID(c, "tid")
-		if err != nil {
+		if ok, err := s.enterTenant(c, perm); !ok || err != nil {
 			return err
 		}
-		m, err := s.Store.Membership(c.UserContext(), tid, u.ID)
-		if err != nil {
-			return err // not found → 404
-		}
-		t, err := s.Store.Tenant(c.UserContext(), tid)
-		if err != nil {
-			return err
-		}
-		withValue(c, keyTenant, &t)
-		withValue(c, keyMembership, &m)
-		if t.Status == model.TenantSuspended {
-			c.Status(fiber.StatusForbidden)
-			return s.render(c, suspendedPage(s, c))
-		}
-		if !s.Authz.Can(u.ID, authz.TenantDomain(tid), perm) {
-			return model.Errorf(model.CodeForbidden, "error.forbidden")
-		}
-		withValue(c, keyRoutePerm, perm)
 		return c.Next()
 	}
+}
+
+// enterTenant is requireTenant's check for a signed-in user: it reports
+// whether the request may go on; false with a nil error when it already
+// answered (the suspended page).
+func (s *Server) enterTenant(c *fiber.Ctx, perm authz.Perm) (bool, error) {
+	u := currentUser(c)
+	tid, err := parseID(c, "tid")
+	if err != nil {
+		return false, err
+	}
+	m, err := s.Store.Membership(c.UserContext(), tid, u.ID)
+	if err != nil {
+		return false, err // not found → 404
+	}
+	t, err := s.Store.Tenant(c.UserContext(), tid)
+	if err != nil {
+		return false, err
+	}
+	withValue(c, keyTenant, &t)
+	withValue(c, keyMembership, &m)
+	if t.Status == model.TenantSuspended {
+		c.Status(fiber.StatusForbidden)
+		return false, s.render(c, suspendedPage(s, c))
+	}
+	if !s.Authz.Can(u.ID, authz.TenantDomain(tid), perm) {
+		return false, model.Errorf(model.CodeForbidden, "error.forbidden")
+	}
+	withValue(c, keyRoutePerm, perm)
+	return true, nil
 }
 
 // requirePlatform admits staff holding perm in the platform domain.

@@ -249,6 +249,32 @@ func onboardingScenarios() []scenario {
 				}
 			}},
 		{name: "callback without a code (cancelled on WeChat)", method: "GET", url: "/t/{A}/authorize/{attemptA}/callback", who: "ownerA", status: 422, want: []string{"t:authorize.no_code"}},
+		// The phone that scanned the QR code is not signed in: a public
+		// thank-you page (not the login page, not an error) that names
+		// nothing and binds nothing; the push binds, the desk updates live.
+		{name: "callback on the phone that scanned the QR code", method: "GET", url: "/t/{A}/authorize/{attemptO}/callback?state={stateO}&auth_code={authCodeO}&expires_in=600", who: "anon", status: 200,
+			want: []string{`data-testid="authorized-public"`, "t:authorize.public_done_heading", "t:authorize.public_done_body"}, notWant: []string{tenantAName, "Other Session 别处会话", "owner@a.test", `/t/{A}`}, prep: attemptElsewhere,
+			check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM authorizers WHERE nickname = 'Other Session 别处会话'`); n != 0 {
+					t.Errorf("an app was stored from the phone's callback")
+				}
+			}},
+		{name: "callback on a phone names nothing, whatever the ids", method: "GET", url: "/t/999/authorize/999/callback?auth_code=x", who: "anon", status: 200, want: []string{`data-testid="authorized-public"`}},
+		{name: "callback signed in without authorize permission", method: "GET", url: "/t/{A}/authorize/{attemptA}/callback?auth_code=x", who: "viewerA", status: 403},
+		{name: "callback signed in, another tenant", method: "GET", url: "/t/{A}/authorize/{attemptA}/callback?auth_code=x", who: "ownerB", status: 404},
+		{name: "desk page while waiting shows the QR code", method: "GET", url: "/t/{A}/authorize/{attemptS}", who: "ownerA", status: 200, prep: attemptHere,
+			want: []string{`data-testid="qr-option"`, `<div id="attempt-options">`}, notWant: []string{`data-testid="attempt-configure"`, `data-testid="attempt-options-closed"`}},
+		{name: "desk page once bound: QR collapsed, next step is configuring", method: "GET", url: "/t/{A}/authorize/{attemptS}", who: "ownerA", status: 200,
+			prep: func(h *harness, c *client, f *fixture) []string {
+				pairs := attemptHere(h, c, f)
+				r := c.get("/t/" + itoa(f.A.ID) + "/authorize/" + pairs[1] + "/callback?state=" + url.QueryEscape(pairs[3]) + "&auth_code=" + pairs[5])
+				if r.Status != 303 {
+					h.t.Fatalf("desk callback: %d", r.Status)
+				}
+				return pairs
+			},
+			want:    []string{`data-state="bound"`, `data-testid="attempt-configure"`, `href="/t/{A}/apps/wx`, `/config"`, `hx-swap-oob="true"`, "t:authorize.next_configure"},
+			notWant: []string{`data-testid="qr-option"`, `data-testid="pc-link"`}},
 
 		// Staff.
 		{name: "staff apps", method: "GET", url: "/staff/apps", who: "staffsupport", status: 200, want: []string{appNameA, appNameB, appNameU, tenantAName, `data-testid="conflicts"`}, notWant: []string{`data-testid="reconcile-now"`}},

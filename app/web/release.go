@@ -125,6 +125,9 @@ func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, rel
 	if u := currentUser(c); u != nil {
 		v.ViewerID = u.ID
 	}
+	if ap, err := s.Store.TenantApprovals(ctx, t.ID); err == nil {
+		v.StaffApproves = ap == model.ApprovalsStaff
+	}
 	v, err := s.fillRelease(ctx, t.ID, v, releaseID)
 	// The stream learns which state the page shows: if the release moved
 	// before the stream connected, it sends the new one at once.

@@ -77,6 +77,9 @@ func (s *Server) appReleaseReview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.Releases.ApprovalsAre(c.UserContext(), rel.TenantID, model.ApprovalsTenant); err != nil {
+		return err
+	}
 	v, err := s.reviewView(c.UserContext(), c, a, rel.ID, rel.PayloadHash)
 	if err != nil {
 		return err

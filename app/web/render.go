@@ -84,6 +84,7 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		}
 		if s.Authz.Can(u.ID, d, authz.PermTenantWrite) {
 			add("nav.tenant", "nav.contact", paths.Contact(t.ID), "nav-contact")
+			add("nav.tenant", "nav.approvals", paths.Approvals(t.ID), "nav-approvals")
 		}
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermStaffRead) {

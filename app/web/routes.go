@@ -47,6 +47,11 @@ var publicRoutes = map[string]bool{
 	"POST " + paths.InvitePattern: true,
 	"GET " + paths.Home:           true, // redirects by who is asking
 
+	// WeChat's redirect after authorizing: a phone that scanned the QR code
+	// is not signed in and gets a thank-you page that names nothing; a
+	// signed-in browser is guarded as a tenant route (apps authorize).
+	"GET " + paths.AttemptCallbackPattern: true,
+
 	// Domain verification files WeChat fetches (staff upload them).
 	"GET " + paths.SiteFilePattern: true,
 
@@ -109,6 +114,8 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.TenantActivityCSVPattern, Tenant, authz.PermActivityRead, s.tenantActivityCSV},
 		{"GET", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContact},
 		{"POST", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContactSave},
+		{"GET", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovals},
+		{"POST", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovalsSave},
 
 		{"GET", paths.TenantAppsPattern, Tenant, authz.PermAppsRead, s.tenantApps},
 		{"GET", paths.TenantAppsEventsPattern, Tenant, authz.PermAppsRead, s.tenantAppsEvents},
@@ -150,7 +157,11 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.AttemptPattern, Tenant, authz.PermAppsAuthorize, s.attemptPage},
 		{"GET", paths.AttemptEventsPattern, Tenant, authz.PermAppsAuthorize, s.attemptEvents},
 		{"POST", paths.AttemptCancelPattern, Tenant, authz.PermAppsAuthorize, s.attemptCancel},
-		{"GET", paths.AttemptCallbackPattern, Tenant, authz.PermAppsAuthorize, s.authorizeCallback}, // WeChat's redirect: the one GET that writes
+		// WeChat's redirect: the one GET that writes. Public, because the
+		// phone that scanned the QR code is not signed in: it gets the
+		// public 授权完成 page and binds nothing; a signed-in browser passes
+		// the tenant guard (apps authorize) in authorizeCallbackEntry.
+		{"GET", paths.AttemptCallbackPattern, Public, authz.Perm{}, s.authorizeCallbackEntry},
 
 		{"GET", paths.StaffTenants, Platform, authz.PermTenantsRead, s.staffTenants},
 		{"GET", paths.StaffTenantPattern, Platform, authz.PermTenantsRead, s.staffTenant},
@@ -188,6 +199,9 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.StaffCampaignReportPattern, Platform, authz.PermCampaignsRead, s.campaignReport},
 		{"POST", paths.StaffCampaignApprovePattern, Platform, authz.PermCampaignsApprove, s.campaignApprove},
 		{"POST", paths.StaffCampaignActionPattern, Platform, authz.PermCampaignsWrite, s.campaignAction},
+		{"GET", paths.StaffApprovalPattern, Platform, authz.PermReleaseApprove, s.staffApproval},
+		{"GET", paths.StaffApprovalQRPattern, Platform, authz.PermReleaseApprove, s.staffApprovalQR},
+		{"POST", paths.StaffApprovalSubmitPattern, Platform, authz.PermReleaseApprove, s.staffApprovalSubmit},
 		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
 		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
 	}

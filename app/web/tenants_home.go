@@ -19,5 +19,6 @@ func (s *Server) tenantHome(c *fiber.Ctx) error {
 		}
 		apps = &v
 	}
+	p.Inbox = s.inbox(c, t.ID)
 	return s.render(c, views.TenantHome(p, m.Role, t.Members, apps))
 }

@@ -48,7 +48,9 @@ func (s *Server) staffTenants(c *fiber.Ctx) error {
 	if offset+tenantsPage < total {
 		v.Pager.Next = link(offset + tenantsPage)
 	}
-	return s.render(c, views.TenantsPage(s.page(c, "tenants.title", "tenants.help"), v))
+	p := s.page(c, "tenants.title", "tenants.help")
+	p.Inbox = s.inbox(c, 0)
+	return s.render(c, views.TenantsPage(p, v))
 }
 
 func (s *Server) tenantDetail(c *fiber.Ctx, f views.Form) (views.TenantDetailView, error) {
