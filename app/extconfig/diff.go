@@ -11,9 +11,10 @@ import (
 // "shopName" or "banners.1.title". Old is nil for an added value, New for a
 // removed one.
 type Change struct {
-	Path string
-	Old  any
-	New  any
+	Path  string
+	Label string // the schema's label for Path (Schema.LabelChanges); "" when none
+	Old   any
+	New   any
 }
 
 // Diff lists what changed from a to b, by path in sorted order: what an

@@ -1,6 +1,10 @@
 package extconfig
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Field describes one input of the generated form in one language. Views
 // render it; they never read the schema.
@@ -70,4 +74,41 @@ func pick(m map[string]string, lang, fallback string) string {
 		return s
 	}
 	return fallback
+}
+
+// PathLabel names a Diff path with the schema's labels in lang:
+// "banners.1.title" reads "<banners' label> 2 · <title's label>". A path
+// (or its "ext." form in ext_json) outside the schema gives "".
+func (s *Schema) PathLabel(path, lang string) string {
+	if s == nil {
+		return ""
+	}
+	path = strings.TrimPrefix(path, "ext.")
+	fs := s.Fields(lang)
+	var out []string
+	parts := strings.Split(path, ".")
+	for i := 0; i < len(parts); i++ {
+		j := slices.IndexFunc(fs, func(f Field) bool { return f.Name == parts[i] })
+		if j < 0 {
+			return ""
+		}
+		f := fs[j]
+		label := f.Label
+		if f.Kind == KindList && i+1 < len(parts) {
+			if n, err := strconv.Atoi(parts[i+1]); err == nil {
+				label += " " + strconv.Itoa(n+1)
+				i++
+			}
+		}
+		out = append(out, label)
+		fs = f.Items
+	}
+	return strings.Join(out, " · ")
+}
+
+// LabelChanges fills each change's Label from the schema.
+func (s *Schema) LabelChanges(cs []Change, lang string) {
+	for i := range cs {
+		cs[i].Label = s.PathLabel(cs[i].Path, lang)
+	}
 }
