@@ -121,7 +121,7 @@ func ActorLabel(ctx context.Context, actor string) string {
 
 // stateWord translates one state or role code of an activity detail.
 func stateWord(ctx context.Context, action, s string) string {
-	for _, k := range []string{"release.state." + s, "campaign.state." + s, "role." + s, "staff.role." + s, "detail.word." + s} {
+	for _, k := range []string{"release.state." + s, "campaign.state." + s, "role." + s, "staff_role." + s, "detail.word." + s} {
 		if strings.HasPrefix(action, "campaign") && strings.HasPrefix(k, "release.") {
 			continue
 		}
@@ -232,4 +232,22 @@ func tenantName(a model.Activity) string {
 		return a.TenantName
 	}
 	return "#" + strconv.FormatInt(a.TenantID, 10)
+}
+
+var reObject = regexp.MustCompile(`^(campaign|attempt) #(\d+)$`)
+
+// ActivityObject is an activity row's object in the viewer's language:
+// "campaign #3" reads 批量发布 #3, a role its label.
+func ActivityObject(ctx context.Context, a model.Activity) string {
+	o := a.Object
+	if m := reObject.FindStringSubmatch(o); m != nil {
+		return i18n.T(ctx, "detail.object."+m[1], "ID", m[2])
+	}
+	switch {
+	case a.Action == "invite_created", o == "staff":
+		return stateWord(ctx, a.Action, o)
+	case a.Action == "seed_data_purged":
+		return i18n.T(ctx, "detail.object.seed")
+	}
+	return o
 }

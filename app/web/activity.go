@@ -125,9 +125,9 @@ func (s *Server) activityCSV(c *fiber.Ctx, tenantID int64, name string) error {
 	w := csv.NewWriter(c.Response().BodyWriter())
 	ctx := c.UserContext()
 	c.Response().AppendBodyString("\uFEFF") // BOM so Excel opens UTF-8 Chinese correctly
-	_ = w.Write([]string{"id", "time", "tenant_id", "tenant", "actor", "action", "object", "detail", "ip"})
+	_ = w.Write([]string{"id", "time", "tenant_id", "actor", "action", "object", "detail", "ip", "tenant"})
 	for _, a := range rows {
-		_ = w.Write([]string{itoa(a.ID), i18n.Time(ctx, a.At), itoa(a.TenantID), csvSafe(a.TenantName), csvSafe(a.Actor), i18n.T(ctx, "activity."+a.Action), csvSafe(a.Object), csvSafe(a.Detail), a.IP})
+		_ = w.Write([]string{itoa(a.ID), i18n.Time(ctx, a.At), itoa(a.TenantID), csvSafe(views.ActorLabel(ctx, a.Actor)), i18n.T(ctx, "activity."+a.Action), csvSafe(views.ActivityObject(ctx, a)), csvSafe(views.ActivityDetail(ctx, a)), a.IP, csvSafe(a.TenantName)})
 	}
 	w.Flush()
 	return w.Error()
