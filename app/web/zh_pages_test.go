@@ -187,6 +187,6 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 	mustContain(t, "timeline", res, "已检查服务类目、页面、用户隐私保护指引和服务器域名", "已生成体验版二维码", "隐私检测：0 个接口", "审核单号")
 	// The activity log: states, waves and tenants by name.
 	act := staff.get(paths.Activity(0))
-	mustContain(t, "activity", act, "第 1 批：已出结果的 3 个中 3 个被拒（100% 超过 20%）", "待审批 → 提交审核中", "Delta Deli 丁商户")
+	mustContain(t, "activity", act, "第 1 波：已出结果的 3 个中 3 个被拒（100% 超过 20%）", "待审批 → 提交审核中", "Delta Deli 丁商户")
 	mustContain(t, "campaign filter", owner.get(paths.Campaign(tD, c.ID)), "标签：华东", "授权状态：已授权")
 }
