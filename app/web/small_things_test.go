@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
 )
 
@@ -39,4 +41,29 @@ func TestFaviconHeadLoginAndSandboxCSP(t *testing.T) {
 	if csp := sb.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'self' 'unsafe-inline'") || !strings.Contains(csp, "script-src 'none'") {
 		t.Errorf("sandbox page (%d) CSP = %q, want inline styles and no scripts", sb.Status, csp)
 	}
+}
+
+// TestSuspensionAsksReasonAndTellsWhom: the suspend form requires a reason
+// before it confirms (required input; the server refuses an empty one and
+// keeps the tenant active), and the suspended merchant's members see the
+// reason and whom to contact.
+func TestSuspensionAsksReasonAndTellsWhom(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	staff := h.client().login(w.users["staffadmin"].Email)
+	page := staff.get(paths.StaffTenant(w.B.ID))
+	mustContain(t, "suspend form", page, `required maxlength="200" data-testid="suspend-reason"`)
+	r := staff.post(paths.StaffTenantStatus(w.B.ID), url.Values{"status": {"suspended"}, "reason": {""}})
+	wantStatus(t, "suspend without a reason", r, 422)
+	if h.tenantStatus(w.B.ID) != model.TenantActive {
+		t.Fatal("suspended without a reason")
+	}
+	r = staff.post(paths.StaffTenantStatus(w.B.ID), url.Values{"status": {"suspended"}, "reason": {"账单逾期未付"}})
+	if r.Status != 303 && r.Status != 302 {
+		t.Fatalf("suspend: status %d", r.Status)
+	}
+	owner := h.client().login(w.users["ownerB"].Email)
+	res := owner.get(paths.Tenant(w.B.ID))
+	wantStatus(t, "suspended tenant", res, 403)
+	mustContain(t, "suspended page", res, `data-testid="suspended-reason"`, "账单逾期未付", `data-testid="suspended-contact"`, "mailto:"+w.users["staffadmin"].Email)
 }
