@@ -251,3 +251,38 @@ func ActivityObject(ctx context.Context, a model.Activity) string {
 	}
 	return o
 }
+
+var reErrcodeIn = regexp.MustCompile(`\((\d{5})\)|errcode[ =:]*(\d{5})`)
+
+// vaultReasons are the reasons the vault records for an app that needs
+// reauthorization.
+var vaultReasons = map[string]string{
+	"no refresh token stored": "detail.vault.no_refresh",
+	"refresh token rejected (61023) and no newer one in the authorizer list": "detail.vault.refresh_rejected",
+	"component is not authorized by this account (61003)":                    "detail.vault.not_authorized",
+}
+
+// ErrorText is a recorded error (a token refresh's, a warning's) in the
+// viewer's language: a known reason by its key, else the errcode it names
+// in words, else "" (the raw text stays in a title).
+func ErrorText(ctx context.Context, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if k, ok := vaultReasons[s]; ok {
+		return i18n.T(ctx, k)
+	}
+	if m := reErrcodeIn.FindStringSubmatch(s); m != nil {
+		code := m[1] + m[2]
+		n, _ := strconv.Atoi(code)
+		return i18n.T(ctx, model.ErrActionFor(n).Key, "Errcode", n) + " (" + Errcode(ctx, n) + ")"
+	}
+	if latin(s) {
+		return i18n.T(ctx, "detail.see_logs")
+	}
+	return s
+}
+
+// WarningKind names a WeChat warning's kind.
+func WarningKind(ctx context.Context, kind string) string { return tOr(ctx, "wechat.warning."+kind, kind) }

@@ -13,6 +13,9 @@ import (
 type Change struct {
 	Path  string
 	Label string // the schema's label for Path (Schema.LabelChanges); "" when none
+	// OldText and NewText are a choice's label for Old and New, when the
+	// field is a choice (Schema.LabelChanges); "" otherwise.
+	OldText, NewText string
 	Old   any
 	New   any
 }

@@ -14,17 +14,19 @@ import (
 )
 
 var (
-	reDropBlocks = regexp.MustCompile(`(?is)<(script|style|template|svg)\b.*?</(script|style|template|svg)>`)
+	reDropBlocks = regexp.MustCompile(`(?is)<(script|style|template|svg|pre)\b.*?</(script|style|template|svg|pre)>`) // pre: code (ext_json) as sent to WeChat
 	reTag        = regexp.MustCompile(`(?s)<[^>]*>`)
 	// Allowed Latin text: e-mail addresses, URLs, AppIDs, versions,
 	// hashes, and the names WeChat and our product give things.
-	reAllowed    = regexp.MustCompile(`\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b`)
+	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b`)
 	reWord       = regexp.MustCompile(`[A-Za-z][A-Za-z_]+`)
 	allowedWords = map[string]bool{
 		"WeChat": true, "Minifleet": true, "AppID": true, "AppSecret": true, "CSV": true, "JSON": true, "ext_json": true,
 		"ext": true, "requiredPrivateInfos": true, "IP": true, "QR": true, "English": true, "HTTPS": true, "URL": true,
 		"UTF": true, "ID": true, "Schema": true, "UDP": true, "TCP": true, "request": true, "socket": true,
 		"uploadFile": true, "downloadFile": true, "token": true, "access": true, "Token": true, "UGC": true,
+		// WeChat's own words on its pages (消息加解密Key, https 域名) and the host.
+		"Key": true, "https": true, "localhost": true,
 		// WeChat's app.json keys, named in the extra ext_json fields.
 		"window": true, "tabBar": true, "list": true, "extPages": true, "pages": true, "navigationBarTitleText": true, "pagePath": true,
 	}
@@ -163,6 +165,15 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 		{staff, paths.StaffTenants},
 		{staff, paths.StaffTenant(tD)},
 		{staff, paths.Campaigns(0)},
+		{staff, paths.StaffApps},
+		{staff, paths.StaffFleet},
+		{staff, paths.StaffTemplates},
+		{staff, paths.StaffWeChat},
+		{staff, paths.StaffGoLive},
+		{staff, paths.StaffApp(appD)},
+		{owner, paths.ReleaseReview(tD, appD, r.ID)},
+		{owner, paths.Contact(tD)},
+		{owner, "/account"},
 	}
 	for _, p := range pages {
 		res := p.who.get(p.path)
@@ -185,6 +196,8 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 	mustNotContain(t, "reason", res, "&lt;br&gt;")
 	// The timeline says in words what the platform did.
 	mustContain(t, "timeline", res, "已检查服务类目、页面、用户隐私保护指引和服务器域名", "已生成体验版二维码", "隐私检测：0 个接口", "审核单号")
+	// The approver's diff names fields and choices by the schema's labels.
+	mustContain(t, "review diff", owner.get(paths.ReleaseReview(tD, appD, r.ID)), `title="ext.shopName" data-label="字段">店铺名称</td>`)
 	// The activity log: states, waves and tenants by name.
 	act := staff.get(paths.Activity(0))
 	mustContain(t, "activity", act, "第 1 波：已出结果的 3 个中 3 个被拒（100% 超过 20%）", "待审批 → 提交审核中", "Delta Deli 丁商户")
