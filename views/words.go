@@ -285,4 +285,6 @@ func ErrorText(ctx context.Context, s string) string {
 }
 
 // WarningKind names a WeChat warning's kind.
-func WarningKind(ctx context.Context, kind string) string { return tOr(ctx, "wechat.warning."+kind, kind) }
+func WarningKind(ctx context.Context, kind string) string {
+	return tOr(ctx, "wechat.warning."+kind, kind)
+}

@@ -16,8 +16,8 @@ type Change struct {
 	// OldText and NewText are a choice's label for Old and New, when the
 	// field is a choice (Schema.LabelChanges); "" otherwise.
 	OldText, NewText string
-	Old   any
-	New   any
+	Old              any
+	New              any
 }
 
 // Diff lists what changed from a to b, by path in sorted order: what an
