@@ -159,9 +159,9 @@ func BenchmarkStaffTenants(b *testing.B) {
 		{"all", "", "共 10000 条"},
 		{"search-name", "杭州咖啡", "共 100 条"},      // 1 in 100 names
 		{"search-email", "owner4242@", "共 1 条"}, // matches a member's e-mail only
-		{"search-none", "没有这个商户", "没有符合条件的租户"},  // no match
+		{"search-none", "没有这个商户", "没有符合条件的商家"},  // no match
 		{"search-short", "杭州", "共 1000 条"},      // under 3 characters: a scan of the names
-		{"search-short-none", "无此", "没有符合条件的租户"},
+		{"search-short-none", "无此", "没有符合条件的商家"},
 	} {
 		path := "/staff/tenants"
 		if bc.query != "" {

@@ -23,6 +23,15 @@ const (
 
 // printDemo creates the demo accounts once and prints how to sign in.
 func printDemo(ctx context.Context, a *app, out io.Writer) error {
+	if err := seedDemo(ctx, a); err != nil {
+		return err
+	}
+	demoBanner(a, out)
+	return nil
+}
+
+// seedDemo creates the demo accounts, template and campaign once.
+func seedDemo(ctx context.Context, a *app) error {
 	if _, err := a.store.UserByEmail(ctx, demoAdminEmail); model.IsNotFound(err) {
 		u, err := createStaff(ctx, a.store, demoAdminEmail, "平台管理员", demoPassword, model.StaffAdmin)
 		if err != nil {
@@ -57,9 +66,11 @@ func printDemo(ctx context.Context, a *app, out io.Writer) error {
 	if err := seedDemoTemplate(ctx, a); err != nil {
 		return err
 	}
-	if err := seedDemoCampaign(ctx, a); err != nil {
-		return err
-	}
+	return seedDemoCampaign(ctx, a)
+}
+
+// demoBanner prints how to sign in with the demo accounts.
+func demoBanner(a *app, out io.Writer) {
 	fmt.Fprintf(out, `
   Minifleet is running in SANDBOX mode (a local WeChat emulator, no real WeChat).
   Open %s and sign in with a demo account (password %q):
@@ -71,5 +82,4 @@ func printDemo(ctx context.Context, a *app, out io.Writer) error {
   WeChat emulator console: %s/sandbox/console
 
 `, a.cfg.BaseURL, demoPassword, demoOwnerEmail, demoAdminEmail, demoApproverEmail, demoFleetSize, demoFleetTag, a.cfg.BaseURL)
-	return nil
 }

@@ -125,3 +125,17 @@ func TestLiveRefusesSandboxSeedData(t *testing.T) {
 		t.Errorf("live start did not log live mode:\n%s", out)
 	}
 }
+
+// TestDemoBannerAfterStartupLogs: the sandbox's demo banner is printed
+// after the start-up log lines, so it does not scroll away.
+func TestDemoBannerAfterStartupLogs(t *testing.T) {
+	env := map[string]string{"MINIFLEET_DATA_DIR": t.TempDir(), "MINIFLEET_ADDR": "127.0.0.1:0", "MINIFLEET_SANDBOX": "on", "MINIFLEET_LOG_LEVEL": "info"}
+	out := serveUntil(t, env, "WeChat emulator console")
+	banner, listening := strings.Index(out, "SANDBOX mode"), strings.Index(out, `"msg":"listening"`)
+	if listening < 0 || banner < listening {
+		t.Fatalf("the banner (at %d) comes before the listening line (at %d):\n%s", banner, listening, out)
+	}
+	if n := strings.Count(out, "SANDBOX mode"); n != 1 {
+		t.Errorf("banner printed %d times", n)
+	}
+}

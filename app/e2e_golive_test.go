@@ -52,16 +52,16 @@ func TestE2EGoLiveChecklist(t *testing.T) {
 		}
 		return v.Value
 	}
-	b.nav("open the checklist from the nav", chromedp.Click(css(`a[data-testid=nav-staff-golive]`)), chromedp.WaitVisible(css(`[data-testid=golive]`)))
+	b.menu("open the checklist from the nav", "nav-staff-golive", `[data-testid=golive]`)
 	b.noHorizontalScroll()
 	if got := state("site_files"); got != "false" {
 		t.Fatalf("verification files line is %s before any upload", got)
 	}
 	b.shot("golive-01-red")
-	b.nav("open the verification files from the nav", chromedp.Click(css(`a[data-testid=nav-staff-site-files]`)), chromedp.WaitVisible(css(`[data-testid=site-file-form]`)))
+	b.menu("open the verification files from the nav", "nav-staff-site-files", `[data-testid=site-file-form]`)
 	b.do("choose the file", chromedp.SetUploadFiles(css(`[data-testid=site-file-input]`), []string{file}))
 	b.nav("upload", chromedp.Click(css(`[data-testid=site-file-upload]`)), chromedp.WaitVisible(css(`[data-testid="site-file-MP_verify_e2eGoLive.txt"]`)))
-	b.nav("back to the checklist", chromedp.Click(css(`a[data-testid=nav-staff-golive]`)), chromedp.WaitVisible(css(`[data-testid=golive]`)))
+	b.menu("back to the checklist", "nav-staff-golive", `[data-testid=golive]`)
 	if got := state("site_files"); got != "true" {
 		t.Fatalf("verification files line is %s after the upload", got)
 	}

@@ -294,7 +294,7 @@ func TestE2E(t *testing.T) {
 	owner := newTab("owner")
 	owner.do("phone viewport", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
 	owner.open("/signup", 200)
-	owner.wantText("[data-testid=page-title]", "注册商户")
+	owner.wantText("[data-testid=page-title]", "注册商家")
 	owner.shot("01-signup-phone")
 	owner.do("fill sign-up form",
 		chromedp.SendKeys(css("#f-tenant"), tenantName),
@@ -447,7 +447,7 @@ func TestE2E(t *testing.T) {
 		t.Error("no confirm dialog before suspending")
 	}
 	staff.wantText("[data-testid=tenant-status] [data-testid=badge]", "已停用")
-	staff.wantText("[data-testid=toast]", "租户状态已更新")
+	staff.wantText("[data-testid=toast]", "商家状态已更新")
 	staff.shot("08-staff-suspended")
 
 	// The invitee is refused from now on.

@@ -46,6 +46,9 @@ type app struct {
 	platform *platform.Platform
 }
 
+// demoBannerDelay lets the start-up log lines pass before the demo banner.
+const demoBannerDelay = time.Second
+
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -76,7 +79,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer a.store.Close()
 	if !cfg.Live() {
-		if err := printDemo(ctx, a, stdout); err != nil {
+		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
 	}
@@ -92,6 +95,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	go func() { defer close(loops); a.platform.Run(lctx) }()
 	defer func() { stopLoops(); <-loops }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
+	if !cfg.Live() {
+		// The demo banner comes after the start-up log lines (the first
+		// ticket, the loops starting), where a newcomer still sees it.
+		go func() {
+			select {
+			case <-time.After(demoBannerDelay):
+				demoBanner(a, stdout)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		return err

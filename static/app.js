@@ -65,7 +65,10 @@
       return;
     }
     // Confirm dialogs that name the object: <button data-confirm="Suspend 某某?">
+    // A form that is not filled in yet (a suspension's reason) asks for that
+    // first: the browser's own validation runs, then the confirm.
     var c = e.target.closest("[data-confirm]");
+    if (c && c.form && c.type === "submit" && !c.form.checkValidity()) return;
     if (c && !window.confirm(c.getAttribute("data-confirm"))) {
       e.preventDefault();
       e.stopImmediatePropagation();

@@ -5,7 +5,7 @@ package static
 
 import "embed"
 
-// FS holds app.css, app.js and vendor/.
+// FS holds app.css, app.js, favicon.svg and vendor/.
 //
-//go:embed app.css app.js all:vendor
+//go:embed app.css app.js favicon.svg all:vendor
 var FS embed.FS

@@ -159,9 +159,9 @@ func ReleaseItemsPage(p Page, v ReleaseItemsView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var7 string
-					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(" (errcode " + strconv.Itoa(v.WeChatErrcode) + ")")
+					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(" (" + Errcode(ctx, v.WeChatErrcode) + ")")
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/release_items.templ`, Line: 50, Col: 76}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/release_items.templ`, Line: 50, Col: 68}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 					if templ_7745c5c3_Err != nil {

@@ -11,9 +11,13 @@ import (
 // "shopName" or "banners.1.title". Old is nil for an added value, New for a
 // removed one.
 type Change struct {
-	Path string
-	Old  any
-	New  any
+	Path  string
+	Label string // the schema's label for Path (Schema.LabelChanges); "" when none
+	// OldText and NewText are a choice's label for Old and New, when the
+	// field is a choice (Schema.LabelChanges); "" otherwise.
+	OldText, NewText string
+	Old              any
+	New              any
 }
 
 // Diff lists what changed from a to b, by path in sorted order: what an

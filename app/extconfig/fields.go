@@ -1,6 +1,10 @@
 package extconfig
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Field describes one input of the generated form in one language. Views
 // render it; they never read the schema.
@@ -70,4 +74,77 @@ func pick(m map[string]string, lang, fallback string) string {
 		return s
 	}
 	return fallback
+}
+
+// PathLabel names a Diff path with the schema's labels in lang:
+// "banners.1.title" reads "<banners' label> 2 · <title's label>". A path
+// (or its "ext." form in ext_json) outside the schema gives "".
+func (s *Schema) PathLabel(path, lang string) string {
+	if s == nil {
+		return ""
+	}
+	path = strings.TrimPrefix(path, "ext.")
+	fs := s.Fields(lang)
+	var out []string
+	parts := strings.Split(path, ".")
+	for i := 0; i < len(parts); i++ {
+		j := slices.IndexFunc(fs, func(f Field) bool { return f.Name == parts[i] })
+		if j < 0 {
+			return ""
+		}
+		f := fs[j]
+		label := f.Label
+		if f.Kind == KindList && i+1 < len(parts) {
+			if n, err := strconv.Atoi(parts[i+1]); err == nil {
+				label += " " + strconv.Itoa(n+1)
+				i++
+			}
+		}
+		out = append(out, label)
+		fs = f.Items
+	}
+	return strings.Join(out, " · ")
+}
+
+// LabelChanges fills each change's Label, and a choice's OldText and
+// NewText, from the schema.
+func (s *Schema) LabelChanges(cs []Change, lang string) {
+	for i := range cs {
+		cs[i].Label = s.PathLabel(cs[i].Path, lang)
+		if f, ok := s.fieldAt(cs[i].Path, lang); ok && len(f.Options) > 0 {
+			cs[i].OldText, cs[i].NewText = optionLabel(f, cs[i].Old), optionLabel(f, cs[i].New)
+		}
+	}
+}
+
+// fieldAt is the field a Diff path names ("banners.1.title" → title).
+func (s *Schema) fieldAt(path, lang string) (Field, bool) {
+	fs := s.Fields(lang)
+	var f Field
+	parts := strings.Split(strings.TrimPrefix(path, "ext."), ".")
+	for i := 0; i < len(parts); i++ {
+		j := slices.IndexFunc(fs, func(f Field) bool { return f.Name == parts[i] })
+		if j < 0 {
+			return Field{}, false
+		}
+		f = fs[j]
+		if f.Kind == KindList && i+1 < len(parts) {
+			i++
+		}
+		fs = f.Items
+	}
+	return f, true
+}
+
+func optionLabel(f Field, v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	for _, o := range f.Options {
+		if o.Value == s {
+			return o.Label
+		}
+	}
+	return ""
 }

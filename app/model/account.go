@@ -116,15 +116,16 @@ func (i Invite) State(now time.Time) string {
 
 // Activity is one immutable audit-log row.
 type Activity struct {
-	ID       int64
-	At       time.Time
-	TenantID int64
-	ActorID  int64
-	Actor    string
-	Action   string
-	Object   string
-	Detail   string
-	IP       string
+	ID         int64
+	At         time.Time
+	TenantID   int64
+	TenantName string // filled by ListActivity
+	ActorID    int64
+	Actor      string
+	Action     string
+	Object     string
+	Detail     string
+	IP         string
 }
 
 // Limits on user input.

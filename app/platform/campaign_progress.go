@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
@@ -177,7 +178,7 @@ func (e *Campaigns) WriteReport(ctx context.Context, w io.Writer, tenantID, id i
 		if reason != "" {
 			reason = label(reasonKey(ph, reason))
 		} else if ph == model.PhRejected {
-			reason = a.AuditReason
+			reason = strings.Join(model.ReasonLines(a.AuditReason), "\n")
 		}
 		_ = cw.Write([]string{a.AppID, csvSafe(a.Nickname), csvSafe(a.TenantName), strconv.Itoa(a.Wave), label("campaign.phase." + string(ph)),
 			strconv.FormatInt(a.ReleaseID, 10), string(a.RelState), strconv.Itoa(a.Errcode), action, csvSafe(reason),

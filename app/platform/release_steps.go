@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -401,28 +402,15 @@ func (r *Releases) preflightPrivacy(ctx context.Context, rel model.Release) (sto
 		if err != nil && !model.IsNotFound(err) {
 			return ck, nil, err
 		}
-		if contact.Email == "" && contact.Phone == "" {
+		set, changed := mergePrivacy(cur, contact)
+		o := set.OwnerSetting
+		if o.ContactEmail == "" && o.ContactPhone == "" && o.ContactQQ == "" && o.ContactWeixin == "" {
 			return store.PreflightCheck{Name: "privacy", Key: "release.preflight.no_contact"}, ops, nil
 		}
-		notice := contact.NoticeMethod
-		if notice == "" {
-			notice = defaultNoticeMethod
-		}
-		texts := map[string]string{}
-		for _, it := range cur.SettingList {
-			texts[it.PrivacyKey] = it.PrivacyText
-		}
-		set := wechat.PrivacySetting{PrivacyVer: wechat.PrivacyDev,
-			OwnerSetting: wechat.OwnerSetting{ContactEmail: contact.Email, ContactPhone: contact.Phone, NoticeMethod: notice}}
-		for _, k := range cur.PrivacyList {
-			t := texts[k]
-			if t == "" {
-				t = defaultPrivacyText
+		if changed {
+			if err := r.WeChat.SetPrivacySetting(ctx, rel.AppID, set); err != nil {
+				return fail(err)
 			}
-			set.SettingList = append(set.SettingList, wechat.PrivacyItem{PrivacyKey: k, PrivacyText: t})
-		}
-		if err := r.WeChat.SetPrivacySetting(ctx, rel.AppID, set); err != nil {
-			return fail(err)
 		}
 	}
 	info, err := r.WeChat.CodePrivacyInfo(ctx, rel.AppID)
@@ -435,6 +423,41 @@ func (r *Releases) preflightPrivacy(ctx context.Context, rel model.Release) (sto
 			Detail: strings.Join(undeclared, ", ")}, ops, nil
 	}
 	return ck, ops, nil
+}
+
+// mergePrivacy adds to the app's current privacy guideline what the code
+// needs and it lacks: a setting for every privacy key the scan found (with
+// a default text) and, only where the merchant left them empty, the
+// tenant's contact and notice method. Everything else the merchant set in
+// WeChat (keys added by hand, their texts, contact_qq, contact_weixin,
+// store_expire_timestamp, ext_file_media_id, store_region) is kept as it
+// is. changed says whether anything was added.
+func mergePrivacy(cur *wechat.PrivacySettingResult, contact store.TenantContact) (wechat.PrivacySetting, bool) {
+	set := wechat.PrivacySetting{PrivacyVer: wechat.PrivacyDev, OwnerSetting: cur.OwnerSetting}
+	changed := false
+	o := &set.OwnerSetting
+	if o.ContactEmail == "" && o.ContactPhone == "" && o.ContactQQ == "" && o.ContactWeixin == "" &&
+		(contact.Email != "" || contact.Phone != "") {
+		o.ContactEmail, o.ContactPhone, changed = contact.Email, contact.Phone, true
+	}
+	if o.NoticeMethod == "" {
+		o.NoticeMethod = cmp.Or(contact.NoticeMethod, defaultNoticeMethod)
+		changed = true
+	}
+	for _, it := range cur.SettingList {
+		it.PrivacyLabel = "" // response only
+		if it.PrivacyText == "" {
+			it.PrivacyText, changed = defaultPrivacyText, true
+		}
+		set.SettingList = append(set.SettingList, it)
+	}
+	for _, k := range cur.PrivacyList {
+		if !slices.ContainsFunc(set.SettingList, func(it wechat.PrivacyItem) bool { return it.PrivacyKey == k }) {
+			set.SettingList = append(set.SettingList, wechat.PrivacyItem{PrivacyKey: k, PrivacyText: defaultPrivacyText})
+			changed = true
+		}
+	}
+	return set, changed
 }
 
 func submitRequest(rel model.Release) wechat.SubmitAuditRequest {

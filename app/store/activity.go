@@ -51,45 +51,66 @@ func nullID(id int64) any {
 type ActivityFilter struct {
 	TenantID int64
 	Action   string
-	Query    string // matches actor, object or detail
-	Since    time.Time
-	Until    time.Time
-	BeforeID int64 // keyset pagination
-	Limit    int
+	Actions  []string // any of these actions (a family); with Action, both apply
+	Query    string   // matches actor, object or detail
+	// QueryActions are actions whose label (in the viewer's language)
+	// matches Query: their rows match too.
+	QueryActions []string
+	Since        time.Time
+	Until        time.Time
+	BeforeID     int64 // keyset pagination
+	Limit        int
 }
 
-// ListActivity returns rows newest first.
+// inList is "?,?,…" for n values.
+func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// ListActivity returns rows newest first, each with its tenant's name.
 func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]model.Activity, error) {
 	var where []string
 	var args []any
 	if f.TenantID != 0 {
-		where, args = append(where, "tenant_id = ?"), append(args, f.TenantID)
+		where, args = append(where, "a.tenant_id = ?"), append(args, f.TenantID)
 	}
 	if f.Action != "" {
-		where, args = append(where, "action = ?"), append(args, f.Action)
+		where, args = append(where, "a.action = ?"), append(args, f.Action)
+	}
+	if len(f.Actions) > 0 {
+		where = append(where, "a.action IN ("+inList(len(f.Actions))+")")
+		for _, x := range f.Actions {
+			args = append(args, x)
+		}
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		if !searchable(q) {
 			return nil, nil
 		}
 		p := "%" + likeEscape(q) + "%"
-		where = append(where, `(actor LIKE ? ESCAPE '\' OR object LIKE ? ESCAPE '\' OR detail LIKE ? ESCAPE '\')`)
+		cond := `a.actor LIKE ? ESCAPE '\' OR a.object LIKE ? ESCAPE '\' OR a.detail LIKE ? ESCAPE '\'`
 		args = append(args, p, p, p)
+		if len(f.QueryActions) > 0 {
+			cond += " OR a.action IN (" + inList(len(f.QueryActions)) + ")"
+			for _, x := range f.QueryActions {
+				args = append(args, x)
+			}
+		}
+		where = append(where, "("+cond+")")
 	}
 	if !f.Since.IsZero() {
-		where, args = append(where, "at >= ?"), append(args, f.Since.Unix())
+		where, args = append(where, "a.at >= ?"), append(args, f.Since.Unix())
 	}
 	if !f.Until.IsZero() {
-		where, args = append(where, "at < ?"), append(args, f.Until.Unix())
+		where, args = append(where, "a.at < ?"), append(args, f.Until.Unix())
 	}
 	if f.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+		where, args = append(where, "a.id < ?"), append(args, f.BeforeID)
 	}
-	q := `SELECT id, at, COALESCE(tenant_id,0), COALESCE(actor_id,0), actor, action, object, detail, ip FROM activity`
+	q := `SELECT a.id, a.at, COALESCE(a.tenant_id,0), COALESCE(t.name,''), COALESCE(a.actor_id,0), a.actor, a.action, a.object, a.detail, a.ip
+		FROM activity a LEFT JOIN tenants t ON t.id = a.tenant_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY id DESC"
+	q += " ORDER BY a.id DESC"
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
@@ -103,7 +124,7 @@ func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]model.Act
 	for rows.Next() {
 		var a model.Activity
 		var at int64
-		if err := rows.Scan(&a.ID, &at, &a.TenantID, &a.ActorID, &a.Actor, &a.Action, &a.Object, &a.Detail, &a.IP); err != nil {
+		if err := rows.Scan(&a.ID, &at, &a.TenantID, &a.TenantName, &a.ActorID, &a.Actor, &a.Action, &a.Object, &a.Detail, &a.IP); err != nil {
 			return nil, err
 		}
 		a.At = unix(at)

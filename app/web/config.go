@@ -261,6 +261,7 @@ func (s *Server) appConfigDiff(c *fiber.Ctx) error {
 		ch.Path = "ext_json." + ch.Path
 		v.Changes = append(v.Changes, ch)
 	}
+	s.labelChanges(ctx, y.TemplateID, v.Changes)
 	if v.History, err = s.Store.ListConfigs(ctx, t.ID, a.AppID); err != nil {
 		return err
 	}
@@ -354,4 +355,18 @@ func prettyJSON(s string) string {
 		return s
 	}
 	return b.String()
+}
+
+// labelChanges names changed fields with the labels of the template's
+// schema in the viewer's language; without a schema the paths stay.
+func (s *Server) labelChanges(ctx context.Context, templateID int64, cs []extconfig.Change) {
+	tpl, err := s.Store.Template(ctx, templateID)
+	if err != nil {
+		return
+	}
+	sc, err := extconfig.ParseSchema([]byte(tpl.SchemaJSON))
+	if err != nil {
+		return
+	}
+	sc.LabelChanges(cs, i18n.From(ctx).Lang)
 }

@@ -18,6 +18,10 @@ import (
 // csp allows only our own origin; images may also be data: URLs (QR codes).
 const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 
+// sandboxCSP is the CSP of the sandbox's pages (/sandbox/…, sandbox mode
+// only): they carry WeChat-like inline styles and no scripts.
+const sandboxCSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'none'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+
 // baseMiddleware runs for every request, pushes included.
 func (s *Server) baseMiddleware(app *fiber.App) {
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {

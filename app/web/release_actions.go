@@ -59,6 +59,7 @@ func (s *Server) fillReview(ctx context.Context, base views.ReleaseView, shown s
 		}
 	}
 	v.Changes = extconfig.Diff(live, extDoc(rel.ExtJSON))
+	s.labelChanges(ctx, rel.TemplateID, v.Changes)
 	switch {
 	case base.ViewerID == rel.PreparerID:
 		v.Reason = "release.review.preparer"

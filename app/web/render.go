@@ -11,6 +11,7 @@ import (
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -118,7 +119,15 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 }
 
 func suspendedPage(s *Server, c *fiber.Ctx) templ.Component {
-	return views.SuspendedPage(s.page(c, "tenant.suspended_title", ""))
+	// The suspension's activity row says why and who did it: whom to ask.
+	var v views.SuspendedView
+	if t := currentTenant(c); t != nil {
+		rows, err := s.Store.ListActivity(c.UserContext(), store.ActivityFilter{TenantID: t.ID, Action: store.ActTenantSuspend, Limit: 1})
+		if err == nil && len(rows) == 1 {
+			v.Reason, v.By, v.At = rows[0].Detail, rows[0].Actor, rows[0].At
+		}
+	}
+	return views.SuspendedPage(s.page(c, "tenant.suspended_title", ""), v)
 }
 
 // statusOf maps a coded error to an HTTP status.

@@ -222,7 +222,11 @@ func (s *Server) routes(app *fiber.App) {
 	if s.Sandbox != nil {
 		// The emulator stands in for WeChat's hosts; it is public like they are
 		// and absent in live mode.
-		app.Use(paths.Sandbox, adaptor.HTTPHandler(http.StripPrefix(paths.Sandbox, s.Sandbox)))
+		// Its pages imitate WeChat's with inline styles: a CSP of their own.
+		app.Use(paths.Sandbox, func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentSecurityPolicy, sandboxCSP)
+			return c.Next()
+		}, adaptor.HTTPHandler(http.StripPrefix(paths.Sandbox, s.Sandbox)))
 	}
 	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, s.csrfMiddleware())
 	for _, r := range s.pageRoutes() {
@@ -236,6 +240,10 @@ func (s *Server) routes(app *fiber.App) {
 			h = append(h, s.requireUser, s.requirePlatform(r.Perm))
 		}
 		app.Add(r.Method, r.Path, append(h, r.Handler)...)
+		if r.Method == fiber.MethodGet {
+			// HEAD answers as GET does (status and headers; Fiber drops the body).
+			app.Add(fiber.MethodHead, r.Path, append(h, r.Handler)...)
+		}
 	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

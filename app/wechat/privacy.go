@@ -13,7 +13,8 @@ const (
 
 // OwnerSetting is the developer's contact and notice information in the
 // privacy guideline. At least one contact and NoticeMethod are required.
-// (store_region appears in the doc with an unconfirmed type and is omitted.)
+// StoreRegion appears in the doc with an unconfirmed type: it is passed
+// through as WeChat gave it, so reading and writing back keeps it.
 type OwnerSetting struct {
 	ContactEmail   string `json:"contact_email,omitempty"`
 	ContactPhone   string `json:"contact_phone,omitempty"`
@@ -22,7 +23,8 @@ type OwnerSetting struct {
 	ExtFileMediaID string `json:"ext_file_media_id,omitempty"`
 	NoticeMethod   string `json:"notice_method"`
 	// StoreExpireTimestamp is a retention period such as "30天", despite its name.
-	StoreExpireTimestamp string `json:"store_expire_timestamp,omitempty"`
+	StoreExpireTimestamp string          `json:"store_expire_timestamp,omitempty"`
+	StoreRegion          json.RawMessage `json:"store_region,omitempty"`
 }
 
 // PrivacyItem explains the use of one kind of user data.
