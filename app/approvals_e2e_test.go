@@ -103,7 +103,7 @@ func TestE2EApprovalsByStaff(t *testing.T) {
 	if p := m.path(); !strings.HasPrefix(p, "/t/") {
 		t.Fatalf("owner landed at %s", p)
 	}
-	m.nav("open approvals", chromedp.Click(css("[data-testid=nav-approvals]")))
+	m.menu("open approvals from the phone menu", "nav-approvals", "[data-testid=approvals-staff]")
 	m.wantText("[data-testid=page-title]", "审批设置")
 	m.do("choose staff", chromedp.Click(css("[data-testid=approvals-staff]")))
 	if !centreIsControl(m, "[data-testid=approvals-save]") {

@@ -262,6 +262,7 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 			return v, err
 		}
 		for _, g := range gs {
+			s.labelChanges(ctx, cm.TemplateID, g.Changes) // the schema's labels, as the config diff shows them
 			vg := views.ChangeGroup{Changes: g.Changes, Unrenderable: g.Unrenderable}
 			for _, a := range g.Apps {
 				label := a.AppID

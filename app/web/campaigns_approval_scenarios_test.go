@@ -49,7 +49,7 @@ func campaignApprovalScenarios() []scenario {
 			want:  []string{`data-testid="change-group-0"`, `data-testid="change-group-1"`, "丁店", "甲店二号"}},
 		{name: "campaign filter in words", method: "GET", url: "/staff/campaigns/{campS}", who: "staffapprover", status: 200,
 			setup:   exec(`UPDATE campaigns SET filter = 'tenant=' || (SELECT tenant_id FROM authorizers WHERE appid = 'wxappd0000000005') || ' tag=demo status=authorized' WHERE tenant_id IS NULL`),
-			want:    []string{`data-testid="campaign-filter"`, "带标签“demo”的小程序", "商户：Delta Deli 丁商户", "状态为已授权"},
+			want:    []string{`data-testid="campaign-filter"`, "带标签“demo”的小程序", "商家：Delta Deli 丁商户", "状态为已授权"},
 			notWant: []string{"tag=demo", "status=authorized"}},
 		{name: "a done campaign says when it finished", method: "GET", url: "/t/{A}/campaigns/{campA}", who: "viewerA", status: 200,
 			setup: exec(`UPDATE campaigns SET state = 'done', finished_at = updated_at WHERE name = ?`, campNameA),

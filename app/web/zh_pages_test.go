@@ -201,5 +201,5 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 	// The activity log: states, waves and tenants by name.
 	act := staff.get(paths.Activity(0))
 	mustContain(t, "activity", act, "第 1 波：已出结果的 3 个中 3 个被拒（100% 超过 20%）", "待审批 → 提交审核中", "Delta Deli 丁商户")
-	mustContain(t, "campaign filter", owner.get(paths.Campaign(tD, c.ID)), "标签：华东", "授权状态：已授权")
+	mustContain(t, "campaign filter", owner.get(paths.Campaign(tD, c.ID)), "带标签“华东”的小程序", "状态为已授权")
 }
