@@ -55,10 +55,10 @@ func (e *Campaigns) PlannedChanges(ctx context.Context, c model.Campaign) ([]Cha
 			live := map[string]any{}
 			if ar, err := e.Store.AppReleaseOf(ctx, a.TenantID, a.AppID); err == nil && ar.LiveID != 0 {
 				if lr, err := e.Store.Release(ctx, a.TenantID, ar.LiveID); err == nil {
-					live = extDocOf(lr.ExtJSON)
+					live = extconfig.ExtDoc(lr.ExtJSON)
 				}
 			}
-			g.Changes = extconfig.Diff(live, extDocOf(ext))
+			g.Changes = extconfig.Diff(live, extconfig.ExtDoc(ext))
 			b, _ := json.Marshal(g.Changes)
 			key = string(b)
 		}
@@ -74,19 +74,4 @@ func (e *Campaigns) PlannedChanges(ctx context.Context, c model.Campaign) ([]Cha
 	}
 	slices.SortStableFunc(out, func(a, b ChangeGroup) int { return len(b.Apps) - len(a.Apps) })
 	return out, nil
-}
-
-// extDocOf decodes an ext_json string for a diff, without the keys every
-// commit sets per app.
-func extDocOf(s string) map[string]any {
-	if s == "" {
-		return map[string]any{}
-	}
-	m, err := extconfig.DecodeConfig([]byte(s))
-	if err != nil {
-		return map[string]any{}
-	}
-	delete(m, "extAppid")
-	delete(m, "extEnable")
-	return m
 }

@@ -20,21 +20,6 @@ func asFieldErrors(err error) (extconfig.FieldErrors, bool) {
 	return fe, ok
 }
 
-// extDoc decodes an ext_json string for a diff, without the keys every
-// commit sets the same way.
-func extDoc(s string) map[string]any {
-	if s == "" {
-		return map[string]any{}
-	}
-	m, err := extconfig.DecodeConfig([]byte(s))
-	if err != nil {
-		return map[string]any{}
-	}
-	delete(m, "extAppid")
-	delete(m, "extEnable")
-	return m
-}
-
 // reviewView is the approver's page: shown is the payload hash the page
 // was first rendered with ("" for now).
 func (s *Server) reviewView(ctx context.Context, c *fiber.Ctx, a model.App, releaseID int64, shown string) (views.ReviewView, error) {
@@ -55,10 +40,10 @@ func (s *Server) fillReview(ctx context.Context, base views.ReleaseView, shown s
 	live := map[string]any{}
 	if ar, err := s.Store.AppReleaseOf(ctx, rel.TenantID, rel.AppID); err == nil && ar.LiveID != 0 && ar.LiveID != rel.ID {
 		if lr, err := s.Store.Release(ctx, rel.TenantID, ar.LiveID); err == nil {
-			live, v.LiveVersion, v.LiveConfig = extDoc(lr.ExtJSON), lr.UserVersion, lr.ConfigVersion
+			live, v.LiveVersion, v.LiveConfig = extconfig.ExtDoc(lr.ExtJSON), lr.UserVersion, lr.ConfigVersion
 		}
 	}
-	v.Changes = extconfig.Diff(live, extDoc(rel.ExtJSON))
+	v.Changes = extconfig.Diff(live, extconfig.ExtDoc(rel.ExtJSON))
 	s.labelChanges(ctx, rel.TemplateID, v.Changes)
 	switch {
 	case base.ViewerID == rel.PreparerID:
