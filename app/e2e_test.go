@@ -358,7 +358,7 @@ func TestE2E(t *testing.T) {
 	guest.wantText("[data-testid=invite-page]", tenantName)
 	guest.do("choose English", chromedp.SetValue(css("[data-testid=lang-switch]"), "en"))
 	guest.nav("switch language", chromedp.Submit(css("[data-testid=lang-switch]")))
-	guest.wantText("[data-testid=page-title]", "Join a business")
+	guest.wantText("[data-testid=page-title]", "Join a merchant")
 	guest.wantText("[data-testid=invite-accept]", "Sign up and join")
 	guest.do("fill invite sign-up",
 		chromedp.SendKeys(css("#f-name"), "Dev Chen"),
@@ -452,7 +452,7 @@ func TestE2E(t *testing.T) {
 
 	// The invitee is refused from now on.
 	guest.open(tenantPath, 403)
-	guest.wantText("[data-testid=tenant-suspended]", "The platform has suspended this business")
+	guest.wantText("[data-testid=tenant-suspended]", "The platform has suspended this merchant")
 	guest.shot("09-suspended-en")
 
 	// The staff list with a few tenants, for the README.
