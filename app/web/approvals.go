@@ -110,16 +110,7 @@ func (s *Server) staffApprovalQR(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	img, ct, err := s.Releases.QRCode(c.UserContext(), rel.TenantID, rel.ID)
-	if err != nil {
-		return err
-	}
-	if ct == "" {
-		ct = "image/jpeg"
-	}
-	c.Set(fiber.HeaderContentType, ct)
-	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
-	return c.Send(img)
+	return s.sendQR(c, rel)
 }
 
 // staffApprovalSubmit is the staff approver's 提交审核, bound to the hash

@@ -307,7 +307,7 @@ func (s *Server) appConfigExtJSON(c *fiber.Ctx) error {
 	}
 	v := views.ExtJSONView{App: a, Version: cfg.Version}
 	var ext string
-	if cfg.Version == latest.Version && s.Releases != nil {
+	if cfg.Version == latest.Version {
 		ext, err = s.Releases.PreviewExtJSON(ctx, t.ID, a.AppID, cfg.TemplateID)
 	} else {
 		ext, err = renderExtJSON(ctx, s, a.AppID, cfg)

@@ -91,12 +91,10 @@ func (s *Server) staffFleet(c *fiber.Ctx) error {
 	for _, t := range tenants {
 		v.Tenants = append(v.Tenants, views.FleetOption{Value: itoa(t.ID), Label: t.Name})
 	}
-	if s.Releases != nil {
-		s.fleetQuota(ctx, &v, rows)
-		if ms, err := s.Releases.SubmissionsPerMonth(ctx, 12); err == nil {
-			for _, m := range ms {
-				v.Months = append(v.Months, views.MonthBar{Month: m.Month, Count: m.Count})
-			}
+	s.fleetQuota(ctx, &v, rows)
+	if ms, err := s.Releases.SubmissionsPerMonth(ctx, 12); err == nil {
+		for _, m := range ms {
+			v.Months = append(v.Months, views.MonthBar{Month: m.Month, Count: m.Count})
 		}
 	}
 	return s.render(c, views.FleetPage(p, v))

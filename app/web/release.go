@@ -143,13 +143,7 @@ func movedSince(c *fiber.Ctx, now int64) bool {
 }
 
 func (s *Server) fillRelease(ctx context.Context, tenantID int64, v views.ReleaseView, releaseID int64) (views.ReleaseView, error) {
-	var d platform.ReleaseDetail
-	var err error
-	if s.Releases != nil {
-		d, err = s.Releases.Detail(ctx, tenantID, releaseID)
-	} else {
-		d, err = s.detailFromStore(ctx, tenantID, releaseID)
-	}
+	d, err := s.Releases.Detail(ctx, tenantID, releaseID)
 	if err != nil {
 		return v, err
 	}
@@ -165,22 +159,6 @@ func (s *Server) fillRelease(ctx context.Context, tenantID int64, v views.Releas
 		v.Template = tpl
 	}
 	return v, nil
-}
-
-func (s *Server) detailFromStore(ctx context.Context, tenantID, releaseID int64) (platform.ReleaseDetail, error) {
-	rel, err := s.Store.Release(ctx, tenantID, releaseID)
-	if err != nil {
-		return platform.ReleaseDetail{}, err
-	}
-	evs, err := s.Store.ReleaseEvents(ctx, tenantID, releaseID)
-	if err != nil {
-		return platform.ReleaseDetail{}, err
-	}
-	art, err := s.Store.ReleaseArtifacts(ctx, tenantID, releaseID)
-	if err != nil {
-		return platform.ReleaseDetail{}, err
-	}
-	return platform.ReleaseDetail{Release: rel, Events: evs, Artifacts: art, Next: platform.NextFor(rel, art)}, nil
 }
 
 func (s *Server) appRelease(c *fiber.Ctx) error {
@@ -201,13 +179,13 @@ func (s *Server) appReleaseQR(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var img []byte
-	var ct string
-	if s.Releases != nil {
-		img, ct, err = s.Releases.QRCode(c.UserContext(), rel.TenantID, rel.ID)
-	} else {
-		img, ct, err = s.Store.ReleaseQR(c.UserContext(), rel.TenantID, rel.ID)
-	}
+	return s.sendQR(c, rel)
+}
+
+// sendQR answers a release's trial QR image (the tenant's and the staff
+// approver's review pages).
+func (s *Server) sendQR(c *fiber.Ctx, rel model.Release) error {
+	img, ct, err := s.Releases.QRCode(c.UserContext(), rel.TenantID, rel.ID)
 	if err != nil {
 		return err
 	}
