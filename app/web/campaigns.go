@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
@@ -261,8 +262,12 @@ func (s *Server) campaignView(ctx context.Context, b campaignBase, id int64) (vi
 		if err != nil {
 			return v, err
 		}
+		lists := make([][]extconfig.Change, 0, len(gs))
 		for _, g := range gs {
-			s.labelChanges(ctx, cm.TemplateID, g.Changes) // the schema's labels, as the config diff shows them
+			lists = append(lists, g.Changes)
+		}
+		s.labelChanges(ctx, cm.TemplateID, lists...) // the schema's labels, as the config diff shows them
+		for _, g := range gs {
 			vg := views.ChangeGroup{Changes: g.Changes, Unrenderable: g.Unrenderable}
 			for _, a := range g.Apps {
 				label := a.AppID

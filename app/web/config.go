@@ -358,8 +358,9 @@ func prettyJSON(s string) string {
 }
 
 // labelChanges names changed fields with the labels of the template's
-// schema in the viewer's language; without a schema the paths stay.
-func (s *Server) labelChanges(ctx context.Context, templateID int64, cs []extconfig.Change) {
+// schema in the viewer's language; without a schema the paths stay. The
+// schema is parsed once for every list given.
+func (s *Server) labelChanges(ctx context.Context, templateID int64, lists ...[]extconfig.Change) {
 	tpl, err := s.Store.Template(ctx, templateID)
 	if err != nil {
 		return
@@ -368,5 +369,7 @@ func (s *Server) labelChanges(ctx context.Context, templateID int64, cs []extcon
 	if err != nil {
 		return
 	}
-	sc.LabelChanges(cs, i18n.From(ctx).Lang)
+	for _, cs := range lists {
+		sc.LabelChanges(cs, i18n.From(ctx).Lang)
+	}
 }
