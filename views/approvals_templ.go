@@ -484,6 +484,15 @@ func reviewQRURL(p Page, v ReviewView) string {
 	return paths.ReleaseQR(p.Tenant.ID, v.App.AppID, v.Release.ID)
 }
 
+// reviewMediaURL serves the release's files for the reviewers to the
+// approver reviewing it.
+func reviewMediaURL(p Page, v ReviewView) func(string) string {
+	if v.Staff {
+		return func(sha string) string { return paths.StaffApprovalMedia(v.Release.TenantID, v.Release.ID, sha) }
+	}
+	return tenantMediaURL(p, v.App.AppID, v.Release)
+}
+
 func reviewReloadURL(p Page, v ReviewView) string {
 	if v.Staff {
 		return paths.StaffApproval(v.Release.TenantID, v.Release.ID)

@@ -84,7 +84,7 @@ var Vars = []Var{
 	{"MINIFLEET_SECRET_KEY", "(generated in sandbox)", "32 bytes, base64 or 64 hex chars; encrypts tokens at rest. Required in live mode", true},
 	{"MINIFLEET_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"MINIFLEET_TIME_ZONE", DefaultTZ, "default time zone for users who have not chosen one", false},
-	{"MINIFLEET_MAX_BODY", "1048576", "largest request body in bytes (WeChat pushes are capped at 64 KB separately)", false},
+	{"MINIFLEET_MAX_BODY", "12582912", "largest request body in bytes: uploads (a 10 MB screen recording for the reviewers); other forms are held to 1 MiB and WeChat pushes to 64 KB", false},
 	{"MINIFLEET_TRUSTED_PROXIES", "", "IPs or CIDRs of the reverse proxies in front (comma-separated); only their MINIFLEET_PROXY_HEADER is believed. Empty: the peer address is the client", false},
 	{"MINIFLEET_PROXY_HEADER", "X-Forwarded-For", "the header a trusted proxy names the client in: Fly-Client-IP on Fly, X-Forwarded-For (rightmost untrusted hop) or X-Real-IP", false},
 	{"MINIFLEET_SANDBOX", "auto", "auto, on or off; auto = on exactly when no component appid is set", false},

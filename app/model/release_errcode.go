@@ -27,6 +27,8 @@ var errVerbs = map[int]errVerb{
 	40125: stop, 41004: stop,
 	44002: stop, 47001: stop, 47002: stop, // our request was malformed: a bug to fix
 	45009: wait, // daily API quota
+	40005: stop, 40006: stop, // an audit media file WeChat refuses (type, size)
+	40007: retry,             // a media id expired: the next attempt uploads it again
 	48001: stop, 48006: stop,
 	61003: stop, 61004: stop, 61007: stop, 61009: stop, 61010: stop, 61011: stop,
 	61023: stop, 61024: stop, // re-authorization or platform settings
@@ -46,6 +48,7 @@ var errVerbs = map[int]errVerb{
 	85085: wait, // monthly audit quota spent (shared by every app)
 	85086: stop, // nothing committed: commit again
 	85087: stop, // navigateToMiniProgram appids undeclared
+	85094: stop, // ugc_declare required (first submission in a social category)
 	86000: stop, 86001: stop, 86002: stop, 86009: stop, 86010: stop,
 	86071: stop, 86074: stop,
 	87011: stop, // rollback blocked by a phased release: revert or finish it first

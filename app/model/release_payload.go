@@ -28,7 +28,52 @@ type SubmitChoices struct {
 	VersionDesc      string            `json:"version_desc"`
 	FeedbackInfo     string            `json:"feedback_info"`
 	OrderPath        string            `json:"order_path"`
+	// The rest of WeChat's submit form; empty ones are left out so payloads
+	// made before them hash as they did.
+	UGC           *UGCDeclare  `json:"ugc,omitempty"`            // ugc_declare
+	Preview       []AuditMedia `json:"preview,omitempty"`        // preview_info: screenshots and recordings
+	FeedbackStuff []AuditMedia `json:"feedback_stuff,omitempty"` // images for the reviewers after a rejection
 }
+
+// UGCDeclare is submit_audit's user-generated content declaration.
+type UGCDeclare struct {
+	Scene          []int  `json:"scene"`  // UGCScene*: 0 alone, or any of 1–5
+	Method         []int  `json:"method"` // UGCMethod*: how the content is checked
+	OtherSceneDesc string `json:"other_scene_desc,omitempty"`
+	HasAuditTeam   bool   `json:"has_audit_team"`
+	AuditDesc      string `json:"audit_desc,omitempty"`
+}
+
+// ugc_declare's scenes and methods, as WeChat numbers them.
+const (
+	UGCSceneNone    = 0 // 不涉及用户生成内容
+	UGCSceneProfile = 1 // 用户资料
+	UGCScenePicture = 2 // 图片
+	UGCSceneVideo   = 3 // 视频
+	UGCSceneText    = 4 // 文本
+	UGCSceneOther   = 5 // 其他 (音频 in the newest doc)
+
+	UGCMethodAPI    = 1 // 使用平台建议的内容安全 API
+	UGCMethodVendor = 2 // 使用其他的内容审核产品
+	UGCMethodManual = 3 // 通过人工审核把关
+	UGCMethodNone   = 4 // 未做内容审核把关
+)
+
+// AuditMedia is a file for the reviewers, bound by its content hash; it
+// is uploaded to WeChat when the release is submitted (WeChat's media ids
+// last three days, approvals may take longer).
+type AuditMedia struct {
+	SHA256 string `json:"sha256"`
+	Kind   string `json:"kind"` // "image" or "video"
+	Name   string `json:"name"`
+	Size   int    `json:"size"`
+}
+
+// Audit media kinds.
+const (
+	MediaImage = "image"
+	MediaVideo = "video"
+)
 
 // AuditItemChoice is one page described to the reviewers, with a category
 // from get_category.
@@ -50,6 +95,11 @@ const (
 	MaxAuditItems      = 5
 	MaxAuditTitleLen   = 32
 	MaxFeedbackInfoLen = 200
+	MaxFeedbackStuff   = 5    // feedback_stuff images
+	MaxUGCTextLen      = 256  // other_scene_desc, audit_desc
+	MaxVersionDescLen  = 1000 // ours: WeChat states no limit
+	MaxPreviewImages   = 10   // ours: WeChat states no limit
+	MaxPreviewVideos   = 3    // ours: WeChat states no limit
 )
 
 // Check validates the payload's fields before WeChat does.
@@ -63,15 +113,62 @@ func (p ReleasePayload) Check() error {
 		return FieldError("user_version", "form.too_long")
 	case p.ExtJSON != "" && !json.Valid([]byte(p.ExtJSON)):
 		return FieldError("ext_json", "release.err.ext_json")
-	case len(p.Submit.Items) > MaxAuditItems:
-		return FieldError("items", "release.err.too_many_items")
-	case utf8.RuneCountInString(p.Submit.FeedbackInfo) > MaxFeedbackInfoLen:
-		return FieldError("feedback_info", "form.too_long")
 	}
-	for _, it := range p.Submit.Items {
+	return p.Submit.Check()
+}
+
+// Check validates the submit form's fields before WeChat does.
+func (c SubmitChoices) Check() error {
+	switch {
+	case len(c.Items) > MaxAuditItems:
+		return FieldError("items", "release.err.too_many_items")
+	case utf8.RuneCountInString(c.FeedbackInfo) > MaxFeedbackInfoLen:
+		return FieldError("feedback_info", "form.too_long")
+	case utf8.RuneCountInString(c.VersionDesc) > MaxVersionDescLen:
+		return FieldError("version_desc", "form.too_long")
+	case len(c.FeedbackStuff) > MaxFeedbackStuff:
+		return FieldError("feedback_stuff", "release.err.too_many_media")
+	case countMedia(c.Preview, MediaImage) > MaxPreviewImages || countMedia(c.Preview, MediaVideo) > MaxPreviewVideos:
+		return FieldError("preview", "release.err.too_many_media")
+	}
+	for _, it := range c.Items {
 		if utf8.RuneCountInString(it.Title) > MaxAuditTitleLen {
 			return FieldError("items", "release.err.item_title")
 		}
+	}
+	return c.UGC.check()
+}
+
+func countMedia(ms []AuditMedia, kind string) int {
+	n := 0
+	for _, m := range ms {
+		if m.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// check applies WeChat's rules: scene 0 stands alone and needs nothing
+// else; any other scene needs a method; the texts are short.
+func (u *UGCDeclare) check() error {
+	if u == nil {
+		return nil
+	}
+	switch {
+	case len(u.Scene) == 0:
+		return FieldError("ugc_scene", "release.err.ugc_scene")
+	case slices.Contains(u.Scene, UGCSceneNone) && len(u.Scene) > 1:
+		return FieldError("ugc_scene", "release.err.ugc_none_alone")
+	case slices.ContainsFunc(u.Scene, func(s int) bool { return s < UGCSceneNone || s > UGCSceneOther }),
+		slices.ContainsFunc(u.Method, func(m int) bool { return m < UGCMethodAPI || m > UGCMethodNone }):
+		return FieldError("ugc_scene", "form.invalid_choice")
+	case !slices.Contains(u.Scene, UGCSceneNone) && len(u.Method) == 0:
+		return FieldError("ugc_method", "release.err.ugc_method")
+	case utf8.RuneCountInString(u.OtherSceneDesc) > MaxUGCTextLen:
+		return FieldError("ugc_other_desc", "form.too_long")
+	case utf8.RuneCountInString(u.AuditDesc) > MaxUGCTextLen:
+		return FieldError("ugc_audit_desc", "form.too_long")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ const (
 
 	StaffApprovalPattern       = "/staff/approvals/:tid/:rid"
 	StaffApprovalQRPattern     = "/staff/approvals/:tid/:rid/qr"
+	StaffApprovalMediaPattern  = "/staff/approvals/:tid/:rid/media/:sha"
 	StaffApprovalSubmitPattern = "/staff/approvals/:tid/:rid/submit"
 )
 
@@ -18,6 +19,12 @@ func StaffApproval(tid, rid int64) string { return fill(StaffApprovalPattern, id
 
 // StaffApprovalQR is the release's trial QR code, for the staff approver.
 func StaffApprovalQR(tid, rid int64) string { return fill(StaffApprovalQRPattern, id(tid), id(rid)) }
+
+// StaffApprovalMedia is one of the release's files for the reviewers, for
+// the staff approver.
+func StaffApprovalMedia(tid, rid int64, sha string) string {
+	return fill(StaffApprovalMediaPattern, id(tid), id(rid), sha)
+}
 
 // StaffApprovalSubmit is the staff approver's 提交审核.
 func StaffApprovalSubmit(tid, rid int64) string {

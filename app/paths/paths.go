@@ -193,6 +193,9 @@ const (
 	ReleaseScreenshotPattern = "/t/:tid/apps/:appid/releases/:rid/screenshots/:media"
 	ReleaseStepPattern       = "/t/:tid/apps/:appid/releases/:rid/step"
 	ReleaseItemsPattern      = "/t/:tid/apps/:appid/releases/:rid/items"
+	ReleaseMediaPattern      = "/t/:tid/apps/:appid/releases/:rid/media"
+	ReleaseMediaFilePattern  = "/t/:tid/apps/:appid/releases/:rid/media/:sha"
+	ReleaseMediaDropPattern  = "/t/:tid/apps/:appid/releases/:rid/media/:sha/remove"
 	ReleaseReviewPattern     = "/t/:tid/apps/:appid/releases/:rid/review"
 	ReleaseSubmitPattern     = "/t/:tid/apps/:appid/releases/:rid/submit"
 	ReleaseShipPattern       = "/t/:tid/apps/:appid/releases/:rid/ship"
@@ -234,6 +237,21 @@ func ReleaseStep(tid int64, appID string, rid int64) string {
 // ReleaseItems is a release's audit items.
 func ReleaseItems(tid int64, appID string, rid int64) string {
 	return fill(ReleaseItemsPattern, id(tid), appID, id(rid))
+}
+
+// ReleaseMedia adds a file for the reviewers to a release.
+func ReleaseMedia(tid int64, appID string, rid int64) string {
+	return fill(ReleaseMediaPattern, id(tid), appID, id(rid))
+}
+
+// ReleaseMediaFile is one of a release's files for the reviewers.
+func ReleaseMediaFile(tid int64, appID string, rid int64, sha string) string {
+	return fill(ReleaseMediaFilePattern, id(tid), appID, id(rid), sha)
+}
+
+// ReleaseMediaDrop removes a file for the reviewers from a release.
+func ReleaseMediaDrop(tid int64, appID string, rid int64, sha string) string {
+	return fill(ReleaseMediaDropPattern, id(tid), appID, id(rid), sha)
 }
 
 // ReleaseReview is the approver's review page.

@@ -497,7 +497,11 @@ func (r *Releases) sendSubmit(ctx context.Context, rel model.Release, poll int, 
 		}
 		r.Log.Info("release: no submission found at WeChat, sending it", "release", rel.ID)
 	}
-	auditID, err := r.WeChat.SubmitAudit(ctx, rel.AppID, submitRequest(rel))
+	req, err := r.submitRequest(ctx, rel) // uploads the reviewers' files
+	var auditID int64
+	if err == nil {
+		auditID, err = r.WeChat.SubmitAudit(ctx, rel.AppID, req)
+	}
 	if err != nil {
 		code := wechatCode(err)
 		switch {

@@ -113,6 +113,16 @@ func (s *Server) staffApprovalQR(c *fiber.Ctx) error {
 	return s.sendQR(c, rel)
 }
 
+// staffApprovalMedia serves a file for the reviewers on the staff
+// approver's review.
+func (s *Server) staffApprovalMedia(c *fiber.Ctx) error {
+	_, _, rel, err := s.staffRelease(c)
+	if err != nil {
+		return err
+	}
+	return s.sendAuditMedia(c, rel)
+}
+
 // staffApprovalSubmit is the staff approver's 提交审核, bound to the hash
 // they saw; the two-person rule holds as for tenant approvers.
 func (s *Server) staffApprovalSubmit(c *fiber.Ctx) error {

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"errors"
+	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -9,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
@@ -95,22 +99,99 @@ type ItemRow struct {
 
 func (r ItemRow) empty() bool { return r == ItemRow{} }
 
-// ItemsForm is a release's audit items form: up to model.MaxAuditItems
-// rows and the Seq the editor saw.
+// ItemsForm is a release's submit form (WeChat's 提交审核): up to
+// model.MaxAuditItems item rows, the version description, the UGC
+// declaration, the feedback after a rejection, and the Seq the editor saw.
 type ItemsForm struct {
-	Seq  string
-	Rows []ItemRow
+	Seq          string
+	Rows         []ItemRow
+	VersionDesc  string
+	FeedbackInfo string
+	UGCScene     []string // as posted: numbers, checked boxes
+	UGCMethod    []string
+	UGCTeam      bool
+	UGCOtherDesc string
+	UGCAuditDesc string
 }
 
-// NewItemsForm reads the items form from the request.
+// NewItemsForm reads the submit form from the request.
 func NewItemsForm(c *fiber.Ctx) ItemsForm {
-	f := ItemsForm{Seq: c.FormValue("seq"), Rows: make([]ItemRow, model.MaxAuditItems)}
+	v := postValues(c)
+	f := ItemsForm{Seq: c.FormValue("seq"), Rows: make([]ItemRow, model.MaxAuditItems),
+		VersionDesc: formText(c, "version_desc"), FeedbackInfo: formText(c, "feedback_info"),
+		UGCScene: v["ugc_scene"], UGCMethod: v["ugc_method"], UGCTeam: c.FormValue("ugc_team") == "1",
+		UGCOtherDesc: formText(c, "ugc_other_desc"), UGCAuditDesc: formText(c, "ugc_audit_desc")}
 	for i := range f.Rows {
 		k := itemKey(i)
 		f.Rows[i] = ItemRow{Category: c.FormValue(k + "category"), Address: formText(c, k+"address"), Title: formText(c, k+"title"),
 			Tag: strings.Join(strings.Fields(c.FormValue(k+"tag")), " ")}
 	}
 	return f
+}
+
+// Choices is the release's submit choices with this form's items, texts
+// and declaration; what is wrong comes back as field errors.
+func (f ItemsForm) Choices(base model.SubmitChoices, cats []wechat.Category, pages []string, feedback bool) (model.SubmitChoices, error) {
+	errs := model.FieldErrors{}
+	items, ierr := f.Items(cats, pages)
+	if ierr != nil {
+		var fe model.FieldErrors
+		if !errors.As(ierr, &fe) {
+			return base, ierr
+		}
+		maps.Copy(errs, fe)
+	}
+	checkLines(errs, "version_desc", f.VersionDesc)
+	checkLines(errs, "feedback_info", f.FeedbackInfo)
+	checkLines(errs, "ugc_other_desc", f.UGCOtherDesc)
+	checkLines(errs, "ugc_audit_desc", f.UGCAuditDesc)
+	ch := base
+	ch.Items, ch.VersionDesc = items, f.VersionDesc
+	if feedback {
+		ch.FeedbackInfo = f.FeedbackInfo
+	}
+	ch.UGC = nil
+	if len(f.UGCScene) > 0 || len(f.UGCMethod) > 0 || f.UGCTeam || f.UGCOtherDesc != "" || f.UGCAuditDesc != "" {
+		u := &model.UGCDeclare{HasAuditTeam: f.UGCTeam, OtherSceneDesc: f.UGCOtherDesc, AuditDesc: f.UGCAuditDesc}
+		var bad bool
+		u.Scene, bad = choiceInts(f.UGCScene)
+		if bad {
+			errs.Add("ugc_scene", "form.invalid_choice")
+		}
+		u.Method, bad = choiceInts(f.UGCMethod)
+		if bad {
+			errs.Add("ugc_method", "form.invalid_choice")
+		}
+		ch.UGC = u
+	}
+	if len(errs) == 0 {
+		var e *model.Error
+		if err := ch.Check(); errors.As(err, &e) && e.Field != "" {
+			errs.Add(e.Field, e.Key)
+		} else if err != nil {
+			return ch, err
+		}
+	}
+	if len(errs) > 0 {
+		return ch, errs
+	}
+	return ch, nil
+}
+
+// choiceInts reads checked boxes' numbers, sorted, once each; bad is true
+// when one is not a number.
+func choiceInts(vals []string) (out []int, bad bool) {
+	for _, v := range vals {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, true
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out, false
 }
 
 func itemKey(i int) string { return "items." + strconv.Itoa(i) + "." }
@@ -185,6 +266,17 @@ func (f ItemsForm) Items(cats []wechat.Category, pages []string) ([]model.AuditI
 func (f ItemsForm) View() views.Form {
 	v := views.NewForm()
 	v.Values["seq"] = f.Seq
+	v.Values["version_desc"], v.Values["feedback_info"] = f.VersionDesc, f.FeedbackInfo
+	v.Values["ugc_other_desc"], v.Values["ugc_audit_desc"] = f.UGCOtherDesc, f.UGCAuditDesc
+	if f.UGCTeam {
+		v.Values["ugc_team"] = "1"
+	}
+	for _, n := range f.UGCScene {
+		v.Values["ugc_scene."+n] = "1"
+	}
+	for _, n := range f.UGCMethod {
+		v.Values["ugc_method."+n] = "1"
+	}
 	for i, r := range f.Rows {
 		k := itemKey(i)
 		v.Values[k+"category"], v.Values[k+"address"], v.Values[k+"title"], v.Values[k+"tag"] = r.Category, r.Address, r.Title, r.Tag
@@ -274,6 +366,54 @@ func NewShipForm(c *fiber.Ctx) ShipForm {
 // Validate checks the button is one of shipEvents.
 func (f ShipForm) Validate() error {
 	if !slices.Contains(shipEvents, f.Event) {
+		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
+	}
+	return nil
+}
+
+// MediaForm is a file for WeChat's reviewers: a screenshot or recording
+// (purpose "preview") or an image explaining a resubmission ("feedback").
+type MediaForm struct {
+	Purpose string
+	Seq     string
+	Name    string
+	Data    []byte
+}
+
+// maxMediaUpload is the largest file read: WeChat's 10 MB for a recording
+// (the platform checks each kind's own limit).
+const maxMediaUpload = wechat.MaxAuditVideoBytes
+
+// NewMediaForm reads the upload; a missing file or one larger than any
+// kind may be is refused before its content is read.
+func NewMediaForm(c *fiber.Ctx) (MediaForm, error) {
+	f := MediaForm{Purpose: c.FormValue("purpose"), Seq: c.FormValue("seq")}
+	fh, err := c.FormFile("media")
+	if err != nil {
+		return f, model.FieldError("media", "release.media.err.missing")
+	}
+	f.Name = fh.Filename
+	if fh.Size > maxMediaUpload {
+		return f, model.FieldError("media", "release.media.err.video_size")
+	}
+	r, err := fh.Open()
+	if err != nil {
+		return f, err
+	}
+	defer r.Close()
+	f.Data, err = io.ReadAll(io.LimitReader(r, maxMediaUpload+1))
+	return f, err
+}
+
+// SeqSeen is the release's Seq the editor saw (0 when missing).
+func (f MediaForm) SeqSeen() int64 {
+	seq, _ := strconv.ParseInt(f.Seq, 10, 64)
+	return seq
+}
+
+// Validate checks the purpose; the file itself is the platform's to check.
+func (f MediaForm) Validate() error {
+	if f.Purpose != platform.MediaPreview && f.Purpose != platform.MediaFeedback {
 		return model.Errorf(model.CodeInvalid, "form.invalid_choice")
 	}
 	return nil

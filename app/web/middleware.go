@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -181,4 +182,18 @@ func parseID(c *fiber.Ctx, name string) (int64, error) {
 		return 0, model.NotFound(name)
 	}
 	return id, nil
+}
+
+// maxFormBody bounds every body but a file upload's: the server accepts up
+// to MINIFLEET_MAX_BODY so a recording for the reviewers fits, and no form
+// of text needs more than this.
+const maxFormBody = 1 << 20
+
+// formBodyLimit refuses a body over maxFormBody unless it is a multipart
+// upload (413, localized by renderErrors).
+func formBodyLimit(c *fiber.Ctx) error {
+	if len(c.Body()) > maxFormBody && !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
 }

@@ -136,6 +136,9 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.ReleaseStepPattern, Tenant, authz.PermReleasePrepare, s.appReleaseStep},
 		{"GET", paths.ReleaseItemsPattern, Tenant, authz.PermReleasePrepare, s.appReleaseItems},
 		{"POST", paths.ReleaseItemsPattern, Tenant, authz.PermReleasePrepare, s.appReleaseItemsSave},
+		{"POST", paths.ReleaseMediaPattern, Tenant, authz.PermReleasePrepare, s.appReleaseMediaAdd},
+		{"GET", paths.ReleaseMediaFilePattern, Tenant, authz.PermAppsRead, s.appReleaseMediaFile},
+		{"POST", paths.ReleaseMediaDropPattern, Tenant, authz.PermReleasePrepare, s.appReleaseMediaDrop},
 		{"GET", paths.ReleaseReviewPattern, Tenant, authz.PermReleaseApprove, s.appReleaseReview},
 		{"POST", paths.ReleaseSubmitPattern, Tenant, authz.PermReleaseApprove, s.appReleaseSubmit},
 		{"POST", paths.ReleaseShipPattern, Tenant, authz.PermReleaseApprove, s.appReleaseShip},
@@ -201,6 +204,7 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.StaffCampaignActionPattern, Platform, authz.PermCampaignsWrite, s.campaignAction},
 		{"GET", paths.StaffApprovalPattern, Platform, authz.PermReleaseApprove, s.staffApproval},
 		{"GET", paths.StaffApprovalQRPattern, Platform, authz.PermReleaseApprove, s.staffApprovalQR},
+		{"GET", paths.StaffApprovalMediaPattern, Platform, authz.PermReleaseApprove, s.staffApprovalMedia},
 		{"POST", paths.StaffApprovalSubmitPattern, Platform, authz.PermReleaseApprove, s.staffApprovalSubmit},
 		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
 		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
@@ -228,7 +232,7 @@ func (s *Server) routes(app *fiber.App) {
 			return c.Next()
 		}, adaptor.HTTPHandler(http.StripPrefix(paths.Sandbox, s.Sandbox)))
 	}
-	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, s.csrfMiddleware())
+	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, formBodyLimit, s.csrfMiddleware())
 	for _, r := range s.pageRoutes() {
 		h := []fiber.Handler{}
 		switch r.Scope {

@@ -108,7 +108,14 @@ type request struct {
 	query  url.Values // extra query parameters, never the token
 	body   any        // JSON body for POST; nil sends {}
 	auth   auth
-	appID  string // authorizer appid for authAuthorizer
+	appID  string    // authorizer appid for authAuthorizer
+	file   *filePart // a multipart upload instead of a JSON body
+}
+
+// filePart is the one file of a multipart upload (field "media").
+type filePart struct {
+	field, name, contentType string
+	data                     []byte
 }
 
 func get(path string, a auth, appID string) request {
@@ -214,8 +221,18 @@ func (c *Client) send(ctx context.Context, r request, token string) (*response, 
 		u += "?" + q.Encode()
 	}
 
-	var body io.Reader
-	if r.method == http.MethodPost {
+	var (
+		body        io.Reader
+		contentType = "application/json; charset=utf-8"
+	)
+	switch {
+	case r.file != nil:
+		b, ct, err := r.file.encode()
+		if err != nil {
+			return nil, fmt.Errorf("wechat %s: encode upload: %w", r.path, err)
+		}
+		body, contentType = bytes.NewReader(b), ct
+	case r.method == http.MethodPost:
 		b, err := encodeJSON(r.body)
 		if err != nil {
 			return nil, fmt.Errorf("wechat %s: encode request: %w", r.path, err)
@@ -227,7 +244,7 @@ func (c *Client) send(ctx context.Context, r request, token string) (*response, 
 		return nil, fmt.Errorf("wechat %s: build request: %w", r.path, scrubURLError(err))
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {

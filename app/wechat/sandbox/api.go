@@ -67,7 +67,7 @@ type errBody struct {
 
 func (s *Sandbox) handleAPI(rt *route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxUploadBody))
 		if d := s.latency(); d > 0 {
 			select {
 			case <-time.After(d):

@@ -34,6 +34,12 @@ type AuditSubmission struct {
 	UserVersion string
 	UserDesc    string // from commit
 	VersionDesc string // from submit_audit
+	// What else submit_audit carried: preview_info, feedback_* and
+	// ugc_declare's scenes.
+	PreviewPics, PreviewVideos []string
+	FeedbackInfo               string
+	FeedbackStuff              []string
+	UGCScene                   []int
 }
 
 // AuditDecision is the reviewer's verdict.
@@ -62,6 +68,7 @@ type audit struct {
 	id          int64
 	version     *codeVersion
 	versionDesc string
+	submission  AuditSubmission // what submit_audit carried besides items
 	status      int
 	reason      string
 	screenshot  string
@@ -141,8 +148,22 @@ func (s *Sandbox) apiSubmitAudit(c *call) any {
 		return failMsg(61040, "privacy api is not authorized or not configured: "+strings.Join(append(wa, wc...), ","))
 	}
 	s.quota.audits[monthKey(c.now)]++
+	if e := s.checkSubmitMediaLocked(c, &req); e != nil {
+		return e
+	}
 	au := &audit{id: auditIDBase + int64(s.nextAuditSeqLocked()), version: v, versionDesc: req.VersionDesc,
 		status: AuditReviewing, submitted: c.now}
+	au.submission = AuditSubmission{AppID: a.appID, AuditID: au.id, TemplateID: v.template.id, UserVersion: v.userVersion,
+		UserDesc: v.userDesc, VersionDesc: req.VersionDesc, FeedbackInfo: req.FeedbackInfo}
+	if req.PreviewInfo != nil {
+		au.submission.PreviewPics, au.submission.PreviewVideos = req.PreviewInfo.PicIDList, req.PreviewInfo.VideoIDList
+	}
+	if req.FeedbackStuff != "" {
+		au.submission.FeedbackStuff = strings.Split(req.FeedbackStuff, "|")
+	}
+	if req.UgcDeclare != nil {
+		au.submission.UGCScene = req.UgcDeclare.Scene
+	}
 	a.code.audits = append(a.code.audits, au)
 	s.scheduleDecisionLocked(a, au, c.now.Add(s.opts.AuditDelay))
 	return struct {
@@ -181,6 +202,23 @@ func validateSubmit(a *app, v *codeVersion, req *submitAuditRequest) *apiError {
 			}
 		}
 	}
+	// A first submission in a social category must declare its
+	// user-generated content (submit_audit's note on ugc_declare).
+	if len(a.code.audits) == 0 && req.UgcDeclare == nil && slices.ContainsFunc(req.ItemList, func(it submitItem) bool {
+		return it.FirstClass == "社交" && slices.Contains([]string{"社区/论坛", "笔记", "问答"}, it.SecondClass)
+	}) {
+		return failMsg(85094, "need add ugc declare")
+	}
+	if req.UgcDeclare != nil {
+		for _, sc := range req.UgcDeclare.Scene {
+			if sc < 0 || sc > 5 || (sc == 0 && len(req.UgcDeclare.Scene) > 1) {
+				return failMsg(47001, "data format error: ugc_declare.scene")
+			}
+		}
+		if lenRunes(req.UgcDeclare.OtherSceneDesc) > 256 || lenRunes(req.UgcDeclare.AuditDesc) > 256 {
+			return failMsg(47001, "data format error: ugc_declare text too long")
+		}
+	}
 	if lenRunes(req.FeedbackInfo) > 200 {
 		return failMsg(47001, "data format error: feedback_info too long")
 	}
@@ -204,9 +242,7 @@ func (s *Sandbox) scheduleDecisionLocked(a *app, au *audit, t time.Time) {
 			s.applyDecisionLocked(a, au, AuditDecision{Outcome: AuditApprove}, at)
 			return
 		}
-		sub := AuditSubmission{AppID: a.appID, AuditID: au.id, TemplateID: au.version.template.id,
-			UserVersion: au.version.userVersion, UserDesc: au.version.userDesc, VersionDesc: au.versionDesc}
-		s.applyDecisionLocked(a, au, s.opts.AuditDecider(sub), at)
+		s.applyDecisionLocked(a, au, s.opts.AuditDecider(au.submission), at)
 	})
 }
 
@@ -361,4 +397,32 @@ func (s *Sandbox) apiQueryQuota(c *call) any {
 		SpeedupLimit int `json:"speedup_limit"`
 	}{ok(), max(s.opts.AuditQuota-s.quota.audits[m], 0), s.opts.AuditQuota,
 		max(s.opts.SpeedupQuota-s.quota.speedup[m], 0), s.opts.SpeedupQuota}
+}
+
+// checkSubmitMediaLocked checks submit_audit's media ids; feedback_stuff
+// counts only after a rejection (WeChat ignores it otherwise).
+func (s *Sandbox) checkSubmitMediaLocked(c *call, req *submitAuditRequest) *apiError {
+	if req.PreviewInfo != nil {
+		if e := s.checkMediaLocked(c, req.PreviewInfo.PicIDList, "image", false); e != nil {
+			return e
+		}
+		if e := s.checkMediaLocked(c, req.PreviewInfo.VideoIDList, "video", false); e != nil {
+			return e
+		}
+	}
+	if req.FeedbackStuff != "" {
+		return s.checkMediaLocked(c, strings.Split(req.FeedbackStuff, "|"), "image", true)
+	}
+	return nil
+}
+
+// LastSubmission is what the app's latest submit_audit carried.
+func (s *Sandbox) LastSubmission(appID string) (AuditSubmission, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[appID]
+	if a == nil || a.latestAudit() == nil {
+		return AuditSubmission{}, false
+	}
+	return a.latestAudit().submission, true
 }

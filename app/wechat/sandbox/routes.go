@@ -40,6 +40,7 @@ func (s *Sandbox) buildRoutes() {
 		{name: "get_qrcode", path: "/wxa/get_qrcode", cred: credAuthorizer, perms: []int{codeSet, 86}, mpOnlyCode: 48001, h: s.apiGetQRCode},
 		wxa("get_category", s.apiGetCategory),
 		wxa("submit_audit", s.apiSubmitAudit),
+		wxa("uploadmedia", s.apiUploadMedia),
 		wxa("get_auditstatus", s.apiGetAuditStatus),
 		wxa("get_latest_auditstatus", s.apiGetLatestAuditStatus),
 		wxa("undocodeaudit", s.apiUndoCodeAudit),
@@ -58,6 +59,7 @@ func (s *Sandbox) buildRoutes() {
 		{name: "get_code_privacy_info", path: "/wxa/security/get_code_privacy_info", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetCodePrivacyInfo},
 		{name: "setprivacysetting", path: "/cgi-bin/component/setprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiSetPrivacySetting},
 		{name: "get_material", path: "/cgi-bin/material/get_material", cred: credAuthorizer, h: s.apiGetMaterial},
+		{name: "media_upload", path: "/cgi-bin/media/upload", cred: credAuthorizer, h: s.apiUploadTemp},
 		{name: "custom_send", path: "/cgi-bin/message/custom/send", cred: credAuthorizer, h: s.apiSendCustom},
 		{name: "getprivacysetting", path: "/cgi-bin/component/getprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetPrivacySetting},
 	}

@@ -179,6 +179,7 @@ type Sandbox struct {
 	faults       faults
 	schedule     []scheduled
 	pushLog      []PushRecord
+	uploads      map[string]uploadedMedia // audit media ids (audit_media_api.go)
 	nextPushID   int
 
 	wake     chan struct{}
