@@ -26,9 +26,9 @@ var errVerbs = map[int]errVerb{
 	40001: retry, 40014: retry, 42001: retry, 41001: stop, 40013: stop, 40029: stop,
 	40125: stop, 41004: stop,
 	44002: stop, 47001: stop, 47002: stop, // our request was malformed: a bug to fix
-	45009: wait, // daily API quota
+	45009: wait,              // daily API quota
 	40005: stop, 40006: stop, // an audit media file WeChat refuses (type, size)
-	40007: retry,             // a media id expired: the next attempt uploads it again
+	40007: retry, // a media id expired: the next attempt uploads it again
 	48001: stop, 48006: stop,
 	61003: stop, 61004: stop, 61007: stop, 61009: stop, 61010: stop, 61011: stop,
 	61023: stop, 61024: stop, // re-authorization or platform settings
