@@ -32,7 +32,10 @@ func siteFilesFixture(h *harness, w *world) []string {
 
 // upload turns the scenario's form into a multipart body with a file field
 // (the form's own fields, _csrf among them, stay).
-func upload(name string, content []byte) reqOpt {
+func upload(name string, content []byte) reqOpt { return uploadAs("file", name, content) }
+
+// uploadAs is upload with the file in the named field.
+func uploadAs(field, name string, content []byte) reqOpt {
 	return func(r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		fields, _ := url.ParseQuery(string(raw))
@@ -43,7 +46,7 @@ func upload(name string, content []byte) reqOpt {
 				mw.WriteField(k, v)
 			}
 		}
-		fw, _ := mw.CreateFormFile("file", name)
+		fw, _ := mw.CreateFormFile(field, name)
 		fw.Write(content)
 		mw.Close()
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b.Bytes())), int64(b.Len())
