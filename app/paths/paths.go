@@ -112,11 +112,15 @@ const (
 	AppTagsPattern          = "/t/:tid/apps/:appid/tags"
 	AppSettingsPattern      = "/t/:tid/apps/:appid/settings"
 	AppTestersPattern       = "/t/:tid/apps/:appid/testers"
+	AppPrivacyPattern       = "/t/:tid/apps/:appid/privacy"
 	AppTesterUnbindPattern  = "/t/:tid/apps/:appid/testers/unbind"
 )
 
 // AppSettings is an app's settings section (testers, domains).
 func AppSettings(tid int64, appID string) string { return fill(AppSettingsPattern, id(tid), appID) }
+
+// AppPrivacy is an app's user privacy guideline (用户隐私保护指引).
+func AppPrivacy(tid int64, appID string) string { return fill(AppPrivacyPattern, id(tid), appID) }
 
 // AppTesters binds a trial-version tester.
 func AppTesters(tid int64, appID string) string { return fill(AppTestersPattern, id(tid), appID) }

@@ -48,6 +48,7 @@ func TestBuilders(t *testing.T) {
 		{ReleaseScreenshot(7, app, 9, "m/1 x"), "/t/7/apps/" + app + "/releases/9/screenshots/" + url.PathEscape("m/1 x")},
 		{ReleaseStep(7, app, 9), "/t/7/apps/" + app + "/releases/9/step"},
 		{ReleaseItems(7, app, 9), "/t/7/apps/" + app + "/releases/9/items"},
+		{AppPrivacy(7, app), "/t/7/apps/" + app + "/privacy"},
 		{ReleaseMedia(7, app, 9), "/t/7/apps/" + app + "/releases/9/media"},
 		{ReleaseMediaFile(7, app, 9, "ab12"), "/t/7/apps/" + app + "/releases/9/media/ab12"},
 		{ReleaseMediaDrop(7, app, 9, "ab12"), "/t/7/apps/" + app + "/releases/9/media/ab12/remove"},

@@ -12,6 +12,7 @@ import (
 const (
 	ActTesterBind   = "tester_bound"
 	ActTesterUnbind = "tester_unbound"
+	ActPrivacySaved = "privacy_saved" // an app's privacy guideline edited (platform.SavePrivacyGuide)
 )
 
 // AppTester is a tester Minifleet bound: the WeChat ID typed then, the

@@ -418,3 +418,72 @@ func (f MediaForm) Validate() error {
 	}
 	return nil
 }
+
+// PrivacyForm is an app's privacy guideline form: the owner's contacts and
+// settings, and a purpose per privacy key ("purpose.<Key>").
+type PrivacyForm struct {
+	ContactEmail, ContactPhone, ContactQQ, ContactWeixin string
+	NoticeMethod, StoreExpire                            string
+	Purposes                                             map[string]string
+}
+
+// NewPrivacyForm reads the form; only keys that look like WeChat's
+// privacy keys are read.
+func NewPrivacyForm(c *fiber.Ctx) PrivacyForm {
+	f := PrivacyForm{ContactEmail: formText(c, "contact_email"), ContactPhone: formText(c, "contact_phone"), ContactQQ: formText(c, "contact_qq"),
+		ContactWeixin: formText(c, "contact_weixin"), NoticeMethod: formText(c, "notice_method"), StoreExpire: formText(c, "store_expire"),
+		Purposes: map[string]string{}}
+	for k, vs := range postValues(c) {
+		if key, ok := strings.CutPrefix(k, "purpose."); ok && validPrivacyKey(key) && len(vs) > 0 {
+			f.Purposes[key] = strings.TrimSpace(vs[0])
+		}
+	}
+	return f
+}
+
+// validPrivacyKey: WeChat's keys are short ASCII words (UserInfo, EXOrderInfo).
+func validPrivacyKey(k string) bool {
+	if k == "" || len(k) > 40 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks every text for control and bidi characters and lengths;
+// WeChat's own rules are the platform's (PrivacyEdit.Check).
+func (f PrivacyForm) Validate() error {
+	errs := model.FieldErrors{}
+	for name, v := range map[string]string{"contact_email": f.ContactEmail, "contact_phone": f.ContactPhone, "contact_qq": f.ContactQQ,
+		"contact_weixin": f.ContactWeixin, "notice_method": f.NoticeMethod, "store_expire": f.StoreExpire} {
+		checkText(errs, name, v)
+		if tooLong(v, 100) {
+			errs.Add(name, "form.too_long")
+		}
+	}
+	for k, v := range f.Purposes {
+		checkText(errs, "purpose."+k, v)
+	}
+	return errs.Err()
+}
+
+// Edit is the platform's view of the form.
+func (f PrivacyForm) Edit() platform.PrivacyEdit {
+	return platform.PrivacyEdit{ContactEmail: f.ContactEmail, ContactPhone: f.ContactPhone, ContactQQ: f.ContactQQ, ContactWeixin: f.ContactWeixin,
+		NoticeMethod: f.NoticeMethod, StoreExpire: f.StoreExpire, Purposes: f.Purposes}
+}
+
+// View is the form to show again.
+func (f PrivacyForm) View() views.Form {
+	v := views.NewForm()
+	v.Values["contact_email"], v.Values["contact_phone"], v.Values["contact_qq"] = f.ContactEmail, f.ContactPhone, f.ContactQQ
+	v.Values["contact_weixin"], v.Values["notice_method"], v.Values["store_expire"] = f.ContactWeixin, f.NoticeMethod, f.StoreExpire
+	for k, p := range f.Purposes {
+		v.Values["purpose."+k] = p
+	}
+	return v
+}

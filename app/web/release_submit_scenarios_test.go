@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/wechat"
 )
 
 // The full submit form (提审信息): version description, UGC declaration,
@@ -246,3 +247,83 @@ func TestFormBodyHeldToOneMiB(t *testing.T) {
 		t.Errorf("%d big files kept, want 1", n)
 	}
 }
+
+// The privacy guideline page reads WeChat's guideline of a real sandbox
+// app (S3) and writes an edit back as a merge.
+func privacyFixture(h *harness, w *world) []string {
+	var tid int64
+	if err := h.st.R.QueryRow(`SELECT id FROM tenants WHERE name = 'Sierra Shop 辛商户'`).Scan(&tid); err != nil {
+		h.t.Fatal(err)
+	}
+	app := sandboxApp(h, tid, "Sierra 隐私小程序")
+	err := h.srv.Releases.WeChat.SetPrivacySetting(context.Background(), app, wechat.PrivacySetting{PrivacyVer: wechat.PrivacyDev,
+		OwnerSetting: wechat.OwnerSetting{ContactEmail: "privacy@s.test", NoticeMethod: "弹窗提示", ExtFileMediaID: "media_ext_kept", StoreExpireTimestamp: "30天"},
+		SettingList:  []wechat.PrivacyItem{{PrivacyKey: "Location", PrivacyText: "用于推荐附近门店"}, {PrivacyKey: "Album", PrivacyText: "用于上传头像"}}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return []string{"{appP}", app}
+}
+
+func privacyScenarios() []scenario {
+	page := "/t/{S}/apps/{appP}/privacy"
+	guide := func(t *testing.T, h *harness) *wechat.PrivacySettingResult {
+		t.Helper()
+		var app string
+		if err := h.st.R.QueryRow(`SELECT appid FROM authorizers WHERE nickname = 'Sierra 隐私小程序'`).Scan(&app); err != nil {
+			t.Fatal(err)
+		}
+		g, err := h.srv.Releases.WeChat.PrivacySetting(context.Background(), app, wechat.PrivacyDev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	unchanged := func(t *testing.T, h *harness, w *world) {
+		if g := guide(t, h); g.OwnerSetting.ContactEmail != "privacy@s.test" || len(g.SettingList) != 2 {
+			t.Errorf("guideline changed: %+v", g)
+		}
+	}
+	return []scenario{
+		{name: "privacy guideline shows every key in WeChat's words", method: "GET", url: page, who: "ownerS", status: 200,
+			want: []string{`data-testid="privacy-form"`, "位置信息", `value="用于推荐附近门店"`, "选中的照片或视频信息", "手机号码", `name="purpose.PhoneNumber"`, `value="弹窗提示"`, `data-testid="privacy-save"`}},
+		{name: "privacy guideline read-only for a viewer", method: "GET", url: page, who: "viewerS", status: 200,
+			want: []string{`value="用于推荐附近门店"`, `data-testid="privacy-read-only"`}, notWant: []string{`data-testid="privacy-save"`}},
+		{name: "settings link to the privacy guideline", method: "GET", url: "/t/{S}/apps/{appP}/settings", who: "viewerS", status: 200,
+			want: []string{`href="` + page + `"`, `data-testid="open-privacy"`}},
+		{name: "privacy guideline of S's app as B", method: "GET", url: "/t/{B}/apps/{appP}/privacy", who: "ownerB", status: 404, notWant: []string{"用于推荐附近门店"}},
+		{name: "privacy guideline anonymous", method: "GET", url: page, who: "anon", status: 303},
+		{name: "privacy guideline saved as a merge", method: "POST", url: page, who: "ownerS", status: 303, locIs: page + "?flash=privacy.saved",
+			form: form("contact_email", "privacy@s.test", "contact_weixin", "sierra_shop", "notice_method", "站内信", "store_expire", "30天",
+				"purpose.Location", "用于计算配送距离", "purpose.Album", "", "purpose.PhoneNumber", "用于联系收货人"),
+			check: func(t *testing.T, h *harness, w *world) {
+				g := guide(t, h)
+				o := g.OwnerSetting
+				if o.ContactWeixin != "sierra_shop" || o.NoticeMethod != "站内信" || o.ExtFileMediaID != "media_ext_kept" || o.StoreExpireTimestamp != "30天" {
+					t.Errorf("owner = %+v", o)
+				}
+				got := map[string]string{}
+				for _, it := range g.SettingList {
+					got[it.PrivacyKey] = it.PrivacyText
+				}
+				if len(got) != 2 || got["Location"] != "用于计算配送距离" || got["PhoneNumber"] != "用于联系收货人" {
+					t.Errorf("settings = %v", got)
+				}
+				if n := h.count(`SELECT COUNT(*) FROM activity WHERE action = 'privacy_saved'`); n != 1 {
+					t.Errorf("%d activity rows", n)
+				}
+			}},
+		{name: "privacy guideline without a contact", method: "POST", url: page, who: "ownerS", status: 422,
+			form: form("notice_method", "站内信", "purpose.Location", "用于计算配送距离"),
+			want: []string{"t:privacy.err.contact", `value="用于计算配送距离"`}, check: unchanged},
+		{name: "privacy guideline with nothing left", method: "POST", url: page, who: "ownerS", status: 422,
+			form: form("contact_email", "privacy@s.test", "notice_method", "站内信", "purpose.Location", "", "purpose.Album", ""),
+			want: []string{"t:privacy.err.empty"}, check: unchanged},
+		{name: "privacy guideline refused to a viewer", method: "POST", url: page, who: "viewerS", status: 403,
+			form: form("contact_email", "x@s.test", "notice_method", "站内信", "purpose.Location", "改"), check: unchanged},
+		{name: "privacy guideline of S's app posted as B", method: "POST", url: "/t/{B}/apps/{appP}/privacy", who: "ownerB", status: 404,
+			form: form("contact_email", "x@s.test", "notice_method", "站内信", "purpose.Location", "改"), check: unchanged},
+	}
+}
+
+func TestPrivacyScenarios(t *testing.T) { runScenarios(t, privacyScenarios()) }

@@ -26,7 +26,7 @@ var flashKeys = map[string]bool{
 	"authorize.done_flash": true, "authorize.cancelled_ok": true,
 	"config.saved": true, "config.restored": true, "tags.saved": true,
 	"release.prepared": true, "release.moved": true, "release.submitted": true, "release.items_saved": true,
-	"release.media.added": true, "release.media.removed": true,
+	"release.media.added": true, "release.media.removed": true, "privacy.saved": true,
 	// campaigns
 	"campaign.created": true, "campaign.decided": true,
 	// staff

@@ -144,6 +144,8 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.ReleaseShipPattern, Tenant, authz.PermReleaseApprove, s.appReleaseShip},
 		{"POST", paths.AppTagsPattern, Tenant, authz.PermConfigWrite, s.appTagsSave},
 		{"GET", paths.AppSettingsPattern, Tenant, authz.PermAppsRead, s.appSettings},
+		{"GET", paths.AppPrivacyPattern, Tenant, authz.PermAppsRead, s.appPrivacy},
+		{"POST", paths.AppPrivacyPattern, Tenant, authz.PermConfigWrite, s.appPrivacySave},
 		{"POST", paths.AppTestersPattern, Tenant, authz.PermConfigWrite, s.appTesterBind},
 		{"POST", paths.AppTesterUnbindPattern, Tenant, authz.PermConfigWrite, s.appTesterUnbind},
 		{"GET", paths.TenantCampaignsPattern, Tenant, authz.PermCampaignsRead, s.campaignsList},
