@@ -204,7 +204,7 @@ func (w matrixWorld) journeys() []journey {
 	appRow := `[data-testid=app-row-` + w.appID + `] a`
 	hub := mstep{what: "the app from the overview", sel: appRow, wait: `[data-testid=app-hub]`,
 		controls: []string{`[data-testid=tab-config]`, `[data-testid=tab-releases]`, `[data-testid=tab-settings]`},
-		text: `[data-testid=block-audit]`, want: "1.1.0"}
+		text:     `[data-testid=block-audit]`, want: "1.1.0"}
 	appsList := mstep{what: "the apps list", menu: "nav-apps", wait: `[data-testid=apps]`, controls: []string{appRow}}
 	releases := mstep{what: "the releases tab", sel: `[data-testid=tab-releases]`, wait: `[data-testid=releases]`,
 		controls: []string{`[data-testid=release-row-` + rel + `] a`}, text: `[data-testid=release-row-` + rel + `]`, want: "1.1.0"}
@@ -220,7 +220,10 @@ func (w matrixWorld) journeys() []journey {
 		controls: []string{`[data-testid=password-form] button[type=submit]`, `[data-testid=prefs-form] button[type=submit]`}}
 	overview := mstep{what: "the overview", menu: "nav-overview", wait: `[data-testid=apps-count]`}
 
-	withControls := func(s mstep, c ...string) mstep { s.controls = append(append([]string{}, s.controls...), c...); return s }
+	withControls := func(s mstep, c ...string) mstep {
+		s.controls = append(append([]string{}, s.controls...), c...)
+		return s
+	}
 	tenantLand := `[data-testid=apps-count]`
 	staffLand := `[data-testid=tenants]`
 	soloRow := `[data-testid=tenant-row-` + strconv.FormatInt(w.soloID, 10) + `] a`
