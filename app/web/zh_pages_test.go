@@ -178,6 +178,7 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 		{owner, "/account"},
 		// The rest of the pages the role matrix (app/e2e_matrix_test.go) visits.
 		{owner, paths.AppSettings(tD, appD)},
+		{owner, paths.ReleaseItems(tD, appD, r.ID)},
 		{owner, paths.Approvals(tD)},
 		{owner, paths.Authorize(tD)},
 		{owner, paths.CampaignNew(tD)},
