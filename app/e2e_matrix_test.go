@@ -274,7 +274,7 @@ func (w matrixWorld) journeys() []journey {
 
 	return []journey{
 		{role: "owner", email: demoOwnerEmail, land: tenantLand, steps: []mstep{
-			{what: "landing", wait: tenantLand, controls: []string{appRow}, text: `[data-testid=apps-count]`, want: "12"},
+			{what: "landing", wait: tenantLand, controls: []string{appRow}, text: `[data-testid=apps-count]`, want: strconv.Itoa(demoFleetSize)},
 			withControls(hub, `[data-testid=next-step-button]`),
 			{what: "the config tab", sel: `[data-testid=tab-config]`, wait: `[data-testid=config-form]`, controls: []string{`[data-testid=config-save]`}},
 			withControls(releases, `[data-testid=open-release-link]`),
@@ -299,7 +299,7 @@ func (w matrixWorld) journeys() []journey {
 				controls: []string{`[data-testid=approve]`, `[data-testid=cancel]`}, check: sandboxStyled},
 		}},
 		{role: "developer", email: "dev@matrix.example", land: tenantLand, steps: []mstep{
-			{what: "landing", wait: tenantLand, controls: []string{appRow}, text: `[data-testid=apps-count]`, want: "12"},
+			{what: "landing", wait: tenantLand, controls: []string{appRow}, text: `[data-testid=apps-count]`, want: strconv.Itoa(demoFleetSize)},
 			hub,
 			{what: "the config tab", sel: `[data-testid=tab-config]`, wait: `[data-testid=config-form]`, controls: []string{`[data-testid=config-save]`}},
 			withControls(settings, `[data-testid=tester-bind]`),
@@ -328,7 +328,7 @@ func (w matrixWorld) journeys() []journey {
 			account,
 		}},
 		{role: "viewer", email: "viewer@matrix.example", land: tenantLand, steps: []mstep{
-			{what: "landing", wait: tenantLand, controls: []string{appRow}, text: `[data-testid=apps-count]`, want: "12"},
+			{what: "landing", wait: tenantLand, controls: []string{appRow}, text: `[data-testid=apps-count]`, want: strconv.Itoa(demoFleetSize)},
 			hub,
 			{what: "the config tab", sel: `[data-testid=tab-config]`, wait: `[data-testid=config-history]`},
 			releases,
