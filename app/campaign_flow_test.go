@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/minifleet/minifleet/app/model"
+	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
 // startCampaignRig runs the whole app with every background loop, the
@@ -254,5 +255,35 @@ func TestCampaignFlow(t *testing.T) {
 	st, body, _ = owner.do("GET", page2, nil, false)
 	if st != 200 || !strings.Contains(body, `data-testid="campaign-notice"`) || !strings.Contains(body, "已自动暂停") || !strings.Contains(body, `data-testid="campaign-resume"`) {
 		t.Fatalf("the halted campaign's page: %d\n%s", st, body)
+	}
+
+	// The report of the halted campaign: WeChat's <br> in each rejected
+	// app's audit reason is a line break inside the CSV cell.
+	st, body, _ = owner.do("GET", page2+"/report.csv", nil, false)
+	if st != 200 {
+		t.Fatalf("second report: %d", st)
+	}
+	rows, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string // the sandbox's reason, split by hand on its tags
+	for _, l := range strings.Split(sandbox.DefaultAuditDecider(sandbox.AuditSubmission{UserDesc: "reject"}).Reason, "<br>") {
+		if l = strings.TrimSpace(l); l != "" {
+			want = append(want, l)
+		}
+	}
+	rejected := 0
+	for _, r := range rows[1:] {
+		if r[4] != "被驳回" {
+			continue
+		}
+		rejected++
+		if strings.Contains(r[9], "<br") || strings.Split(r[9], "\n")[0] != want[0] || r[9] != strings.Join(want, "\n") {
+			t.Errorf("report row %s: reason cell %q, want the lines %q", r[0], r[9], want)
+		}
+	}
+	if rejected == 0 || len(want) < 2 {
+		t.Fatalf("the halted campaign's report has %d rejected rows (reason lines %q):\n%s", rejected, want, body)
 	}
 }

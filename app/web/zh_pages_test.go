@@ -14,11 +14,11 @@ import (
 )
 
 var (
-	reDropBlocks = regexp.MustCompile(`(?is)<(script|style|template|svg|pre)\b.*?</(script|style|template|svg|pre)>`) // pre: code (ext_json) as sent to WeChat
+	reDropBlocks = regexp.MustCompile(`(?is)<(script|style|template|svg|pre|textarea)\b.*?</(script|style|template|svg|pre|textarea)>`) // pre: code (ext_json) as sent to WeChat; textarea: what the user typed (a schema's JSON)
 	reTag        = regexp.MustCompile(`(?s)<[^>]*>`)
 	// Allowed Latin text: e-mail addresses, URLs, AppIDs, versions,
 	// hashes, and the names WeChat and our product give things.
-	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b`)
+	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b|\bformat: [a-z-]+|\bx-[a-z]+(\.[A-Za-z]+)?`)
 	reWord       = regexp.MustCompile(`[A-Za-z][A-Za-z_]+`)
 	allowedWords = map[string]bool{
 		"WeChat": true, "Minifleet": true, "AppID": true, "AppSecret": true, "CSV": true, "JSON": true, "ext_json": true,
@@ -27,6 +27,8 @@ var (
 		"uploadFile": true, "downloadFile": true, "token": true, "access": true, "Token": true, "UGC": true,
 		// WeChat's own words on its pages (消息加解密Key, https 域名) and the host.
 		"Key": true, "https": true, "localhost": true,
+		// The WebSocket scheme, the size unit and the extension of WeChat's verification files.
+		"wss": true, "KB": true, "txt": true,
 		// WeChat's app.json keys, named in the extra ext_json fields.
 		"window": true, "tabBar": true, "list": true, "extPages": true, "pages": true, "navigationBarTitleText": true, "pagePath": true,
 	}
@@ -174,6 +176,17 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 		{owner, paths.ReleaseReview(tD, appD, r.ID)},
 		{owner, paths.Contact(tD)},
 		{owner, "/account"},
+		// The rest of the pages the role matrix (app/e2e_matrix_test.go) visits.
+		{owner, paths.AppSettings(tD, appD)},
+		{owner, paths.ReleaseItems(tD, appD, r.ID)},
+		{owner, paths.Approvals(tD)},
+		{owner, paths.Authorize(tD)},
+		{owner, paths.CampaignNew(tD)},
+		{staff, paths.Campaign(0, c.ID)},
+		{staff, paths.CampaignNew(0)},
+		{staff, paths.StaffTemplateSchema(relTemplateID)},
+		{staff, paths.StaffDomains},
+		{staff, paths.StaffSiteFiles},
 	}
 	for _, p := range pages {
 		res := p.who.get(p.path)
