@@ -26,6 +26,7 @@ func (s *Server) privacyView(c *fiber.Ctx) (views.AppPrivacyView, platform.Priva
 	v := views.AppPrivacyView{App: a, CanEdit: s.can(c, authz.PermConfigWrite), Form: views.NewForm()}
 	g, err := s.Releases.PrivacyGuide(c.UserContext(), t.ID, a.AppID)
 	var we *wechat.Error
+	var me *model.Error
 	switch {
 	case err == nil:
 		v.Loaded = true
@@ -33,11 +34,12 @@ func (s *Server) privacyView(c *fiber.Ctx) (views.AppPrivacyView, platform.Priva
 			v.Rows = append(v.Rows, views.PrivacyRow{Key: r.Key, Desc: r.Desc, UsedBy: r.UsedBy})
 		}
 	case errors.As(err, &we):
-		v.WeChatKey, v.WeChatErrcode = model.ErrActionFor(we.Code).Key, we.Code
+		v.WeChatKey, v.WeChatData = model.ErrActionFor(we.Code).Key, map[string]any{"Errcode": we.Code}
+	case errors.As(err, &me) && me.Code != model.CodeNotFound:
+		v.WeChatKey, v.WeChatData = me.Key, me.Data // e.g. the app needs authorizing again
+	case errors.As(err, &me):
+		return v, g, err
 	default:
-		if model.ErrorCode(err) != model.CodeInternal {
-			return v, g, err
-		}
 		s.Log.Warn("privacy guideline", "appid", a.AppID, "err", err)
 		v.WeChatKey = model.ErrActionFor(0).Key
 	}

@@ -179,6 +179,7 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 		// The rest of the pages the role matrix (app/e2e_matrix_test.go) visits.
 		{owner, paths.AppSettings(tD, appD)},
 		{owner, paths.ReleaseItems(tD, appD, r.ID)},
+		{owner, paths.AppPrivacy(tD, appD)},
 		{owner, paths.Approvals(tD)},
 		{owner, paths.Authorize(tD)},
 		{owner, paths.CampaignNew(tD)},
