@@ -258,7 +258,10 @@ func (a *API) fail(c *fiber.Ctx, err error) error {
 	var me *model.Error
 	var we *wechat.Error
 	var bo *platform.Backoff
+	var be *bodyError
 	switch {
+	case errors.As(err, &be):
+		status, e.Code, e.Message = fiber.StatusBadRequest, "bad_request", be.msg
 	case errors.As(err, &fields):
 		status, e.Code, e.Message, e.Fields = fiber.StatusUnprocessableEntity, "invalid", "the input is invalid", map[string]string{}
 		for f, k := range fields {
@@ -295,18 +298,23 @@ func (a *API) fail(c *fiber.Ctx, err error) error {
 	return c.Status(status).JSON(fiber.Map{"error": e})
 }
 
+// bodyError is a request body the API cannot read: 400 bad_request.
+type bodyError struct{ msg string }
+
+func (e *bodyError) Error() string { return e.msg }
+
 // decode reads a JSON body into v: JSON only, no unknown fields, one value.
 func decode(c *fiber.Ctx, v any) error {
 	if ct := c.Get(fiber.HeaderContentType); !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
-		return badRequest(c, "the body must be JSON (Content-Type: application/json)")
+		return &bodyError{"the body must be JSON (Content-Type: application/json)"}
 	}
 	d := json.NewDecoder(bytes.NewReader(c.Body()))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		return badRequest(c, "the body is not valid JSON for this route: "+err.Error())
+		return &bodyError{"the body is not valid JSON for this route: " + err.Error()}
 	}
 	if d.More() {
-		return badRequest(c, "the body holds more than one JSON value")
+		return &bodyError{"the body holds more than one JSON value"}
 	}
 	return nil
 }

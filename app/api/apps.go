@@ -210,7 +210,7 @@ type configIn struct {
 func (a *API) saveConfig(c *fiber.Ctx) error {
 	var in configIn
 	if err := decode(c, &in); err != nil {
-		return err
+		return a.fail(c, err)
 	}
 	x, err := a.loadApp(c)
 	if err != nil {

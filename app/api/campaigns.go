@@ -150,7 +150,7 @@ func (a *API) createCampaign(c *fiber.Ctx) error {
 	}
 	var in campaignIn
 	if err := decode(c, &in); err != nil {
-		return err
+		return a.fail(c, err)
 	}
 	errs := model.FieldErrors{}
 	for f, v := range map[string]string{"name": in.Name, "user_version": in.UserVersion, "filter.tag": in.Filter.Tag, "filter.version": in.Filter.Version} {
@@ -205,7 +205,7 @@ func (a *API) campaignAction(act model.CampaignAction) fiber.Handler {
 		}
 		if len(c.Body()) > 0 {
 			if err := decode(c, &in); err != nil {
-				return err
+				return a.fail(c, err)
 			}
 		}
 		id, err := strconv.ParseInt(c.Params("cid"), 10, 64)

@@ -112,7 +112,7 @@ type releaseIn struct {
 func (a *API) createRelease(c *fiber.Ctx) error {
 	var in releaseIn
 	if err := decode(c, &in); err != nil {
-		return err
+		return a.fail(c, err)
 	}
 	x, err := a.loadApp(c)
 	if err != nil {

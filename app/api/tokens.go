@@ -69,7 +69,7 @@ func (a *API) appTokenInvalid(c *fiber.Ctx) error {
 		AccessToken string `json:"access_token"`
 	}
 	if err := decode(c, &in); err != nil {
-		return err
+		return a.fail(c, err)
 	}
 	if in.AccessToken == "" || len(in.AccessToken) > 512 {
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": apiError{Code: "invalid", Message: "access_token is required",
