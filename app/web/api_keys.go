@@ -123,4 +123,3 @@ func (s *Server) apiKeyRevoke(c *fiber.Ctx) error {
 	}
 	return s.redirectFlash(c, to, "apikey.revoked")
 }
-

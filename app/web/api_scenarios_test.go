@@ -119,7 +119,7 @@ func apiKeyScenarios() []scenario {
 	add := func(s ...scenario) { sc = append(sc, s...) }
 	add(
 		scenario{name: "api keys page as owner", method: "GET", url: keysA, who: "ownerA", status: 200,
-			want: []string{`data-testid="apikey-form"`, "key of ownerA", `data-testid="apikey-scope-config:write"`, "t:apikey.state.revoked", "t:apikey.state.expired", "t:apikey.never_used"},
+			want:    []string{`data-testid="apikey-form"`, "key of ownerA", `data-testid="apikey-scope-config:write"`, "t:apikey.state.revoked", "t:apikey.state.expired", "t:apikey.never_used"},
 			notWant: []string{"key of ownerB", "{keyA}"}},
 		scenario{name: "api keys page as staff admin", method: "GET", url: keysS, who: "staffadmin", status: 200,
 			want:    []string{"key of staffadmin", "t:apikey.all_tenants", tenantBName, `data-testid="apikey-scope-campaigns:write"`},
@@ -346,6 +346,17 @@ func apiScenarios() []scenario {
 		scenario{name: "campaign pause of A with B's key", method: "POST", url: "/api/v1/campaigns/{campA}/pause", key: "{keyB}", who: "anon", status: 404},
 		scenario{name: "campaign resume while awaiting approval", method: "POST", url: "/api/v1/campaigns/{campA}/resume", key: "{keyA}", who: "anon", status: 409},
 		scenario{name: "campaign resume with a stale seq", method: "POST", url: "/api/v1/campaigns/{campA}/resume", key: "{keyA}", who: "anon", status: 409, body: `{"seq":12345}`},
+		scenario{name: "campaign pause while running", method: "POST", url: "/api/v1/campaigns/{campA}/pause", key: "{keyA}", who: "anon", status: 200, want: []string{`"state":"paused"`},
+			setup: campaignInState("running"),
+			check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM activity WHERE action = 'campaign_paused' AND actor LIKE 'API key %'`); n != 1 {
+					t.Errorf("pause activity by the key = %d", n)
+				}
+			}},
+		scenario{name: "campaign resume when paused", method: "POST", url: "/api/v1/campaigns/{campA}/resume", key: "{keyA}", who: "anon", status: 200, want: []string{`"state":"running"`},
+			setup: campaignInState("paused")},
+		scenario{name: "campaign resume when paused with B's key", method: "POST", url: "/api/v1/campaigns/{campA}/resume", key: "{keyB}", who: "anon", status: 404,
+			setup: campaignInState("paused")},
 		scenario{name: "campaign of S with a platform key", method: "GET", url: "/api/v1/campaigns/{campS}", key: "{keyP}", who: "anon", status: 200, want: []string{campNameS}},
 	)
 
@@ -355,6 +366,17 @@ func apiScenarios() []scenario {
 		scenario{name: "unknown api route", method: "GET", url: "/api/v1/nothing", key: "{keyA}", who: "anon", status: 404, want: []string{`"code":"not_found"`}},
 	)
 	return sc
+}
+
+// campaignInState moves tenant A's fixture campaign to state (approved by
+// A's approver, so it may run).
+func campaignInState(state string) func(t *testing.T, h *harness, w *world) {
+	return func(t *testing.T, h *harness, w *world) {
+		if _, err := h.st.W.Exec(`UPDATE campaigns SET state = ?, approver_id = ?, approver = 'approver@a.test', approved_hash = set_hash, approved_at = 1 WHERE name = ?`,
+			state, w.users["approverA"].ID, campNameA); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // apiGet is one API request with a key, decoded.
