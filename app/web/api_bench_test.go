@@ -19,7 +19,7 @@ import (
 func BenchmarkTokenReads(b *testing.B) {
 	for _, clients := range []int{8, 32} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			h, appID, key, _ := apiWorld(&testing.T{}, func(d *Deps) { d.APIRate, d.APIBurst = 1e9, 1 << 30 })
+			h, appID, key, _ := apiWorld(&testing.T{}, func(d *Deps) { d.APIRate, d.APIBurst = 1e9, 1<<30 })
 			url := serveFiber(b, h.app) + "/api/v1/apps/" + appID + "/access-token"
 			client := &fasthttp.Client{MaxConnsPerHost: clients, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 			defer client.CloseIdleConnections()
