@@ -153,7 +153,8 @@ func (a *API) createCampaign(c *fiber.Ctx) error {
 		return a.fail(c, err)
 	}
 	errs := model.FieldErrors{}
-	for f, v := range map[string]string{"name": in.Name, "user_version": in.UserVersion, "filter.tag": in.Filter.Tag, "filter.version": in.Filter.Version} {
+	filter := func(f string) string { return "filter." + f } // JSON paths of the body's fields, not translation keys
+	for f, v := range map[string]string{"name": in.Name, "user_version": in.UserVersion, filter("tag"): in.Filter.Tag, filter("version"): in.Filter.Version} {
 		if !safeLine(v) {
 			errs.Add(f, "form.unsafe_text")
 		}
@@ -167,7 +168,7 @@ func (a *API) createCampaign(c *fiber.Ctx) error {
 	switch in.Filter.Status {
 	case "", string(model.AppAuthorized), string(model.AppNeedsReauth), string(model.AppUnauthorized):
 	default:
-		errs.Add("filter.status", "form.invalid_choice")
+		errs.Add(filter("status"), "form.invalid_choice")
 	}
 	if in.ReleaseMode == "" {
 		in.ReleaseMode = model.ReleaseEach
