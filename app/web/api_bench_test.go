@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -82,4 +83,31 @@ func BenchmarkTokenReads(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/read")
 		})
 	}
+}
+
+// BenchmarkTokenReadsHandler is the server's own share of a token read: the
+// whole Fiber app (middleware, key check, limiter, permission, vault, JSON)
+// called in process, without sockets or a load generator. On a shared
+// machine this is the steadier figure: 2 vCPUs / its time per read is the
+// server's capacity.
+func BenchmarkTokenReadsHandler(b *testing.B) {
+	h, appID, key, _ := apiWorld(&testing.T{}, func(d *Deps) { d.APIRate, d.APIBurst = 1e9, 1<<30 })
+	handler := h.app.Handler()
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var req fasthttp.Request
+		req.SetRequestURI("/api/v1/apps/" + appID + "/access-token")
+		req.Header.Set("Authorization", "Bearer "+key)
+		var c fasthttp.RequestCtx
+		for pb.Next() {
+			c.Init(&req, addr, nil)
+			handler(&c)
+			if c.Response.StatusCode() != 200 {
+				b.Errorf("status %d: %s", c.Response.StatusCode(), c.Response.Body())
+				return
+			}
+		}
+	})
 }
