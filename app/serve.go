@@ -159,6 +159,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 	if a.sandbox != nil {
 		// The emulator's scan takes sandboxReview.Scan: poll at a pace that notices it.
 		pc.ScanPoll = max(sandboxReview.Scan/3, 100*time.Millisecond)
+		pc.KeyPrefix = platform.TestKeyPrefix // API keys say they belong to a sandbox
 	}
 	if a.platform, err = platform.New(pc); err != nil {
 		st.Close()

@@ -41,6 +41,10 @@ var (
 	// PermSiteFilesWrite uploads and removes the files served at the web
 	// root (domain verification): admins only.
 	PermSiteFilesWrite = Perm{Obj: "site_files", Act: "write"}
+
+	// PermAPIKeysWrite creates, lists and revokes API keys: tenant owners
+	// (tenant keys), staff admins (platform keys).
+	PermAPIKeysWrite = Perm{Obj: "api_keys", Act: "write"}
 )
 
 // Named lists every named permission.
@@ -57,4 +61,5 @@ var Named = []Perm{
 	PermWeChatRead, PermWeChatWrite,
 	PermTemplatesRead, PermTemplatesWrite,
 	PermSiteFilesWrite,
+	PermAPIKeysWrite,
 }

@@ -501,6 +501,9 @@ func (o *Onboarding) Assign(ctx context.Context, actor model.Actor, appID string
 	if err := o.Store.AssignApp(ctx, actor, appID, tenantID); err != nil {
 		return err
 	}
+	if o.EvictToken != nil { // the vault's cache names the app's tenant (the token service checks it)
+		o.EvictToken(appID)
+	}
 	o.logPermissionChange(ctx, actor, tenantID, appID)
 	o.Hub.Publish(Event{Name: EventApp, TenantID: tenantID, AppID: appID})
 	return nil
@@ -511,6 +514,9 @@ func (o *Onboarding) ResolveConflict(ctx context.Context, actor model.Actor, id 
 	c, err := o.Store.ResolveConflict(ctx, actor, id, move)
 	if err != nil {
 		return err
+	}
+	if o.EvictToken != nil { // the vault's cache names the app's tenant (the token service checks it)
+		o.EvictToken(c.AppID)
 	}
 	o.Hub.Publish(Event{Name: EventApp, TenantID: c.OwnerTenantID, AppID: c.AppID})
 	o.Hub.Publish(Event{Name: EventApp, TenantID: c.ClaimantTenantID, AppID: c.AppID})

@@ -11,7 +11,8 @@
 //	          ├─ Onboarding  authorization attempts, binding, nightly reconcile
 //	          ├─ Releases    commit → scan → approval → audit → release (resume loop)
 //	          ├─ Library     WeChat's template library and config schemas
-//	          └─ Campaigns   one template shipped to many apps in waves (engine)
+//	          ├─ Campaigns   one template shipped to many apps in waves (engine)
+//	          └─ Keys        API keys of the provider's backends (last-used writer)
 package platform
 
 import (
@@ -47,6 +48,9 @@ type Config struct {
 	Holder string
 	// ScanPoll is the wait between privacy-scan polls; 0 means 15 s.
 	ScanPoll time.Duration
+	// KeyPrefix starts new API key secrets; "" means LiveKeyPrefix
+	// (sandbox mode passes TestKeyPrefix).
+	KeyPrefix string
 }
 
 // Platform is the service graph over one store and one WeChat client.
@@ -62,6 +66,8 @@ type Platform struct {
 	Releases   *Releases
 	Library    *Library
 	Campaigns  *Campaigns
+	// Keys are the API keys of the provider's own backends (issue #15).
+	Keys *Keys
 
 	componentAppID string
 	now            func() time.Time
@@ -108,6 +114,7 @@ func New(cfg Config) (*Platform, error) {
 	}
 	p.Library = newLibrary(p)
 	p.Campaigns = newCampaigns(p)
+	p.Keys = newKeys(p, cfg.KeyPrefix)
 	p.registerJobs()
 	p.Intake.handlers = p.pushHandlers()
 	p.Intake.publishCheck = p.publishCheckAction()
@@ -143,6 +150,7 @@ func (p *Platform) Run(ctx context.Context) {
 		p.Jobs.Run,
 		p.Onboarding.Run,
 		p.Releases.Run,
+		p.Keys.Run,
 		func(ctx context.Context) { p.Campaigns.Run(ctx); p.Campaigns.Wait(context.Background()) },
 	}
 	var wg sync.WaitGroup

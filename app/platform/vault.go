@@ -59,6 +59,7 @@ type cached struct {
 	value     string
 	expiresAt time.Time
 	checkedAt time.Time
+	tenantID  int64 // authorizer tokens: the tenant the app is bound to (0: unbound)
 }
 
 func newVault(p *Platform) *Vault {
@@ -288,6 +289,97 @@ func (v *Vault) AuthorizerAccessToken(ctx context.Context, appID string) (string
 	return v.authorizerToken(ctx, appID, "")
 }
 
+// Token is a token handed to the provider's own backends (the token
+// service, app/api): its value, when WeChat expires it, and for an
+// authorizer token the tenant its app is bound to.
+type Token struct {
+	Value     string
+	ExpiresAt time.Time
+	TenantID  int64
+}
+
+// AuthorizerToken is AuthorizerAccessToken with the token's expiry and the
+// app's tenant. A cached hit reads no SQL; a miss goes through the same
+// single-flight, lease and backoff as every other caller.
+func (v *Vault) AuthorizerToken(ctx context.Context, appID string) (Token, error) {
+	now := v.now()
+	v.mu.Lock()
+	c := v.auth[appID]
+	v.mu.Unlock()
+	if c.value != "" && v.usable(c.expiresAt, now) && now.Sub(c.checkedAt) < v.CacheRecheck {
+		return Token{Value: c.value, ExpiresAt: c.expiresAt, TenantID: c.tenantID}, nil
+	}
+	tok, err := v.authorizerToken(ctx, appID, "")
+	if err != nil {
+		return Token{}, err
+	}
+	// The paths above cached the token with its tenant and expiry; should an
+	// Evict have raced them, read both from the database.
+	v.mu.Lock()
+	c = v.auth[appID]
+	v.mu.Unlock()
+	if c.value == tok {
+		return Token{Value: tok, ExpiresAt: c.expiresAt, TenantID: c.tenantID}, nil
+	}
+	a, err := v.st.Authorizer(ctx, appID)
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{Value: tok, ExpiresAt: a.AccessExpiresAt, TenantID: a.TenantID}, nil
+}
+
+// CachedTenant is the tenant of an app whose token the vault holds in
+// memory (no SQL); false when it holds none.
+func (v *Vault) CachedTenant(appID string) (int64, bool) {
+	now := v.now()
+	v.mu.Lock()
+	c := v.auth[appID]
+	v.mu.Unlock()
+	if c.value == "" || now.Sub(c.checkedAt) >= v.CacheRecheck {
+		return 0, false
+	}
+	return c.tenantID, true
+}
+
+// HealAuthorizerToken is the token service's answer to a backend that saw
+// failed rejected (40001): the vault expires it only if it is still the
+// current token (compare-then-expire) and hands out a usable one, fetched
+// once under the usual single-flight and lease. healed says whether failed
+// was current (a stale report changes nothing).
+func (v *Vault) HealAuthorizerToken(ctx context.Context, appID, failed string) (tok Token, healed bool, err error) {
+	if failed != "" {
+		v.mu.Lock()
+		if v.auth[appID].value == failed {
+			delete(v.auth, appID)
+		}
+		v.mu.Unlock()
+		if healed, err = v.st.ExpireAuthorizerTokenIf(ctx, appID, failed); err != nil {
+			return Token{}, false, err
+		}
+	}
+	tok, err = v.AuthorizerToken(ctx, appID)
+	return tok, healed, err
+}
+
+// ComponentToken is ComponentAccessToken with its expiry.
+func (v *Vault) ComponentToken(ctx context.Context) (Token, error) {
+	tok, err := v.ComponentAccessToken(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	v.mu.Lock()
+	c := v.comp
+	v.mu.Unlock()
+	if c.value == tok {
+		return Token{Value: tok, ExpiresAt: c.expiresAt}, nil
+	}
+	cc, err := v.st.ComponentCreds(ctx, v.p.componentAppID)
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{Value: tok, ExpiresAt: cc.TokenExpiresAt}, nil
+}
+
 // authState is what the vault reads about an authorizer.
 type authState struct {
 	a       store.Authorizer
@@ -316,7 +408,7 @@ func (v *Vault) authorizerToken(ctx context.Context, appID, failed string) (stri
 		return "", err
 	}
 	if !need(s) {
-		v.cacheAuthorizer(appID, s.access, s.a.AccessExpiresAt)
+		v.cacheAuthorizer(appID, s.access, s.a.AccessExpiresAt, s.a.TenantID)
 		return s.access, nil
 	}
 	if err := authorizerBackoff(s.a, v.now()); err != nil {
@@ -335,9 +427,9 @@ func checkAuthorized(a store.Authorizer) error {
 	return nil
 }
 
-func (v *Vault) cacheAuthorizer(appID, token string, expiresAt time.Time) {
+func (v *Vault) cacheAuthorizer(appID, token string, expiresAt time.Time, tenantID int64) {
 	v.mu.Lock()
-	v.auth[appID] = cached{value: token, expiresAt: expiresAt, checkedAt: v.now()}
+	v.auth[appID] = cached{value: token, expiresAt: expiresAt, checkedAt: v.now(), tenantID: tenantID}
 	v.mu.Unlock()
 }
 
@@ -361,7 +453,7 @@ func (v *Vault) refreshAuthorizer(ctx context.Context, appID string, need func(a
 				return "", false, err
 			}
 			if !need(s) {
-				v.cacheAuthorizer(appID, s.access, s.a.AccessExpiresAt)
+				v.cacheAuthorizer(appID, s.access, s.a.AccessExpiresAt, s.a.TenantID)
 				return s.access, true, nil
 			}
 			if err := authorizerBackoff(s.a, v.now()); err != nil {
@@ -416,7 +508,7 @@ func (v *Vault) fetchAuthorizer(ctx context.Context, appID string) (string, erro
 	if err := v.st.SaveAuthorizerToken(ctx, appID, tok.AccessToken, tok.ExpiresAt, newRefresh, v.Schedule(tok.ExpiresAt)); err != nil {
 		return "", err
 	}
-	v.cacheAuthorizer(appID, tok.AccessToken, tok.ExpiresAt)
+	v.cacheAuthorizer(appID, tok.AccessToken, tok.ExpiresAt, s.a.TenantID)
 	return tok.AccessToken, nil
 }
 

@@ -29,7 +29,7 @@ var activityFamilies = []views.ActionFamily{
 	{Name: "campaigns", Actions: []string{store.ActCampaignCreate, store.ActCampaignApprove, store.ActCampaignPause, store.ActCampaignResume,
 		store.ActCampaignCancel, store.ActCampaignWave, store.ActCampaignHalt, store.ActCampaignQuota, store.ActCampaignDone, store.ActCampaignDecision}},
 	{Name: "settings", Actions: []string{store.ActTenantContact, store.ActSetting, store.ActTemplateSchema, store.ActTemplateDelete,
-		store.ActSiteFileSaved, store.ActSiteFileDeleted, store.ActSeedPurged}},
+		store.ActSiteFileSaved, store.ActSiteFileDeleted, store.ActSeedPurged, store.ActAPIKeyCreate, store.ActAPIKeyRevoke}},
 }
 
 // familyPrefix marks a family in the action filter's value ("@releases").

@@ -87,6 +87,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 			add("nav.tenant", "nav.contact", paths.Contact(t.ID), "nav-contact")
 			add("nav.tenant", "nav.approvals", paths.Approvals(t.ID), "nav-approvals")
 		}
+		if s.Authz.Can(u.ID, d, authz.PermAPIKeysWrite) {
+			add("nav.tenant", "nav.api_keys", paths.TenantAPIKeys(t.ID), "nav-api-keys")
+		}
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermStaffRead) {
 		add("nav.staff", "nav.golive", paths.StaffGoLive, "nav-staff-golive")
@@ -113,6 +116,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermActivityRead) {
 		add("nav.staff", "nav.staff_activity", paths.StaffActivity, "nav-staff-activity")
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermAPIKeysWrite) {
+		add("nav.staff", "nav.staff_api_keys", paths.StaffAPIKeys, "nav-staff-api-keys")
 	}
 	add("nav.you", "nav.account", paths.Account, "nav-account")
 	return items

@@ -21,7 +21,7 @@ var flashKeys = map[string]bool{
 	"account.saved": true, "account.password_changed": true, "login.session_expired": true,
 	"members.role_saved": true, "members.removed": true, "invite.revoked_ok": true, "invite.welcome": true,
 	// tenant settings
-	"contact.saved": true,
+	"contact.saved": true, "apikey.revoked": true,
 	// apps: authorization, config, tags, releases
 	"authorize.done_flash": true, "authorize.cancelled_ok": true,
 	"config.saved": true, "config.restored": true, "tags.saved": true,

@@ -20,6 +20,7 @@ const (
 	User                  // any signed-in user (permission: self)
 	Tenant                // a member of the tenant in :tid, with Perm in that tenant's domain
 	Platform              // staff, with Perm in the platform domain
+	Key                   // an API key (app/api): its scope, and Perm held by its creator in the key's domain
 )
 
 // PermSelf is the permission of routes about the signed-in user's own account.
@@ -58,11 +59,31 @@ var publicRoutes = map[string]bool{
 	// WeChat's pushes: signed and encrypted, verified by the platform.
 	"POST " + paths.WeChatComponentEvents:  true,
 	"POST " + paths.WeChatAppEventsPattern: true,
+
+	// The API's OpenAPI description (issue #15).
+	"GET " + paths.APIOpenAPI: true,
 }
 
 // Routes is the one route table: WeChat's pushes and the verification
 // files, then the browser's pages.
-func (s *Server) Routes() []Route { return append(s.rootRoutes(), s.pageRoutes()...) }
+func (s *Server) Routes() []Route {
+	return append(append(s.rootRoutes(), s.apiRoutes()...), s.pageRoutes()...)
+}
+
+// apiRoutes are the JSON API's (app/api's table), served before the browser
+// middleware: no session, no CSRF, no cookies; each guarded by its key scope
+// and named permission.
+func (s *Server) apiRoutes() []Route {
+	var out []Route
+	for _, r := range s.api.Routes() {
+		scope := Key
+		if r.Scope == "" {
+			scope = Public
+		}
+		out = append(out, Route{Method: r.Method, Path: r.Path, Scope: scope, Perm: r.Perm, Handler: r.Handler})
+	}
+	return out
+}
 
 // rootRoutes are served before the browser middleware: WeChat's pushes, and
 // the domain verification files WeChat fetches at the web root (registered
@@ -116,6 +137,9 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContactSave},
 		{"GET", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovals},
 		{"POST", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovalsSave},
+		{"GET", paths.TenantAPIKeysPattern, Tenant, authz.PermAPIKeysWrite, s.apiKeysPage},
+		{"POST", paths.TenantAPIKeysPattern, Tenant, authz.PermAPIKeysWrite, s.apiKeyCreate},
+		{"POST", paths.TenantAPIKeyRevokePattern, Tenant, authz.PermAPIKeysWrite, s.apiKeyRevoke},
 
 		{"GET", paths.TenantAppsPattern, Tenant, authz.PermAppsRead, s.tenantApps},
 		{"GET", paths.TenantAppsEventsPattern, Tenant, authz.PermAppsRead, s.tenantAppsEvents},
@@ -208,6 +232,9 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.StaffApprovalQRPattern, Platform, authz.PermReleaseApprove, s.staffApprovalQR},
 		{"GET", paths.StaffApprovalMediaPattern, Platform, authz.PermReleaseApprove, s.staffApprovalMedia},
 		{"POST", paths.StaffApprovalSubmitPattern, Platform, authz.PermReleaseApprove, s.staffApprovalSubmit},
+		{"GET", paths.StaffAPIKeys, Platform, authz.PermAPIKeysWrite, s.apiKeysPage},
+		{"POST", paths.StaffAPIKeys, Platform, authz.PermAPIKeysWrite, s.apiKeyCreate},
+		{"POST", paths.StaffAPIKeyRevokePattern, Platform, authz.PermAPIKeysWrite, s.apiKeyRevoke},
 		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
 		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
 	}
@@ -222,6 +249,8 @@ func (s *Server) routes(app *fiber.App) {
 	for _, r := range s.rootRoutes() {
 		app.Add(r.Method, r.Path, r.Handler)
 	}
+	// The JSON API: its own guard (API keys), JSON errors, no browser middleware.
+	s.api.Mount(app)
 	s.browserMiddleware(app)
 	// Static assets are public and need no session.
 	app.Use(paths.Static, filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))

@@ -70,6 +70,10 @@ func TestRoutePermissionsExistInPolicy(t *testing.T) {
 			if !platform[r.Perm] {
 				t.Errorf("%s: permission %s is granted to no staff role", key, r.Perm)
 			}
+		case Key:
+			if !tenant[r.Perm] && !platform[r.Perm] {
+				t.Errorf("%s: permission %s is granted to no role", key, r.Perm)
+			}
 		case User:
 			if r.Perm != PermSelf {
 				t.Errorf("%s: user routes carry PermSelf, got %s", key, r.Perm)
@@ -92,7 +96,7 @@ func TestRoutePermissionsAreNamed(t *testing.T) {
 		named[p] = true
 	}
 	for _, r := range h.srv.Routes() {
-		if (r.Scope == Tenant || r.Scope == Platform) && !named[r.Perm] {
+		if (r.Scope == Tenant || r.Scope == Platform || r.Scope == Key) && !named[r.Perm] {
 			t.Errorf("%s %s: permission %s is not one of authz.Named", r.Method, r.Path, r.Perm)
 		}
 	}

@@ -37,6 +37,10 @@ type scenario struct {
 	// writes are not the request's) and returns more placeholder pairs,
 	// e.g. an attempt this session started and its callback state.
 	prep func(h *harness, c *client, f *fixture) []string
+	// API rows (url under /api/): key is the bearer key (a placeholder such
+	// as {keyA}, or any text), body the raw request body (placeholders
+	// filled), ctype its Content-Type (application/json when empty).
+	key, body, ctype string
 }
 
 // fixture is a seeded world plus the values scenarios refer to.
@@ -79,7 +83,8 @@ func (h *harness) fixture() *fixture {
 // featureFixtures add each feature's data to the seeded world and return
 // its placeholder pairs (onboarding's apps and attempts, releases …).
 var featureFixtures = []func(h *harness, w *world) []string{
-	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture, submitFormFixture, privacyFixture,
+	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture,
+	submitFormFixture, privacyFixture, apiFixture,
 }
 
 // allScenarios is every feature's rows: the route coverage test reads them
@@ -90,6 +95,7 @@ func allScenarios() []scenario {
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
 		edgeScenarios(), hubScenarios(), approvalsScenarios(), campaignApprovalScenarios(), submitFormScenarios(), privacyScenarios(),
+		apiKeyScenarios(), apiScenarios(),
 	} {
 		all = append(all, rows...)
 	}
@@ -413,7 +419,7 @@ func runScenario(t *testing.T, s scenario) {
 	if s.setup != nil {
 		s.setup(t, h, f.world)
 	}
-	before := h.dbState()
+	before, beforeAPI := h.dbState(), apiState(h)
 	var opts []reqOpt
 	if s.htmx {
 		opts = append(opts, c.htmx())
@@ -423,9 +429,12 @@ func runScenario(t *testing.T, s scenario) {
 	}
 	target := f.repl.Replace(s.url)
 	var r response
-	if s.method == "GET" {
+	switch {
+	case strings.HasPrefix(s.url, "/api/"):
+		r = c.do(s.method, target, nil, append(opts, apiRequest(f.repl.Replace(s.key), f.repl.Replace(s.body), s.ctype))...)
+	case s.method == "GET":
 		r = c.get(target, opts...)
-	} else {
+	default:
 		r = c.post(target, fv, opts...)
 	}
 	if r.Status != s.status {
@@ -456,6 +465,9 @@ func runScenario(t *testing.T, s scenario) {
 		// A refused request changes nothing (a failed login only counts the failure).
 		if after := h.dbState(); after != before && !(s.url == "/login" && r.Status == 422) {
 			t.Errorf("refused request changed the database:\nbefore %s\nafter  %s", before, after)
+		}
+		if after := apiState(h); after != beforeAPI && (strings.HasPrefix(s.url, "/api/") || strings.Contains(s.url, "api-keys")) {
+			t.Errorf("refused request changed the API's tables:\nbefore %s\nafter  %s", beforeAPI, after)
 		}
 	}
 	if r.Status >= 400 {

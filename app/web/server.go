@@ -16,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/minifleet/minifleet/app/api"
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
@@ -44,6 +45,10 @@ type Deps struct {
 	// its images (sandbox mode only, with Sandbox): head images under it
 	// are fetched from Sandbox in process, not over the network.
 	SandboxAssets string
+	// APIRate and APIBurst are each API key's token bucket (0: app/api's
+	// defaults); benchmarks raise them.
+	APIRate  float64
+	APIBurst int
 }
 
 // Server holds the dependencies every handler uses.
@@ -64,6 +69,7 @@ type Server struct {
 	// another.
 	avatarFetch *avatarFetcher
 	shots       *avatarCache // fetched audit screenshots (release.go)
+	api         *api.API     // the JSON API (app/api), mounted before the browser middleware
 }
 
 // New builds the Fiber app with every route registered.
@@ -92,6 +98,9 @@ func New(d Deps) (*fiber.App, *Server) {
 	s := &Server{Deps: d, Onboarding: p.Onboarding, Releases: p.Releases, Library: p.Library, Campaigns: p.Campaigns, Hub: p.Hub,
 		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries),
 		avatarFetch: defaultAvatars}
+
+	s.api = api.New(api.Deps{Store: d.Store, Authz: d.Authz, Platform: p, I18n: d.I18n, Log: d.Log.With("component", "api"),
+		Rate: d.APIRate, Burst: d.APIBurst})
 
 	// The client's address (c.IP()): the peer, unless the peer is one of
 	// the trusted proxies, whose header names the client (clientip.go).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
+	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 )
 
@@ -18,7 +19,7 @@ var (
 	reTag        = regexp.MustCompile(`(?s)<[^>]*>`)
 	// Allowed Latin text: e-mail addresses, URLs, AppIDs, versions,
 	// hashes, and the names WeChat and our product give things.
-	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b|\bformat: [a-z-]+|\bx-[a-z]+(\.[A-Za-z]+)?`)
+	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b|\bformat: [a-z-]+|\bx-[a-z]+(\.[A-Za-z]+)?|\bmf_(live|test)_[\w-]+|\b(tokens|apps|config|releases|campaigns|events):(read|write|manage)\b|\bBearer\b|\bAuthorization\b`)
 	reWord       = regexp.MustCompile(`[A-Za-z][A-Za-z_]+`)
 	allowedWords = map[string]bool{
 		"WeChat": true, "Minifleet": true, "AppID": true, "AppSecret": true, "CSV": true, "JSON": true, "ext_json": true,
@@ -29,6 +30,8 @@ var (
 		"Key": true, "https": true, "localhost": true,
 		// The WebSocket scheme, the size unit and the extension of WeChat's verification files.
 		"wss": true, "KB": true, "txt": true,
+		// API keys (issue #15): "API 密钥" is how Chinese developers say it.
+		"API": true,
 		// WeChat's app.json keys, named in the extra ext_json fields.
 		"window": true, "tabBar": true, "list": true, "extPages": true, "pages": true, "navigationBarTitleText": true, "pagePath": true,
 	}
@@ -138,6 +141,14 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// API keys (issue #15) with every scope, so their lists show them all.
+	if _, _, err := h.p.Keys.Create(ctx, model.Actor{UserID: ownerD.ID, Label: ownerD.Email}, platform.NewAPIKey{TenantID: tD, Name: "持续集成", Scopes: model.APIScopes}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.p.Keys.Create(ctx, model.Actor{UserID: w.users["staffadmin"].ID, Label: "admin@staff.test"}, platform.NewAPIKey{Name: "运维", Tenants: []int64{tD}, Scopes: []model.APIScope{model.ScopeTokensRead}}); err != nil {
+		t.Fatal(err)
+	}
+
 	userData := []string{appD, "Delta Deli", "Dora Owner", "Acme Alpha", "Bravo Bakery", "Charlie Closed", "nightly", "canary passed", "unpaid"}
 	for _, u := range w.users {
 		userData = append(userData, u.Name, u.Email)
@@ -175,6 +186,8 @@ func TestZhPagesSpeakChinese(t *testing.T) {
 		{staff, paths.StaffApp(appD)},
 		{owner, paths.ReleaseReview(tD, appD, r.ID)},
 		{owner, paths.Contact(tD)},
+		{owner, paths.TenantAPIKeys(tD)},
+		{staff, paths.StaffAPIKeys},
 		{owner, "/account"},
 		// The rest of the pages the role matrix (app/e2e_matrix_test.go) visits.
 		{owner, paths.AppSettings(tD, appD)},
