@@ -180,6 +180,8 @@ type Sandbox struct {
 	schedule     []scheduled
 	pushLog      []PushRecord
 	nextPushID   int
+	nextRisky    map[string]int // appid ("" any) → label of its next media check (security_api.go)
+	mediaDelay   time.Duration  // media check → push, default 1 s
 
 	wake     chan struct{}
 	inflight int        // push deliveries running, under mu
