@@ -346,7 +346,7 @@ func renderExtJSON(ctx context.Context, s *Server, appID string, cfg model.AppCo
 	if err != nil {
 		return "", err
 	}
-	return sc.RenderExtJSON(appID, m, extra, tpl.Pages)
+	return sc.RenderExtJSONWith(appID, m, extra, tpl.Pages, func(hash string) string { return s.Releases.ImageURL(cfg.TenantID, hash) })
 }
 
 func prettyJSON(s string) string {
