@@ -132,16 +132,12 @@ func (r *Releases) ImageLimitsOf(ctx context.Context, templateID int64, path str
 	return extconfig.ImageLimits{}, model.Errorf(model.CodeInvalid, "content.err.not_image_field")
 }
 
-// UploadImage stores an image uploaded into the image field at path of the
-// app's config form (limits from the template's schema) and asks WeChat to
+// UploadImage stores an image uploaded into an image field of the app's
+// config form (lim: the field's limits, ImageLimitsOf) and asks WeChat to
 // check it for the app. It returns the field's new value (the image's
 // reference). Nothing is stored when the image is refused (*ImageError).
-func (r *Releases) UploadImage(ctx context.Context, a model.Actor, tenantID int64, appID string, templateID int64, path string, data []byte) (string, ProcessedImage, error) {
+func (r *Releases) UploadImage(ctx context.Context, a model.Actor, tenantID int64, appID string, data []byte, lim extconfig.ImageLimits) (string, ProcessedImage, error) {
 	if _, err := r.Store.App(ctx, tenantID, appID); err != nil {
-		return "", ProcessedImage{}, err
-	}
-	lim, err := r.ImageLimitsOf(ctx, templateID, path)
-	if err != nil {
 		return "", ProcessedImage{}, err
 	}
 	img, err := ProcessImage(data, lim)
@@ -161,6 +157,21 @@ func (r *Releases) UploadImage(ctx context.Context, a model.Actor, tenantID int6
 // ImageURL is the absolute URL an uploaded image is served at.
 func (r *Releases) ImageURL(tenantID int64, hash string) string {
 	return strings.TrimSuffix(r.BaseURL, "/") + paths.MediaImage(tenantID, hash)
+}
+
+// Retryable tells whether a check may be asked again now: failed or
+// unchecked, or pending longer than WeChat's 30 minutes, and its wait over.
+func Retryable(ck store.ContentCheck, now time.Time) bool {
+	switch ck.State {
+	case store.CheckFailed, store.CheckUnchecked:
+	case store.CheckPending:
+		if now.Sub(ck.RequestedAt) < CheckPendingTooLong {
+			return false
+		}
+	default:
+		return false
+	}
+	return !now.Before(ck.NextRetryAt)
 }
 
 // CheckPendingTooLong is when a pending media check may be asked again:

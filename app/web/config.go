@@ -100,6 +100,7 @@ func (s *Server) configPage(c *fiber.Ctx, templateID int64, values url.Values, e
 		}
 	}
 	v.Form = views.ConfigFormView{Fields: sc.Fields(i18n.From(ctx).Lang), Values: values, Errors: errs, ReadOnly: !v.CanWrite, ExtraKeys: sc.AllowedKeys()}
+	s.fillContent(c, &v)
 	return v, nil
 }
 
