@@ -419,6 +419,19 @@ func (r *Releases) CheckConfig(ctx context.Context, tenantID int64, appID string
 	return items, nil
 }
 
+// ReleaseContents lists the images and checked texts of the config
+// version a release commits, with their checks.
+func (r *Releases) ReleaseContents(ctx context.Context, rel model.Release) ([]ContentItem, error) {
+	if rel.ConfigVersion == 0 {
+		return nil, nil
+	}
+	cfg, err := r.Store.Config(ctx, rel.TenantID, rel.AppID, rel.ConfigVersion)
+	if err != nil {
+		return nil, err
+	}
+	return r.contentsOf(ctx, cfg)
+}
+
 // ContentBlock is why a commit may not go ahead: a risky content (Label is
 // WeChat's), or one still being checked.
 type ContentBlock struct {
@@ -453,7 +466,7 @@ func (r *Releases) contentGate(ctx context.Context, rel model.Release) error {
 		}
 		switch ck.State {
 		case store.CheckRisky:
-			return &model.Error{Code: model.CodeConflict, Key: "content.err.risky", Field: it.Content.Path,
+			return &model.Error{Code: model.CodeConflict, Key: "content.err.risky",
 				Data: map[string]any{"Field": it.Content.Path, "Label": ck.Label}}
 		case store.CheckPending:
 			pending = append(pending, it.Content.Path)
