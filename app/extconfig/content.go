@@ -23,7 +23,7 @@ const (
 	DefaultImageBytes = 1 << 20
 	MaxImageBytes     = 10 << 20
 	DefaultImageSide  = 2048
-	MaxImageSide      = 8192
+	MaxImageSide      = 4096 // 16.7 M pixels: at most 64 MiB decoded
 )
 
 // ImageLimits is what an uploaded image may be.

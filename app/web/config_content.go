@@ -73,8 +73,10 @@ func (s *Server) appConfigUpload(c *fiber.Ctx) error {
 	}
 	lim, err := s.Releases.ImageLimitsOf(ctx, f.TemplateID, field)
 	if err != nil {
-		field = "_upload"
-		return fail("content.err.not_image_field", nil)
+		v.Summary = "content.err.not_image_field"
+		s.fillContent(c, &v)
+		c.Status(fiber.StatusUnprocessableEntity)
+		return s.render(c, views.ConfigPage(s.page(c, "config.title", "config.help"), v))
 	}
 	lim = s.effectiveLimits(lim)
 	fh, err := c.FormFile("file." + field)

@@ -29,6 +29,8 @@ var (
 		"Key": true, "https": true, "localhost": true,
 		// WeChat's app.json keys, named in the extra ext_json fields.
 		"window": true, "tabBar": true, "list": true, "extPages": true, "pages": true, "navigationBarTitleText": true, "pagePath": true,
+		// Image formats and sizes, and WeChat's openid (content security, issue #16).
+		"JPG": true, "PNG": true, "WebP": true, "KB": true, "MB": true, "openid": true,
 	}
 )
 
