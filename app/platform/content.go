@@ -312,7 +312,7 @@ func (r *Releases) SetCheckOpenID(ctx context.Context, a model.Actor, tenantID i
 	if err := r.Store.SetCheckOpenID(ctx, a, tenantID, appID, openID); err != nil {
 		return err
 	}
-	_, err := r.CheckConfig(ctx, tenantID, appID, true)
+	_, err := r.CheckConfig(ctx, tenantID, appID)
 	return err
 }
 
@@ -399,17 +399,14 @@ func (r *Releases) contentsOf(ctx context.Context, cfg model.AppConfig) ([]Conte
 }
 
 // CheckConfig asks WeChat about every content of the app's newest config
-// that has no standing check (retry true: also those unchecked or failed
-// whose wait is over), and returns them all.
-func (r *Releases) CheckConfig(ctx context.Context, tenantID int64, appID string, retry bool) ([]ContentItem, error) {
+// without a standing check: never asked, pending too long, or unchecked or
+// failed with its wait over (one unchecked for want of an openid has none).
+func (r *Releases) CheckConfig(ctx context.Context, tenantID int64, appID string) ([]ContentItem, error) {
 	items, _, err := r.ConfigContents(ctx, tenantID, appID)
 	if err != nil {
 		return nil, err
 	}
 	for i, it := range items {
-		if it.Check.ID != 0 && !retry && (it.Check.State == store.CheckUnchecked || it.Check.State == store.CheckFailed) {
-			continue
-		}
 		ck, err := r.requestCheck(ctx, tenantID, appID, it.Content, false)
 		if err != nil {
 			return items, err

@@ -140,7 +140,7 @@ func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID i
 	}
 	// Ask WeChat about the images and checked texts not yet asked; a
 	// failure to ask is shown on the page, never a reason to lose the save.
-	if _, err := r.CheckConfig(ctx, tenantID, appID, false); err != nil {
+	if _, err := r.CheckConfig(ctx, tenantID, appID); err != nil {
 		r.Log.Warn("content: checks after save", "appid", appID, "err", err)
 	}
 	return saved, nil

@@ -117,6 +117,15 @@ func (s *Server) appConfig(c *fiber.Ctx) error {
 // typed values of list fields, renumbering rows 0…n-1.
 func listOp(op string, fields []extconfig.Field, v url.Values) url.Values {
 	verb, arg, _ := strings.Cut(op, ":")
+	if verb == "clear" { // an uploaded image's remove button
+		out := url.Values{}
+		for k, vals := range v {
+			if k != arg {
+				out[k] = vals
+			}
+		}
+		return out
+	}
 	name, drop := arg, -1
 	if verb == "remove" {
 		i := strings.LastIndexByte(arg, '.')

@@ -194,6 +194,7 @@ func (s *Server) appConfigChecks(c *fiber.Ctx) error {
 		return err
 	}
 	c.Vary("HX-Request")
+	b.OOB = c.Get("HX-Request") == "true"
 	return s.render(c, views.ContentChecks(s.page(c, "config.title", ""), b))
 }
 

@@ -322,6 +322,12 @@ func contentScenarios() []scenario {
 		form: form("template_id", itoa(contentTemplateID), "_upload", "shopName", "shopName", "我正在输入的店名"),
 		opt:  withFile("file.shopName", "logo.png", pngOf(nil, 10, 10)), want: []string{"t:content.err.not_image_field", "我正在输入的店名"}})
 
+	// Removing an uploaded image from the field (a button, like the rows').
+	add(scenario{name: "remove an uploaded image from the form", method: "POST", url: cfgURL, who: "developerA", status: 200,
+		form:    form("template_id", itoa(contentTemplateID), "_op", "clear:logo", "shopName", "我正在输入的店名", "logo", "upload:{imgA}"),
+		want:    []string{"我正在输入的店名", `id="cf-logo" name="logo" value=""`},
+		notWant: []string{`data-testid="preview-logo"`}})
+
 	// Saving a config that names an image the tenant does not have.
 	add(scenario{name: "config save refuses another tenant's image", method: "POST", url: cfgURL, who: "developerA", status: 422,
 		form: form("template_id", itoa(contentTemplateID), "_op", "save", "shopName", "甲店内容", "logo", "upload:{imgB}"),
