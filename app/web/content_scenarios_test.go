@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -13,12 +15,14 @@ import (
 	"image/png"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minifleet/minifleet/app/extconfig"
 	"github.com/minifleet/minifleet/app/model"
@@ -473,3 +477,41 @@ func contentScenarios() []scenario {
 
 // TestContentScenarios runs the content security rows.
 func TestContentScenarios(t *testing.T) { runScenarios(t, contentScenarios()) }
+
+// TestUpload50MBRefusedBeforeReading: a 50 MB image upload is answered 413
+// (localized) from its Content-Length, before the body is sent: the test
+// sends only the headers and reads the answer; nothing is stored.
+func TestUpload50MBRefusedBeforeReading(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.app.Listener(ln) }()
+	c := h.client().login("developer@a.test")
+	var cookies []string
+	for k, v := range c.cookies {
+		cookies = append(cookies, k+"="+v)
+	}
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	target := "/t/" + itoa(f.A.ID) + "/apps/" + contentApp(h) + "/config/images"
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: localhost\r\nCookie: %s\r\nX-Csrf-Token: %s\r\nAccept-Language: zh-CN\r\n"+
+		"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n", target, strings.Join(cookies, "; "), c.csrf, 50<<20)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body was sent: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 413 || !strings.Contains(string(body), h.tr("zh-CN", "error.too_large")) {
+		t.Errorf("status %d, body %.200q", res.StatusCode, body)
+	}
+	if n := imagesOf(h, f.A.ID); n != 1 {
+		t.Errorf("tenant A images = %d, want the fixture's 1", n)
+	}
+}
