@@ -304,3 +304,27 @@ func (m *runtimeMem) read() {
 	runtime.ReadMemStats(&ms)
 	m.total = ms.TotalAlloc
 }
+
+// BenchmarkProcessImage: what an upload costs the server (decode, re-encode,
+// hash) at the largest default size, and refusing a bomb from its header.
+func BenchmarkProcessImage(b *testing.B) {
+	big := extconfig.ImageLimits{MaxBytes: 10 << 20, MaxWidth: 2048, MaxHeight: 2048}
+	pngData := gradientPNG(b, 1024, 768, 3)
+	var jb bytes.Buffer
+	im, _ := png.Decode(bytes.NewReader(pngData))
+	jpeg.Encode(&jb, im, &jpeg.Options{Quality: 90})
+	bomb := append([]byte{}, gradientPNG(b, 1, 1, 0)...)
+	copy(bomb[16:], []byte{0, 0, 0xC3, 0x50, 0, 0, 0xC3, 0x50})
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"png-1024x768", pngData}, {"jpeg-1024x768", jb.Bytes()}, {"bomb-50000x50000", bomb}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				platform.ProcessImage(c.data, big)
+			}
+		})
+	}
+}
