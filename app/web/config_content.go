@@ -176,7 +176,7 @@ func (s *Server) contentBlock(c *fiber.Ctx, appID string) (views.ContentBlock, e
 		if it.Content.Image {
 			row.Src = paths.MediaImage(t.ID, it.Content.Value)
 		}
-		row.CanRetry = b.CanWrite && platform.Retryable(it.Check, b.Now)
+		row.CanRetry = b.CanWrite && b.OpenIDSet && platform.Retryable(it.Check, b.Now)
 		b.Rows = append(b.Rows, row)
 	}
 	return b, nil
