@@ -291,7 +291,7 @@ func (r *Releases) onMediaCheck(_ context.Context, tx *store.PushTx, p wechat.Pu
 	case m.ErrCode != 0:
 		state = store.CheckFailed
 	case m.StatusCode != 0:
-		state, code = store.CheckFailed, int(m.StatusCode%1_000_000_000) // 4294966288: not downloadable
+		state, code = store.CheckFailed, int(m.StatusCode) // 4294966288: WeChat could not download the media
 	case m.Version < 2 && m.IsRisky == 1:
 		state, label = store.CheckRisky, 0
 	case m.Version < 2:
