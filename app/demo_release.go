@@ -18,14 +18,15 @@ const demoSchema = `{
   "properties": {
     "shopName": {"type": "string", "minLength": 2, "maxLength": 20,
       "x-label": {"zh-CN": "店铺名称", "en": "Shop name"}, "x-help": {"zh-CN": "显示在首页顶部", "en": "Shown at the top of the home page"}},
-    "intro": {"type": "string", "maxLength": 200, "x-widget": "textarea", "x-label": {"zh-CN": "简介", "en": "Introduction"}},
+    "intro": {"type": "string", "maxLength": 200, "x-widget": "textarea", "x-sec-check": true, "x-label": {"zh-CN": "简介", "en": "Introduction"}},
     "tables": {"type": "integer", "minimum": 1, "maximum": 200, "default": 10, "x-label": {"zh-CN": "桌数", "en": "Tables"}},
     "deliveryFee": {"type": "number", "minimum": 0, "maximum": 99.5, "x-label": {"zh-CN": "配送费", "en": "Delivery fee"}},
     "open": {"type": "boolean", "default": true, "x-label": {"zh-CN": "营业中", "en": "Open"}},
     "theme": {"type": "string", "enum": ["light", "dark"], "default": "light", "x-label": {"zh-CN": "主题", "en": "Theme"},
       "x-enum-labels": {"light": {"zh-CN": "浅色", "en": "Light"}, "dark": {"zh-CN": "深色", "en": "Dark"}}},
     "brandColor": {"type": "string", "format": "color", "default": "#07C160", "x-label": {"zh-CN": "品牌色", "en": "Brand color"}},
-    "logo": {"type": "string", "format": "image-url", "x-label": {"zh-CN": "标志", "en": "Logo"}},
+    "logo": {"type": "string", "format": "image-url", "x-label": {"zh-CN": "标志", "en": "Logo"},
+      "x-image": {"maxBytes": 1048576, "maxWidth": 1024, "maxHeight": 1024}},
     "banners": {"type": "array", "maxItems": 3, "x-label": {"zh-CN": "轮播图", "en": "Banners"},
       "items": {"type": "object", "required": ["image"], "properties": {
         "image": {"type": "string", "format": "image-url", "x-label": {"zh-CN": "图片", "en": "Image"}},

@@ -101,3 +101,24 @@
   setInterval(tick, 1000);
   document.addEventListener("DOMContentLoaded", tick);
 })();
+
+// Image uploads (config forms): a file larger than the server takes is
+// refused here, with the server's own message, before the form is sent —
+// the server would refuse it too (413 past its body limit), and the other
+// fields typed so far stay on the page.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (!el || el.type !== "file" || !el.hasAttribute("data-max-bytes")) return;
+    var max = Number(el.getAttribute("data-max-bytes"));
+    var f = el.files && el.files[0];
+    if (f && f.size > max) {
+      el.setCustomValidity(el.getAttribute("data-too-big") || "too large");
+      el.reportValidity();
+      el.value = "";
+    } else {
+      el.setCustomValidity("");
+    }
+  });
+})();

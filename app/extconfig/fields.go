@@ -23,7 +23,9 @@ type Field struct {
 	MinItems  int
 	MaxItems  int
 	Multiline bool
-	Items     []Field // the columns of a list
+	Items     []Field     // the columns of a list
+	Image     ImageLimits // KindImage: what an upload may be
+	SecCheck  bool        // KindText: WeChat's text check looks at it before a commit
 }
 
 // Option is one choice.
@@ -51,6 +53,7 @@ func fields(nodes []*node, lang string) []Field {
 			Name: n.name, Kind: n.kind, Label: pick(n.label, lang, n.name), Help: pick(n.help, lang, ""),
 			Required: n.required, Min: n.min, Max: n.max, MinLength: n.minLen, MaxLength: n.maxLen,
 			Pattern: n.pattern, MinItems: n.minItems, MaxItems: n.maxItems, Multiline: n.multiline,
+			Image: n.image, SecCheck: n.secCheck,
 		}
 		if n.hasDef {
 			f.Default = deepCopy(n.def)

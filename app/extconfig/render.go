@@ -21,6 +21,13 @@ import (
 // space) so its hash is stable, and keeps non-ASCII text raw: WeChat
 // rejects \u-escaped Chinese with 47002.
 func (s *Schema) RenderExtJSON(appID string, cfg map[string]any, extra map[string]any, templatePages []string) (string, error) {
+	return s.RenderExtJSONWith(appID, cfg, extra, templatePages, nil)
+}
+
+// RenderExtJSONWith is RenderExtJSON with uploaded images given their
+// absolute URLs by url (nil leaves the references); validation sees the
+// config as stored.
+func (s *Schema) RenderExtJSONWith(appID string, cfg, extra map[string]any, templatePages []string, url func(hash string) string) (string, error) {
 	if appID == "" || strings.ContainsAny(appID, " \t\r\n\"\\") {
 		return "", &model.Error{Code: model.CodeInvalid, Key: "config.err.appid", Field: "extAppid"}
 	}
@@ -29,6 +36,9 @@ func (s *Schema) RenderExtJSON(appID string, cfg map[string]any, extra map[strin
 	}
 	if errs := s.Validate(cfg); len(errs) > 0 {
 		return "", errs
+	}
+	if url != nil {
+		cfg = s.ResolveImages(cfg, url)
 	}
 	doc := make(map[string]any, len(extra)+3)
 	for k, v := range extra {

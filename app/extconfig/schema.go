@@ -98,6 +98,8 @@ type node struct {
 	maxItems  int
 	multiline bool
 	items     []*node
+	image     ImageLimits // KindImage: the upload's limits
+	secCheck  bool        // KindText: checked by WeChat's text check
 }
 
 type option struct {
@@ -118,7 +120,7 @@ var fieldKeywords = []string{
 	"type", "title", "description", "$comment", "default", "examples", "enum", "format", "pattern",
 	"minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "items",
 	"properties", "required", "additionalProperties",
-	"x-label", "x-help", "x-enum-labels", "x-widget",
+	"x-label", "x-help", "x-enum-labels", "x-widget", "x-image", "x-sec-check",
 }
 
 var rootKeywords = append([]string{"$schema", "$id", "x-minifleet"}, fieldKeywords...)
@@ -248,6 +250,9 @@ func validateColor(v any) error {
 func validateImageURL(v any) error {
 	s, ok := v.(string)
 	if !ok {
+		return nil
+	}
+	if IsImageRef(s) {
 		return nil
 	}
 	u, err := url.Parse(s)
@@ -481,6 +486,9 @@ func parseField(raw json.RawMessage, path string, inList bool) (*node, error) {
 		return nil, err
 	}
 	if err := n.parseBounds(o, path); err != nil {
+		return nil, err
+	}
+	if err := n.parseContent(o, path); err != nil {
 		return nil, err
 	}
 	if n.kind == KindChoice {

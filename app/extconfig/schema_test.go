@@ -49,9 +49,9 @@ func TestFieldsEveryKind(t *testing.T) {
 		"theme": {Name: "theme", Kind: KindChoice, Label: "Theme", Required: true, Default: "light",
 			Options: []Option{{"light", "Light"}, {"dark", "Dark"}}},
 		"brandColor": {Name: "brandColor", Kind: KindColor, Label: "Brand color", Default: "#07C160"},
-		"logo":       {Name: "logo", Kind: KindImage, Label: "Logo"},
+		"logo":       {Name: "logo", Kind: KindImage, Label: "Logo", Image: ImageLimits{MaxBytes: DefaultImageBytes, MaxWidth: DefaultImageSide, MaxHeight: DefaultImageSide}},
 		"banners": {Name: "banners", Kind: KindList, Label: "Banners", MaxItems: 3, Items: []Field{
-			{Name: "image", Kind: KindImage, Label: "Image", Required: true},
+			{Name: "image", Kind: KindImage, Label: "Image", Required: true, Image: ImageLimits{MaxBytes: DefaultImageBytes, MaxWidth: DefaultImageSide, MaxHeight: DefaultImageSide}},
 			{Name: "title", Kind: KindText, Label: "Title", MaxLength: 10},
 			{Name: "weight", Kind: KindInteger, Label: "Weight", Min: "0"},
 			{Name: "visible", Kind: KindSwitch, Label: "Visible"},

@@ -50,6 +50,7 @@ const (
 	SkipNeedsReauth    = "needs_reauth"    // e.g. an Official Account, or the refresh token was lost
 	SkipNoCodePerm     = "no_code_perm"    // permission set 18 not granted
 	SkipConfigInvalid  = "config_invalid"  // its config does not validate against the template's schema
+	SkipContentRisky   = "content_risky"   // WeChat's content check found an image or text of its config risky
 	SkipAuditInFlight  = "audit_in_flight" // a release of the app is in review
 	SkipOpenRelease    = "open_release"    // a release of the app is being prepared
 	SkipAlreadyCurrent = "already_current" // the app already runs this template and version

@@ -496,3 +496,32 @@ func StaffSiteFileDelete(name string) string { return fill(StaffSiteFileDeletePa
 
 // SiteFile is where a verification file is served ("MP_verify_x.txt").
 func SiteFile(name string) string { return "/" + url.PathEscape(name) }
+
+// Content security (issue #16): images uploaded into config forms and
+// WeChat's checks of them.
+const (
+	ConfigImagesPattern      = "/t/:tid/apps/:appid/config/images"
+	ConfigCheckOpenIDPattern = "/t/:tid/apps/:appid/config/check-openid"
+	ConfigRecheckPattern     = "/t/:tid/apps/:appid/config/recheck"
+	ConfigChecksPattern      = "/t/:tid/apps/:appid/config/checks"
+	// MediaImagePattern serves an uploaded image to anyone (the Mini
+	// Program and WeChat's checker load it), by tenant and content hash.
+	MediaImagePattern = "/media/:tid/:hash"
+)
+
+// ConfigImages uploads an image into an app's config form.
+func ConfigImages(tid int64, appID string) string { return fill(ConfigImagesPattern, id(tid), appID) }
+
+// ConfigCheckOpenID sets the openid an app's content checks are sent with.
+func ConfigCheckOpenID(tid int64, appID string) string {
+	return fill(ConfigCheckOpenIDPattern, id(tid), appID)
+}
+
+// ConfigRecheck asks WeChat again about one content of an app's config.
+func ConfigRecheck(tid int64, appID string) string { return fill(ConfigRecheckPattern, id(tid), appID) }
+
+// ConfigChecks is the live fragment of an app's content checks.
+func ConfigChecks(tid int64, appID string) string { return fill(ConfigChecksPattern, id(tid), appID) }
+
+// MediaImage is where an uploaded image is served.
+func MediaImage(tid int64, hash string) string { return fill(MediaImagePattern, id(tid), hash) }

@@ -138,9 +138,20 @@ func (e *Campaigns) Preview(ctx context.Context, in CampaignInput) (CampaignPrev
 	}
 	p := CampaignPreview{SkipBy: map[string]int{}}
 	var targets []model.CampaignTarget
+	risky, err := e.Store.RiskyAppIDs(ctx, f.TenantID) // apps with any risky check: look closer at those
+	if err != nil {
+		return CampaignPreview{}, err
+	}
 	for _, c := range cands {
 		row := TargetRow{AppID: c.App.AppID, Nickname: c.App.Nickname, TenantID: c.App.TenantID, TenantName: c.App.TenantName}
 		row.Reason = skipReason(c, in)
+		if _, ok := risky[c.App.AppID]; ok && row.Reason == "" {
+			if _, bad, err := e.Rel.RiskyInConfig(ctx, c.App.TenantID, c.App.AppID); err != nil {
+				return CampaignPreview{}, err
+			} else if bad {
+				row.Reason = model.SkipContentRisky
+			}
+		}
 		if row.Reason == "" {
 			ext, _, _, err := e.Rel.renderExtJSON(ctx, c.App.TenantID, c.App.AppID, in.TemplateID)
 			var fe extconfig.FieldErrors

@@ -22,6 +22,7 @@ const (
 	EventAttempt   = "attempt"   // an authorization attempt moved
 	EventReconcile = "reconcile" // a reconcile run finished
 	EventCampaign  = "campaign"  // a campaign's progress changed
+	EventContent   = "content"   // an app's content check was decided (content.go)
 )
 
 // Topics: one per tenant, and one for staff that sees every event.

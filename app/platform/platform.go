@@ -109,6 +109,7 @@ func New(cfg Config) (*Platform, error) {
 	cfg.Client.Now = cfg.Now
 	p.Onboarding = newOnboarding(p, cfg.BaseURL)
 	p.Releases = newReleases(p)
+	p.Releases.BaseURL = cfg.BaseURL
 	if cfg.ScanPoll > 0 {
 		p.Releases.ScanPoll = cfg.ScanPoll
 	}

@@ -51,6 +51,8 @@ func (p *Platform) pushHandlers() map[pushKey]pushAction {
 		app(wechat.KindAuditSuccess): {apply: p.Releases.onAuditPush},
 		app(wechat.KindAuditFail):    {apply: p.Releases.onAuditPush},
 		app(wechat.KindAuditDelay):   {apply: p.Releases.onAuditPush},
+		// Content checks (content.go): the verdict lands on the pending check.
+		app(wechat.KindMediaCheck): {apply: p.Releases.onMediaCheck},
 	}
 }
 

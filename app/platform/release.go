@@ -84,6 +84,10 @@ type Releases struct {
 	quotaMu sync.Mutex
 	quota   cachedQuota
 
+	// BaseURL is the portal's public origin: uploaded images are served
+	// under it (content.go).
+	BaseURL string
+
 	schemaMu sync.Mutex
 	schemas  map[int64]cachedSchema // compiled config schemas by template
 }
@@ -271,7 +275,7 @@ func (r *Releases) renderExtJSON(ctx context.Context, tenantID int64, appID stri
 	case !model.IsNotFound(err):
 		return "", 0, tpl, err
 	}
-	ext, err := schema.RenderExtJSON(appID, cfg, extra, tpl.Pages)
+	ext, err := schema.RenderExtJSONWith(appID, cfg, extra, tpl.Pages, func(hash string) string { return r.ImageURL(tenantID, hash) })
 	return ext, version, tpl, err
 }
 
@@ -303,6 +307,14 @@ func (r *Releases) AmendSubmit(ctx context.Context, tenantID, releaseID int64, a
 // awaiting_approval or preflight_failed. seenSeq is the Seq the user saw
 // (a double click gets a conflict).
 func (r *Releases) Commit(ctx context.Context, tenantID, releaseID int64, actor model.Actor, seenSeq int64) (model.Release, error) {
+	// Content security first: a risky or pending image or text blocks it.
+	rel, err := r.Store.Release(ctx, tenantID, releaseID)
+	if err != nil {
+		return rel, err
+	}
+	if err := r.contentGate(ctx, rel); err != nil {
+		return rel, err
+	}
 	return r.userStep(ctx, tenantID, releaseID, model.EvCommit, userCause(actor, seenSeq))
 }
 

@@ -104,6 +104,21 @@ func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID i
 			errs.Add(p, m)
 		}
 	}
+	// An uploaded image must be one of this tenant's (a forged or stale
+	// reference names nothing the Mini Program could load).
+	for _, c := range schema.Contents(cfg) {
+		if !c.Image {
+			continue
+		}
+		if _, err := r.Store.Image(ctx, tenantID, c.Value); model.IsNotFound(err) {
+			if errs == nil {
+				errs = extconfig.FieldErrors{}
+			}
+			errs.Add(c.Path, extconfig.Message{Key: "content.err.image_missing"})
+		} else if err != nil {
+			return model.AppConfig{}, err
+		}
+	}
 	if len(errs) > 0 {
 		values := schema.FormValues(cfg)
 		for k, text := range texts {
@@ -119,5 +134,14 @@ func (r *Releases) SaveConfig(ctx context.Context, actor model.Actor, tenantID i
 	if err != nil {
 		return model.AppConfig{}, err
 	}
-	return r.Store.SaveConfig(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
+	saved, err := r.Store.SaveConfig(ctx, actor, tenantID, appID, templateID, string(b), xj, note)
+	if err != nil {
+		return saved, err
+	}
+	// Ask WeChat about the images and checked texts not yet asked; a
+	// failure to ask is shown on the page, never a reason to lose the save.
+	if _, err := r.CheckConfig(ctx, tenantID, appID); err != nil {
+		r.Log.Warn("content: checks after save", "appid", appID, "err", err)
+	}
+	return saved, nil
 }

@@ -100,6 +100,7 @@ func (s *Server) configPage(c *fiber.Ctx, templateID int64, values url.Values, e
 		}
 	}
 	v.Form = views.ConfigFormView{Fields: sc.Fields(i18n.From(ctx).Lang), Values: values, Errors: errs, ReadOnly: !v.CanWrite, ExtraKeys: sc.AllowedKeys()}
+	s.fillContent(c, &v)
 	return v, nil
 }
 
@@ -116,6 +117,15 @@ func (s *Server) appConfig(c *fiber.Ctx) error {
 // typed values of list fields, renumbering rows 0…n-1.
 func listOp(op string, fields []extconfig.Field, v url.Values) url.Values {
 	verb, arg, _ := strings.Cut(op, ":")
+	if verb == "clear" { // an uploaded image's remove button
+		out := url.Values{}
+		for k, vals := range v {
+			if k != arg {
+				out[k] = vals
+			}
+		}
+		return out
+	}
 	name, drop := arg, -1
 	if verb == "remove" {
 		i := strings.LastIndexByte(arg, '.')
@@ -346,7 +356,7 @@ func renderExtJSON(ctx context.Context, s *Server, appID string, cfg model.AppCo
 	if err != nil {
 		return "", err
 	}
-	return sc.RenderExtJSON(appID, m, extra, tpl.Pages)
+	return sc.RenderExtJSONWith(appID, m, extra, tpl.Pages, func(hash string) string { return s.Releases.ImageURL(cfg.TenantID, hash) })
 }
 
 func prettyJSON(s string) string {

@@ -23,6 +23,14 @@ import (
 // postValues is the submitted form as url.Values, every value kept.
 func postValues(c *fiber.Ctx) url.Values {
 	v := url.Values{}
+	if mf, err := c.MultipartForm(); err == nil && mf != nil { // a form with a file (image uploads)
+		for k, vals := range mf.Value {
+			for _, val := range vals {
+				v.Add(k, val)
+			}
+		}
+		return v
+	}
 	c.Request().PostArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
 	return v
 }

@@ -438,6 +438,7 @@ func (h *harness) dbState() string {
 		`SELECT COALESCE(group_concat(tenant_id || ':' || user_id || ':' || role), '') FROM (SELECT * FROM memberships ORDER BY tenant_id, user_id)`,
 		`SELECT COALESCE(group_concat(password_hash || locale || time_zone), '') FROM (SELECT * FROM users ORDER BY id)`,
 		`SELECT COALESCE(group_concat(name || ':' || content), '') FROM (SELECT * FROM site_files ORDER BY name)`,
+		`SELECT COUNT(*) FROM config_images`, `SELECT COUNT(*) FROM content_checks`, `SELECT COUNT(*) FROM app_check_openids`,
 	} {
 		var s string
 		if err := h.st.R.QueryRow(q).Scan(&s); err != nil {

@@ -148,6 +148,18 @@ func (s *Server) fillRelease(ctx context.Context, tenantID int64, v views.Releas
 		return v, err
 	}
 	v.Release, v.Events = d.Release, d.Events
+	if items, err := s.Releases.ReleaseContents(ctx, d.Release); err == nil {
+		v.Content = views.ContentBlock{TenantID: tenantID, AppID: d.Release.AppID, ReadOnly: true, Now: s.Releases.Now()}
+		for _, it := range items {
+			row := views.ContentRow{Path: it.Content.Path, Image: it.Content.Image, Subject: it.Subject, Check: checkState(it.Check)}
+			if it.Content.Image {
+				row.Src = paths.MediaImage(tenantID, it.Content.Value)
+			}
+			v.Content.Rows = append(v.Content.Rows, row)
+		}
+	} else {
+		s.Log.Warn("release contents", "err", err)
+	}
 	v.Art = views.ReleaseArt{HasQR: d.Artifacts.HasQR, WithoutAuth: d.Artifacts.WithoutAuth, WithoutConf: d.Artifacts.WithoutConf,
 		PrivacyKeys: d.Artifacts.PrivacyKeys, Scanned: !d.Artifacts.ScannedAt.IsZero(), PreflightAt: d.Artifacts.PreflightAt}
 	for _, pc := range d.Artifacts.Preflight {

@@ -169,6 +169,12 @@ func (s *Server) afterStep(c *fiber.Ctx, a model.App, rel model.Release, err err
 	if err == nil {
 		return s.redirectFlash(c, paths.Release(rel.TenantID, a.AppID, rel.ID), "release.moved")
 	}
+	var me *model.Error
+	if errors.As(err, &me) && me.Key == "content.err.risky" { // WeChat's label in words
+		if l, ok := me.Data["Label"].(int); ok {
+			me.Data["Label"] = views.LabelWords(c.UserContext(), l)
+		}
+	}
 	f := views.NewForm()
 	if !formError(&f, err) {
 		return err

@@ -25,6 +25,7 @@ var flashKeys = map[string]bool{
 	// apps: authorization, config, tags, releases
 	"authorize.done_flash": true, "authorize.cancelled_ok": true,
 	"config.saved": true, "config.restored": true, "tags.saved": true,
+	"content.openid_saved": true, "content.rechecked": true, "content.uploaded": true,
 	"release.prepared": true, "release.moved": true, "release.submitted": true, "release.items_saved": true,
 	"release.media.added": true, "release.media.removed": true, "privacy.saved": true,
 	// campaigns

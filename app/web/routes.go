@@ -56,6 +56,10 @@ var publicRoutes = map[string]bool{
 	// Domain verification files WeChat fetches (staff upload them).
 	"GET " + paths.SiteFilePattern: true,
 
+	// Images merchants uploaded into config forms: the Mini Program and
+	// WeChat's content check load them (by tenant and content hash).
+	"GET " + paths.MediaImagePattern: true,
+
 	// WeChat's pushes: signed and encrypted, verified by the platform.
 	"POST " + paths.WeChatComponentEvents:  true,
 	"POST " + paths.WeChatAppEventsPattern: true,
@@ -91,6 +95,7 @@ func (s *Server) apiRoutes() []Route {
 func (s *Server) rootRoutes() []Route {
 	return append([]Route{
 		{"GET", paths.SiteFilePattern, Public, authz.Perm{}, s.siteFile},
+		{"GET", paths.MediaImagePattern, Public, authz.Perm{}, s.mediaImage},
 	}, s.pushRoutes()...)
 }
 
@@ -151,6 +156,10 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.ConfigDiffPattern, Tenant, authz.PermAppsRead, s.appConfigDiff},
 		{"GET", paths.ConfigExtJSONPattern, Tenant, authz.PermAppsRead, s.appConfigExtJSON},
 		{"POST", paths.ConfigRestorePattern, Tenant, authz.PermConfigWrite, s.appConfigRestore},
+		{"POST", paths.ConfigImagesPattern, Tenant, authz.PermConfigWrite, s.appConfigUpload},
+		{"POST", paths.ConfigCheckOpenIDPattern, Tenant, authz.PermConfigWrite, s.appCheckOpenID},
+		{"POST", paths.ConfigRecheckPattern, Tenant, authz.PermConfigWrite, s.appContentRecheck},
+		{"GET", paths.ConfigChecksPattern, Tenant, authz.PermAppsRead, s.appConfigChecks},
 		{"GET", paths.ReleasesPattern, Tenant, authz.PermAppsRead, s.appReleases},
 		{"POST", paths.ReleasesPattern, Tenant, authz.PermReleasePrepare, s.appReleasePrepare},
 		{"GET", paths.ReleasePattern, Tenant, authz.PermAppsRead, s.appRelease},

@@ -34,6 +34,8 @@ var (
 		"API": true,
 		// WeChat's app.json keys, named in the extra ext_json fields.
 		"window": true, "tabBar": true, "list": true, "extPages": true, "pages": true, "navigationBarTitleText": true, "pagePath": true,
+		// Image formats and sizes, and WeChat's openid (content security, issue #16).
+		"JPG": true, "PNG": true, "WebP": true, "MB": true, "openid": true,
 	}
 )
 

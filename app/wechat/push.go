@@ -176,6 +176,9 @@ type MediaCheck struct {
 		Label   int    `xml:"label"`
 	} `xml:"result"`
 	Detail []MediaCheckDetail `xml:"detail"`
+	// ErrCode is set when WeChat could not check the media (e.g. 43104,
+	// 61010); the verdict fields are then empty.
+	ErrCode int `xml:"errcode"`
 }
 
 // UnknownPush is any push of a kind this package does not model. It is kept,

@@ -100,6 +100,8 @@ type app struct {
 	privacy  map[int]*privacySetting
 	undoDays map[string]int
 	options  map[string]string // authorizer options (location_report …)
+
+	visitedAt time.Time // the visitor last opened the app (content checks, security_api.go)
 }
 
 func (a *app) hasPerm(id int) bool { return slices.Contains(a.perms, id) }

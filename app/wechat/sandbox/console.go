@@ -21,6 +21,7 @@ type consoleApp struct {
 	Token                           string
 	Trial, Audit, Live              string
 	InFlight                        bool
+	Visitor, Visited                string // content checks' visitor openid and when they last opened the app
 }
 
 type consoleData struct {
@@ -38,6 +39,7 @@ type consoleData struct {
 	AuditQuota   string
 	EventsURL    string
 	AppEventsURL string
+	NextRisky    string // the next media check comes back risky (which app, or any)
 }
 
 // mask shows only the ends of a secret.
@@ -74,6 +76,12 @@ func (s *Sandbox) consolePage(w http.ResponseWriter, r *http.Request) {
 		d.Apps = append(d.Apps, s.consoleAppLocked(s.apps[s.appOrder[i]], now))
 	}
 	d.PublishCheck, d.PublishRan = s.publishCheck, s.publishRan
+	for app, label := range s.nextRisky {
+		if app == "" {
+			app = "任意帐号"
+		}
+		d.NextRisky += fmt.Sprintf("%s → 标签 %d  ", app, label)
+	}
 	pushes := slices.Clone(s.pushLog)
 	s.mu.Unlock()
 	slices.Reverse(pushes)
@@ -110,7 +118,25 @@ func (s *Sandbox) consoleAppLocked(a *app, now time.Time) consoleApp {
 			ca.Live += fmt.Sprintf(" · 灰度 %d%%", g.percentage)
 		}
 	}
+	ca.Visitor = s.VisitorOpenID(a.appID)
+	if !a.visitedAt.IsZero() {
+		ca.Visited = now.Sub(a.visitedAt).Round(time.Second).String() + " 前"
+	}
 	return ca
+}
+
+// consoleVisit makes the app's visitor open it now (content checks need an
+// openid that visited within two hours).
+func (s *Sandbox) consoleVisit(w http.ResponseWriter, r *http.Request) {
+	s.Visit(r.FormValue("appid"))
+	s.backToConsole(w, r)
+}
+
+// consoleMediaRisky makes the next media check come back risky.
+func (s *Sandbox) consoleMediaRisky(w http.ResponseWriter, r *http.Request) {
+	label, _ := strconv.Atoi(r.FormValue("label"))
+	s.SetNextMediaRisky(r.FormValue("appid"), label)
+	s.backToConsole(w, r)
 }
 
 func (s *Sandbox) backToConsole(w http.ResponseWriter, r *http.Request) {
@@ -213,13 +239,21 @@ input.sets{width:120px}</style></head><body><main data-testid="console">
 <table data-testid="publish-check-results"><tr><th>组</th><th>帐号</th><th>用例</th><th>结果</th></tr>
 {{range .PublishCheck}}<tr><td>{{.Group}}</td><td>{{.AppID}}</td><td>{{.Case}}</td><td>{{if .OK}}通过{{else}}<span class="err">未通过：{{.Detail}}</span>{{end}}</td></tr>{{end}}
 </table>{{end}}
+<h2>内容安全检测</h2>
+<p class="muted">图片检测（media_check_async v2）在 1 秒后推送 wxa_media_check；文本检测（msg_sec_check v2）含“违禁”即判为违规。两者都需要近两小时访问过小程序的用户 openid：每个帐号有一位访问者，点“模拟访问”记下访问时间。</p>
+<form method="post" action="{{.Base}}/console/media-risky"><p>下一次图片检测判为违规：
+<input type="text" name="appid" placeholder="appid（留空为任意帐号）">
+<select name="label"><option value="20002">20002 色情</option><option value="20001">20001 时政</option><option value="10001">10001 广告</option><option value="20006">20006 违法犯罪</option></select>
+<button type="submit" data-testid="media-risky">设置</button></p></form>
+{{if .NextRisky}}<p data-testid="next-risky">已设置：{{.NextRisky}}</p>{{end}}
 <h2>帐号</h2>
 <form method="post" action="{{.Base}}/console/apps"><p>新建未授权帐号：<input type="text" name="nickname" placeholder="名称">
 <select name="kind"><option value="miniprogram">小程序</option><option value="service">服务号</option><option value="subscription">订阅号</option></select>
 <button type="submit">新建</button></p></form>
 <table><tr><th>帐号</th><th>授权</th><th>权限集</th><th>体验版</th><th>最近审核</th><th>线上版本</th><th>操作</th></tr>
 {{range .Apps}}<tr data-testid="app-{{.AppID}}"><td>{{.Nickname}} <span class="tag">{{.Kind}}</span><br><span class="muted">{{.AppID}} · {{.UserName}}</span>{{if .Token}}<br><span class="muted">token {{.Token}}</span>{{end}}</td>
-<td>{{if .Authorized}}已授权{{else}}未授权{{end}}</td><td>{{.Perms}}</td><td>{{.Trial}}</td><td>{{.Audit}}</td><td>{{.Live}}</td>
+<td>{{if .Authorized}}已授权{{else}}未授权{{end}}{{if eq .Kind "小程序"}}<br><span class="muted">访问者 <code data-testid="visitor-{{.AppID}}">{{.Visitor}}</code>{{if .Visited}} · {{.Visited}}{{end}}</span>
+<form class="inline" method="post" action="{{$.Base}}/console/visit"><input type="hidden" name="appid" value="{{.AppID}}"><button type="submit" class="secondary" data-testid="visit-{{.AppID}}">模拟访问</button></form>{{end}}</td><td>{{.Perms}}</td><td>{{.Trial}}</td><td>{{.Audit}}</td><td>{{.Live}}</td>
 <td>{{if .Authorized}}<form class="inline" method="post" action="{{$.Base}}/console/revoke"><input type="hidden" name="appid" value="{{.AppID}}"><button type="submit" class="secondary">取消授权</button></form>
 <form class="inline" method="post" action="{{$.Base}}/console/permissions"><input type="hidden" name="appid" value="{{.AppID}}"><input class="sets" type="text" name="sets" value="{{.Perms}}"><button type="submit" class="secondary">修改权限集</button></form>{{end}}
 {{if .InFlight}}<form class="inline" method="post" action="{{$.Base}}/console/audit"><input type="hidden" name="appid" value="{{.AppID}}">

@@ -54,6 +54,9 @@ func (x *xmlBuilder) num(tag string, v int64) { fmt.Fprintf(&x.b, "<%s>%d</%s>",
 
 func (x *xmlBuilder) bytes() []byte { return x.b.Bytes() }
 
+// x writes raw XML (nested elements).
+func (x *xmlBuilder) x(raw string) { x.b.WriteString(raw) }
+
 // pushComponentLocked sends a component-level push to ComponentEventsURL.
 func (s *Sandbox) pushComponentLocked(infoType, appID string, msg []byte) {
 	s.enqueueLocked(PushRecord{Target: "component", Type: infoType, AppID: appID, URL: s.opts.ComponentEventsURL},

@@ -61,6 +61,8 @@ func (s *Sandbox) buildRoutes() {
 		{name: "get_material", path: "/cgi-bin/material/get_material", cred: credAuthorizer, h: s.apiGetMaterial},
 		{name: "media_upload", path: "/cgi-bin/media/upload", cred: credAuthorizer, h: s.apiUploadTemp},
 		{name: "custom_send", path: "/cgi-bin/message/custom/send", cred: credAuthorizer, h: s.apiSendCustom},
+		{name: "media_check_async", path: "/wxa/media_check_async", cred: credAuthorizer, perms: []int{codeSet}, h: s.apiMediaCheckAsync},
+		{name: "msg_sec_check", path: "/wxa/msg_sec_check", cred: credAuthorizer, perms: []int{codeSet}, h: s.apiMsgSecCheck},
 		{name: "getprivacysetting", path: "/cgi-bin/component/getprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetPrivacySetting},
 	}
 	s.mux = http.NewServeMux()
@@ -89,4 +91,6 @@ func (s *Sandbox) buildRoutes() {
 	s.mux.HandleFunc("POST /console/audit", s.consoleAudit)
 	s.mux.HandleFunc("POST /console/apps", s.consoleAddApp)
 	s.mux.HandleFunc("POST /console/publish-check", s.consolePublishCheck)
+	s.mux.HandleFunc("POST /console/visit", s.consoleVisit)
+	s.mux.HandleFunc("POST /console/media-risky", s.consoleMediaRisky)
 }

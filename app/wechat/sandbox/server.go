@@ -181,6 +181,8 @@ type Sandbox struct {
 	pushLog      []PushRecord
 	uploads      map[string]uploadedMedia // audit media ids (audit_media_api.go)
 	nextPushID   int
+	nextRisky    map[string]int // appid ("" any) → label of its next media check (security_api.go)
+	mediaDelay   time.Duration  // media check → push, default 1 s
 
 	wake     chan struct{}
 	inflight int        // push deliveries running, under mu
