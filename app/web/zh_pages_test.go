@@ -36,6 +36,8 @@ var (
 		"window": true, "tabBar": true, "list": true, "extPages": true, "pages": true, "navigationBarTitleText": true, "pagePath": true,
 		// Image formats and sizes, and WeChat's openid (content security, issue #16).
 		"JPG": true, "PNG": true, "WebP": true, "MB": true, "openid": true,
+		// Screenshots and recordings for the reviewers (the submit form).
+		"JPEG": true, "GIF": true, "MP4": true,
 	}
 )
 
