@@ -143,6 +143,13 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.AppSettingsPattern, Tenant, authz.PermAppsRead, s.appSettings},
 		{"POST", paths.AppTestersPattern, Tenant, authz.PermConfigWrite, s.appTesterBind},
 		{"POST", paths.AppTesterUnbindPattern, Tenant, authz.PermConfigWrite, s.appTesterUnbind},
+		{"GET", paths.AppLinksPattern, Tenant, authz.PermAppsRead, s.appLinks},
+		{"POST", paths.AppLinksPattern, Tenant, authz.PermLinksWrite, s.appLinkCreate},
+		{"GET", paths.AppLinkPattern, Tenant, authz.PermAppsRead, s.appLink},
+		{"POST", paths.AppWxaCodesPattern, Tenant, authz.PermLinksWrite, s.appWxaCodeCreate},
+		{"GET", paths.AppWxaCodePattern, Tenant, authz.PermAppsRead, s.appWxaCodePNG},
+		{"GET", paths.AppDomainsPattern, Tenant, authz.PermAppsRead, s.appDomains},
+		{"POST", paths.AppDomainsPattern, Tenant, authz.PermDomainsWrite, s.appDomainsChange},
 		{"GET", paths.TenantCampaignsPattern, Tenant, authz.PermCampaignsRead, s.campaignsList},
 		{"GET", paths.TenantCampaignNewPattern, Tenant, authz.PermCampaignsWrite, s.campaignNew},
 		{"POST", paths.TenantCampaignPreviewPattern, Tenant, authz.PermCampaignsWrite, s.campaignPreview}, // evaluates only, never writes
