@@ -79,7 +79,7 @@ func (h *harness) fixture() *fixture {
 // featureFixtures add each feature's data to the seeded world and return
 // its placeholder pairs (onboarding's apps and attempts, releases …).
 var featureFixtures = []func(h *harness, w *world) []string{
-	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture,
+	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture, linksFixture,
 }
 
 // allScenarios is every feature's rows: the route coverage test reads them
@@ -89,7 +89,7 @@ func allScenarios() []scenario {
 	for _, rows := range [][]scenario{
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
-		edgeScenarios(), hubScenarios(), approvalsScenarios(), campaignApprovalScenarios(),
+		edgeScenarios(), hubScenarios(), approvalsScenarios(), campaignApprovalScenarios(), linksScenarios(),
 	} {
 		all = append(all, rows...)
 	}
