@@ -77,7 +77,7 @@ func (c *Client) SetWebviewDomain(ctx context.Context, appID string, action Doma
 func (c *Client) SetWebviewDomainDirectly(ctx context.Context, appID string, action DomainAction, domains []string) ([]string, error) {
 	body := struct {
 		Action        DomainAction `json:"action"`
-		WebviewDomain []string     `json:"webviewdomain,omitempty"`
+		WebviewDomain []string     `json:"webviewdomain,omitzero"`
 	}{action, domains}
 	if action != DomainGet && body.WebviewDomain == nil {
 		body.WebviewDomain = []string{} // required except for get
