@@ -10,7 +10,16 @@ const (
 	AppWxaCodesPattern = "/t/:tid/apps/:appid/wxacodes"
 	AppWxaCodePattern  = "/t/:tid/apps/:appid/wxacodes/:lid/png"
 	AppDomainsPattern  = "/t/:tid/apps/:appid/domains"
+	// AppServerDomainsPattern changes an app's own server domains, when the
+	// platform allows it (StaffAppServerDomains).
+	AppServerDomainsPattern = "/t/:tid/apps/:appid/domains/server"
+	StaffAppServerDomains   = "/staff/settings/domains/per-app"
 )
+
+// AppServerDomains changes an app's own server domains.
+func AppServerDomains(tid int64, appID string) string {
+	return fill(AppServerDomainsPattern, id(tid), appID)
+}
 
 // AppLinks is an app's 链接 tab: its links and codes, and the forms.
 func AppLinks(tid int64, appID string) string { return fill(AppLinksPattern, id(tid), appID) }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/paths"
 	"github.com/minifleet/minifleet/app/platform"
+	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/views"
 )
 
@@ -45,6 +47,19 @@ func (s *Server) appDomainsView(c *fiber.Ctx, f views.Form) (views.AppDomainsVie
 		s.Log.Warn("webview domains", "appid", a.AppID, "err", err)
 		v.Err, v.ChangesLeft = "domain.err.read", platform.MonthlyDomainChanges
 	}
+	if v.ServerAllowed = s.Releases.AppServerDomainsAllowed(ctx); v.ServerAllowed {
+		cur, used, err := s.Releases.AppServerDomains(ctx, t.ID, a.AppID)
+		switch {
+		case err == nil:
+			v.Server, v.ServerUsed, v.ServerLeft = serverLists(cur), used, max(0, platform.MonthlyDomainChanges-used)
+		case errors.As(err, &me) && me.Code == model.CodeInvalid:
+			v.ServerErr, v.ServerLeft = me.Key, platform.MonthlyDomainChanges
+		default:
+			s.Log.Warn("app server domains", "appid", a.AppID, "err", err)
+			v.ServerErr, v.ServerLeft = "domain.err.read", platform.MonthlyDomainChanges
+		}
+	}
+	v.ServerForm = views.NewForm()
 	return v, nil
 }
 
@@ -96,4 +111,107 @@ func (s *Server) appDomainsChange(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return s.render(c, views.AppDomainsPage(s.page(c, "domain.title", "domain.help"), v))
+}
+
+// staffAppServerDomains turns per-app server domains on or off.
+func (s *Server) staffAppServerDomains(c *fiber.Ctx) error {
+	if err := s.Releases.SetAppServerDomainsAllowed(c.UserContext(), actor(c), c.FormValue("on") == "1"); err != nil {
+		return err
+	}
+	return s.redirectFlash(c, paths.StaffDomains, "domain.per_app_saved")
+}
+
+// serverDomainsForm reads the per-list add and remove fields.
+func serverDomainsForm(c *fiber.Ctx) (f views.Form, add, remove wechat.ServerDomains, confirm bool, err error) {
+	f = views.NewForm()
+	lists := map[string]*wechat.ServerDomains{"add_": &add, "remove_": &remove}
+	var errs []error
+	for _, pre := range []string{"add_", "remove_"} {
+		for _, k := range platform.ServerDomainKinds {
+			typed := strings.TrimSpace(c.FormValue(pre + k.Name))
+			f.Values[pre+k.Name] = typed
+			l, perr := platform.ParseServerDomains(pre+k.Name, k.Scheme, typed)
+			if perr != nil {
+				errs = append(errs, perr)
+				continue
+			}
+			d := lists[pre]
+			switch k.Name {
+			case "requestdomain":
+				d.RequestDomain = l
+			case "wsrequestdomain":
+				d.WsRequestDomain = l
+			case "uploaddomain":
+				d.UploadDomain = l
+			case "downloaddomain":
+				d.DownloadDomain = l
+			}
+		}
+	}
+	return f, add, remove, c.FormValue("confirm") == "1", errors.Join(errs...)
+}
+
+// appServerDomainsChange previews or, confirmed, applies a change of the
+// app's own server domains.
+func (s *Server) appServerDomainsChange(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := currentTenant(c)
+	appID := c.Params("appid")
+	f, add, remove, confirm, err := serverDomainsForm(c)
+	var plan *platform.ServerDomainPlan
+	if err == nil {
+		if confirm {
+			if _, err = s.Releases.ChangeServerDomains(ctx, actor(c), t.ID, appID, add, remove); err == nil {
+				return s.redirectFlash(c, paths.AppDomains(t.ID, appID), "domain.server_changed")
+			}
+		} else {
+			var p platform.ServerDomainPlan
+			if p, err = s.Releases.PlanServerDomains(ctx, t.ID, appID, add, remove); err == nil {
+				if p.Empty() {
+					err = model.Errorf(model.CodeInvalid, "domain.err.nothing")
+				} else {
+					plan = &p
+				}
+			}
+		}
+	}
+	var me *model.Error
+	if errors.As(err, &me) && me.Code == model.CodeForbidden {
+		return err
+	}
+	for _, e := range unjoin(err) {
+		if !formError(&f, e) {
+			return e
+		}
+	}
+	v, verr := s.appDomainsView(c, views.NewForm())
+	if verr != nil {
+		return verr
+	}
+	v.ServerForm = f
+	if plan != nil {
+		v.ServerPlan = serverPlanView(*plan)
+	}
+	if err != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return s.render(c, views.AppDomainsPage(s.page(c, "domain.title", "domain.help"), v))
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func serverLists(d wechat.ServerDomains) map[string][]string {
+	return map[string][]string{"requestdomain": d.RequestDomain, "wsrequestdomain": d.WsRequestDomain, "uploaddomain": d.UploadDomain, "downloaddomain": d.DownloadDomain}
+}
+
+func serverPlanView(p platform.ServerDomainPlan) *views.ServerPlanView {
+	return &views.ServerPlanView{Add: serverLists(p.Add), Remove: serverLists(p.Remove)}
 }

@@ -25,7 +25,7 @@ var flashKeys = map[string]bool{
 	// apps: authorization, config, tags, releases
 	"authorize.done_flash": true, "authorize.cancelled_ok": true,
 	"config.saved": true, "config.restored": true, "tags.saved": true,
-	"link.created": true, "wxacode.created": true, "domain.changed": true,
+	"link.created": true, "wxacode.created": true, "domain.changed": true, "domain.server_changed": true, "domain.per_app_saved": true,
 	"release.prepared": true, "release.moved": true, "release.submitted": true, "release.items_saved": true,
 	// campaigns
 	"campaign.created": true, "campaign.decided": true,

@@ -150,6 +150,7 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.AppWxaCodePattern, Tenant, authz.PermAppsRead, s.appWxaCodePNG},
 		{"GET", paths.AppDomainsPattern, Tenant, authz.PermAppsRead, s.appDomains},
 		{"POST", paths.AppDomainsPattern, Tenant, authz.PermDomainsWrite, s.appDomainsChange},
+		{"POST", paths.AppServerDomainsPattern, Tenant, authz.PermDomainsWrite, s.appServerDomainsChange},
 		{"GET", paths.TenantCampaignsPattern, Tenant, authz.PermCampaignsRead, s.campaignsList},
 		{"GET", paths.TenantCampaignNewPattern, Tenant, authz.PermCampaignsWrite, s.campaignNew},
 		{"POST", paths.TenantCampaignPreviewPattern, Tenant, authz.PermCampaignsWrite, s.campaignPreview}, // evaluates only, never writes
@@ -177,6 +178,7 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.StaffWeChatTicket, Platform, authz.PermWeChatWrite, s.staffWeChatTicket},
 		{"GET", paths.StaffDomains, Platform, authz.PermWeChatRead, s.staffDomains},
 		{"POST", paths.StaffDomains, Platform, authz.PermWeChatWrite, s.staffDomainsSave},
+		{"POST", paths.StaffAppServerDomains, Platform, authz.PermWeChatWrite, s.staffAppServerDomains},
 		{"GET", paths.StaffSiteFiles, Platform, authz.PermWeChatRead, s.staffSiteFiles},
 		{"GET", paths.StaffGoLive, Platform, authz.PermStaffRead, s.staffGoLive},
 		{"POST", paths.StaffSiteFiles, Platform, authz.PermSiteFilesWrite, s.staffSiteFileSave},

@@ -421,3 +421,91 @@ func (s *Sandbox) ReleaseForTest(appID, userVersion string, pages []string) {
 	a.code.appVersion++
 	a.code.live = &liveVersion{appVersion: a.code.appVersion, userVersion: userVersion, commitTime: s.clock.Now(), pages: slices.Clone(pages)}
 }
+
+// apiModifyDomainDirectly sets an app's own server domains without the
+// platform's registration (no 85018); the doc marks all six lists
+// required for add/delete/set, so a missing one is a format error.
+func (s *Sandbox) apiModifyDomainDirectly(c *call) any {
+	var req struct {
+		Action          string    `json:"action"`
+		RequestDomain   *[]string `json:"requestdomain"`
+		WsRequestDomain *[]string `json:"wsrequestdomain"`
+		UploadDomain    *[]string `json:"uploaddomain"`
+		DownloadDomain  *[]string `json:"downloaddomain"`
+		UDPDomain       *[]string `json:"udpdomain"`
+		TCPDomain       *[]string `json:"tcpdomain"`
+	}
+	if e := c.decode(&req); e != nil {
+		return e
+	}
+	a := c.app
+	in := map[string]*[]string{"requestdomain": req.RequestDomain, "wsrequestdomain": req.WsRequestDomain, "uploaddomain": req.UploadDomain,
+		"downloaddomain": req.DownloadDomain, "udpdomain": req.UDPDomain, "tcpdomain": req.TCPDomain}
+	switch req.Action {
+	case "get":
+	case "add", "delete", "set":
+		next := map[string][]string{}
+		empty := true
+		for _, k := range domainKinds {
+			list := in[k.key]
+			if list == nil {
+				return failMsg(47001, "data format error: "+k.key+" is required")
+			}
+			for _, d := range *list {
+				if !checkDomainPort(d, k.scheme) {
+					return failMsg(47001, "data format error: invalid "+k.key+" "+d)
+				}
+			}
+			if len(*list) > 0 {
+				empty = false
+			}
+			next[k.key] = applyDomainAction(req.Action, slices.Clone(a.domains[k.key]), *list)
+			if len(next[k.key]) > maxDomainsPerKind {
+				return fail(85016)
+			}
+		}
+		if empty && req.Action != "set" {
+			return fail(85017)
+		}
+		a.domains = next
+	default:
+		return failMsg(47001, "data format error: invalid action")
+	}
+	var out domainLists
+	for k, p := range out.byKind() {
+		*p = append([]string{}, a.domains[k]...)
+	}
+	return struct {
+		okEnvelope
+		domainLists
+	}{ok(), out}
+}
+
+// checkDomainPort: scheme://host[:port], no path, no IP address.
+func checkDomainPort(d, scheme string) bool {
+	u, err := url.Parse(d)
+	return err == nil && u.Scheme == scheme && u.Hostname() != "" && (u.Path == "" || u.Path == "/") &&
+		net.ParseIP(u.Hostname()) == nil && u.Hostname() != "api.weixin.qq.com"
+}
+
+// ServerDomainsOf returns an app's server domains as the emulator has them.
+func (s *Sandbox) ServerDomainsOf(appID string) map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]string{}
+	if a := s.apps[appID]; a != nil {
+		for k, v := range a.domains {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+// SetServerDomains sets an app's server domains as if the merchant had.
+func (s *Sandbox) SetServerDomains(appID, kind string, domains []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.apps[appID]; a != nil {
+		a.domains[kind] = slices.Clone(domains)
+	}
+}

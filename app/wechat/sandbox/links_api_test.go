@@ -165,3 +165,25 @@ func TestWebviewDomainDirectly(t *testing.T) {
 		t.Errorf("confirm file %v %v", f1, f2)
 	}
 }
+
+func TestModifyDomainDirectly(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.ServerDomains = []string{"platform.example.com"} })
+	appID, tok := h.authorizedApp(h.componentToken(), AppSpec{})
+	h.sb.SetServerDomains(appID, "requestdomain", []string{"https://merchant.example.com"})
+	all := func(req []string) map[string]any {
+		return map[string]any{"action": "add", "requestdomain": req, "wsrequestdomain": []string{}, "uploaddomain": []string{},
+			"downloaddomain": []string{}, "udpdomain": []string{}, "tcpdomain": []string{}}
+	}
+	// Not registered on the platform, still accepted: set on the app itself.
+	m := h.call("/wxa/modify_domain_directly", acc(tok), all([]string{"https://api.shop.example.com:8443"}))
+	h.expectCode(m, 0, "add")
+	if got := h.sb.ServerDomainsOf(appID)["requestdomain"]; strings.Join(got, " ") != "https://merchant.example.com https://api.shop.example.com:8443" {
+		t.Errorf("request domains %v", got)
+	}
+	h.expectCode(h.call("/wxa/modify_domain_directly", acc(tok), map[string]any{"action": "add", "requestdomain": []string{"https://a.example.com"}}), 47001, "lists missing")
+	h.expectCode(h.call("/wxa/modify_domain_directly", acc(tok), all([]string{"http://a.example.com"})), 47001, "http")
+	h.expectCode(h.call("/wxa/modify_domain_directly", acc(tok), all([]string{})), 85017, "nothing to add")
+	if m := h.call("/wxa/modify_domain_directly", acc(tok), map[string]any{"action": "get"}); len(m["requestdomain"].([]any)) != 2 {
+		t.Errorf("get %v", m)
+	}
+}

@@ -62,6 +62,7 @@ func (s *Sandbox) buildRoutes() {
 		{name: "query_urllink", path: "/wxa/query_urllink", cred: credAuthorizer, perms: []int{88}, mpOnlyCode: 48001, h: s.apiQueryURLLink},
 		{name: "getwxacodeunlimit", path: "/wxa/getwxacodeunlimit", cred: credAuthorizer, perms: []int{17}, mpOnlyCode: 48001, h: s.apiGetWxaCodeUnlimit},
 		{name: "setwebviewdomain_directly", path: "/wxa/setwebviewdomain_directly", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 85015, h: s.apiSetWebviewDomainDirectly},
+		{name: "modify_domain_directly", path: "/wxa/modify_domain_directly", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 85015, h: s.apiModifyDomainDirectly},
 		{name: "get_webviewdomain_confirmfile", path: "/wxa/get_webviewdomain_confirmfile", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 85015, h: s.apiGetWebviewConfirmFile},
 		{name: "get_code_privacy_info", path: "/wxa/security/get_code_privacy_info", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiGetCodePrivacyInfo},
 		{name: "setprivacysetting", path: "/cgi-bin/component/setprivacysetting", cred: credAuthorizer, perms: []int{codeSet}, mpOnlyCode: 48001, h: s.apiSetPrivacySetting},
