@@ -26,6 +26,7 @@ func linksFixture(h *harness, w *world) []string {
 	tid, appID := hubApp(h.t, h)
 	sandboxOf(h).ReleaseForTest(appID, "1.0.0", livePages)
 	sandboxOf(h).SetWebviewDomains(appID, []string{"https://merchant.example.com"})
+	sandboxOf(h).SetServerDomains(appID, "requestdomain", []string{"https://merchant-api.example.com"})
 	dev := model.Actor{UserID: w.users["developerH"].ID, Label: "developer@h.test"}
 	lid, err := h.srv.Releases.CreateLink(ctx, dev, tid, appID, platform.LinkInput{Kind: store.LinkURLLink, Path: "pages/shop/shop", Query: "id=7", ExpireDays: 7})
 	if err != nil {
@@ -192,6 +193,64 @@ func linksScenarios() []scenario {
 				}
 			},
 			want: []string{`data-testid="form-summary"`, "50 次的上限"}, check: webviewIs("https://merchant.example.com")},
+
+		// Server domains per app, when the platform allows it.
+		scenario{name: "staff allows per-app server domains", method: "POST", url: "/staff/settings/domains/per-app", form: form("on", "1"), who: "staffoperator", status: 303,
+			loc: "/staff/settings/domains?flash=domain.per_app_saved", check: func(t *testing.T, h *harness, w *world) {
+				if !h.srv.Releases.AppServerDomainsAllowed(context.Background()) {
+					t.Error("the setting is still off")
+				}
+			}},
+		scenario{name: "staff per-app server domains support refused", method: "POST", url: "/staff/settings/domains/per-app", form: form("on", "1"), who: "staffsupport", status: 403,
+			check: serverAllowed(false)},
+		scenario{name: "staff per-app server domains tenant owner refused", method: "POST", url: "/staff/settings/domains/per-app", form: form("on", "1"), who: "ownerH", status: 403,
+			check: serverAllowed(false)},
+		scenario{name: "staff domains page shows the per-app setting", method: "GET", url: "/staff/settings/domains", who: "staffsupport", status: 200,
+			want: []string{`data-testid="per-app-server-domains"`, `data-testid="per-app-toggle"`}, notWant: []string{`data-testid="per-app-save"`}},
+		scenario{name: "server domains hidden while the platform does not allow them", method: "GET", url: domains, who: "ownerH", status: 200,
+			notWant: []string{`data-testid="server-domains"`}},
+		scenario{name: "server domains change refused while off", method: "POST", url: domains + "/server", form: form("add_requestdomain", "api.shop.example.com"), who: "ownerH", status: 403},
+		scenario{name: "server domains shown when allowed", method: "GET", url: domains, who: "viewerH", status: 200, setup: allowServer,
+			want: []string{`data-testid="server-domains"`, `data-testid="server-current"`, "https://merchant-api.example.com", `data-testid="server-month"`}, notWant: []string{`data-testid="server-form"`}},
+		scenario{name: "preview a server domain change", method: "POST", url: domains + "/server", form: form("add_requestdomain", "api.shop.example.com\nhttps://merchant-api.example.com", "add_wsrequestdomain", "ws.shop.example.com"),
+			who: "developerH", status: 200, setup: allowServer,
+			want:  []string{`data-testid="server-plan-add-requestdomain">https://api.shop.example.com<`, `data-testid="server-plan-add-wsrequestdomain">wss://ws.shop.example.com<`, `data-testid="server-confirm"`},
+			check: serverRequestIs("https://merchant-api.example.com")},
+		scenario{name: "confirm a server domain change keeps the merchant's", method: "POST", url: domains + "/server", form: form("add_requestdomain", "api.shop.example.com", "confirm", "1"),
+			who: "developerH", status: 303, setup: allowServer, loc: "/t/{H}/apps/{appLive}/domains?flash=domain.server_changed",
+			check: both(serverRequestIs("https://merchant-api.example.com", "https://api.shop.example.com"), activityHas("domains_changed", "server add https://api.shop.example.com"))},
+		scenario{name: "a server domain with the wrong scheme is refused, kept", method: "POST", url: domains + "/server", form: form("add_wsrequestdomain", "https://ws.shop.example.com"),
+			who: "developerH", status: 422, setup: allowServer, want: []string{`data-testid="error-add_wsrequestdomain"`, "https://ws.shop.example.com"}, check: serverRequestIs("https://merchant-api.example.com")},
+		scenario{name: "server domains change viewer", method: "POST", url: domains + "/server", form: form("add_requestdomain", "api.shop.example.com", "confirm", "1"), who: "viewerH", status: 403, setup: allowServer,
+			check: serverRequestIs("https://merchant-api.example.com")},
+		scenario{name: "server domains change from B", method: "POST", url: domains + "/server", form: form("add_requestdomain", "api.shop.example.com", "confirm", "1"), who: "ownerB", status: 404, setup: allowServer,
+			check: serverRequestIs("https://merchant-api.example.com")},
 	)
 	return rows
+}
+
+func allowServer(t *testing.T, h *harness, w *world) {
+	t.Helper()
+	if err := h.srv.Releases.SetAppServerDomainsAllowed(context.Background(), model.SystemActor, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func serverAllowed(want bool) func(t *testing.T, h *harness, w *world) {
+	return func(t *testing.T, h *harness, w *world) {
+		t.Helper()
+		if got := h.srv.Releases.AppServerDomainsAllowed(context.Background()); got != want {
+			t.Errorf("per-app server domains allowed = %v, want %v", got, want)
+		}
+	}
+}
+
+func serverRequestIs(want ...string) func(t *testing.T, h *harness, w *world) {
+	return func(t *testing.T, h *harness, w *world) {
+		t.Helper()
+		_, appID := hubApp(t, h)
+		if got := sandboxOf(h).ServerDomainsOf(appID)["requestdomain"]; !slices.Equal(got, want) {
+			t.Errorf("WeChat's request domains %v, want %v", got, want)
+		}
+	}
 }
