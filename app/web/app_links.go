@@ -3,8 +3,10 @@ package web
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/model"
@@ -16,16 +18,33 @@ import (
 // The 链接 tab: an app's URL Schemes, URL Links, Short Links and 小程序码,
 // made once a version is live (docs/links.md).
 
-func (s *Server) linkRow(l store.AppLink) views.LinkRow {
+func (s *Server) linkRow(l store.AppLink) views.LinkRow { return s.linkRowAt(l, s.Releases.Now()) }
+
+func (s *Server) linkRowAt(l store.AppLink, now time.Time) views.LinkRow {
 	r := views.LinkRow{ID: l.ID, Kind: l.Kind, Link: l.Link, Path: l.Path, Query: l.Query, EnvVersion: l.EnvVersion,
 		Title: l.Title, ExpiresAt: l.ExpiresAt, CreatedBy: l.CreatedBy, CreatedAt: l.CreatedAt}
-	r.Expired = !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(s.Releases.Now())
+	r.Expired = !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(now)
 	if l.Kind == store.LinkScheme || l.Kind == store.LinkURLLink {
-		if svg, err := qrSVG(l.Link, l.Link); err == nil {
-			r.QRSVG = svg
-		}
+		r.QRSVG = linkQR(l.Link)
 	}
 	return r
+}
+
+// linkQRs keeps the SVG of links shown lately: a link's QR code never
+// changes, and drawing a full list's (200) took ~40 ms a page
+// (BenchmarkLinksTabRows, docs/benchmarks.md).
+var linkQRs, _ = lru.New[string, string](2048)
+
+func linkQR(link string) string {
+	if svg, ok := linkQRs.Get(link); ok {
+		return svg
+	}
+	svg, err := qrSVG(link, link)
+	if err != nil {
+		return ""
+	}
+	linkQRs.Add(link, svg)
+	return svg
 }
 
 func (s *Server) appLinksView(c *fiber.Ctx, f, cf views.Form) (views.AppLinksView, error) {
