@@ -17,6 +17,11 @@ func TestLinksScenarios(t *testing.T) { runScenarios(t, linksScenarios()) }
 // livePages are the pages of {appLive}'s released version in the sandbox.
 var livePages = []string{"pages/index/index", "pages/shop/shop"}
 
+// linksPrep runs linksFixture for the links rows only (each row's world is
+// fresh; a global fixture would cost every scenario of the package two
+// WeChat calls).
+func linksPrep(h *harness, _ *client, f *fixture) []string { return linksFixture(h, f.world) }
+
 // linksFixture: hubFixture's {appLive} (1.0.0 released in Minifleet) gets
 // its released version in the sandbox too, with two pages; H's developer
 // made a URL Link to the shop page (valid 7 days) and a 小程序码. The
@@ -226,6 +231,9 @@ func linksScenarios() []scenario {
 		scenario{name: "server domains change from B", method: "POST", url: domains + "/server", form: form("add_requestdomain", "api.shop.example.com", "confirm", "1"), who: "ownerB", status: 404, setup: allowServer,
 			check: serverRequestIs("https://merchant-api.example.com")},
 	)
+	for i := range rows {
+		rows[i].prep = linksPrep
+	}
 	return rows
 }
 

@@ -79,7 +79,7 @@ func (h *harness) fixture() *fixture {
 // featureFixtures add each feature's data to the seeded world and return
 // its placeholder pairs (onboarding's apps and attempts, releases …).
 var featureFixtures = []func(h *harness, w *world) []string{
-	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture, linksFixture,
+	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture,
 }
 
 // allScenarios is every feature's rows: the route coverage test reads them
