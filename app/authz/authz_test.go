@@ -20,10 +20,10 @@ func p(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
 var tenantGrants = map[model.TenantRole][]authz.Perm{
 	model.RoleOwner: {p("tenant", "read"), p("tenant", "write"), p("members", "read"), p("members", "write"), p("activity", "read"),
 		p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"), p("release", "approve"),
-		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve"),
+		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve"), p("links", "write"), p("domains", "write"),
 		p("api_keys", "write")},
 	model.RoleDeveloper: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"),
-		p("campaigns", "read"), p("campaigns", "write")},
+		p("campaigns", "read"), p("campaigns", "write"), p("links", "write"), p("domains", "write")},
 	model.RoleApprover: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("release", "approve"), p("campaigns", "read"), p("campaigns", "approve")},
 	model.RoleViewer:   {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("campaigns", "read")},
 }

@@ -19,6 +19,11 @@ var (
 
 	PermConfigWrite = Perm{Obj: "config", Act: "write"}
 
+	// PermLinksWrite makes URL Schemes, URL Links, Short Links and 小程序码
+	// of released apps; PermDomainsWrite changes an app's business domains.
+	PermLinksWrite   = Perm{Obj: "links", Act: "write"}
+	PermDomainsWrite = Perm{Obj: "domains", Act: "write"}
+
 	PermReleasePrepare = Perm{Obj: "release", Act: "prepare"}
 	PermReleaseApprove = Perm{Obj: "release", Act: "approve"}
 
@@ -54,6 +59,7 @@ var Named = []Perm{
 	PermActivityRead,
 	PermAppsRead, PermAppsAuthorize, PermAppsAssign,
 	PermConfigWrite,
+	PermLinksWrite, PermDomainsWrite,
 	PermReleasePrepare, PermReleaseApprove,
 	PermCampaignsRead, PermCampaignsWrite, PermCampaignsApprove,
 	PermTenantsRead, PermTenantsWrite,

@@ -26,6 +26,7 @@ var flashKeys = map[string]bool{
 	"authorize.done_flash": true, "authorize.cancelled_ok": true,
 	"config.saved": true, "config.restored": true, "tags.saved": true,
 	"content.openid_saved": true, "content.rechecked": true, "content.uploaded": true,
+	"link.created": true, "wxacode.created": true, "domain.changed": true, "domain.server_changed": true, "domain.per_app_saved": true,
 	"release.prepared": true, "release.moved": true, "release.submitted": true, "release.items_saved": true,
 	"release.media.added": true, "release.media.removed": true, "privacy.saved": true,
 	// campaigns

@@ -35,7 +35,7 @@ func (s *Server) staffDomains(c *fiber.Ctx) error {
 }
 
 func (s *Server) domainsView(c *fiber.Ctx, f views.Form) views.DomainsView {
-	v := views.DomainsView{Form: f, CanWrite: s.can(c, authz.PermWeChatWrite)}
+	v := views.DomainsView{Form: f, CanWrite: s.can(c, authz.PermWeChatWrite), AppServerDomains: s.Releases.AppServerDomainsAllowed(c.UserContext())}
 	for _, fd := range domainFields {
 		v.Fields = append(v.Fields, views.DomainField{Name: fd.Name, Scheme: fd.Scheme})
 	}

@@ -38,6 +38,7 @@ var (
 		{17, "帐号管理权限"}, {18, "开发管理与数据分析权限"}, {19, "客服消息管理权限"},
 		{25, "开放平台帐号管理权限"}, {30, "小程序基本信息设置权限"}, {31, "小程序认证权限"},
 		{37, "附近地点权限"}, {40, "插件管理权限"}, {49, "云开发管理权限"}, {86, "小程序推广权限"},
+		{88, "小程序链接管理权限"}, // URL Scheme / URL Link / Short Link (name unconfirmed, docs/links.md)
 	}
 	OfficialAccountPermissionSets = []PermissionSet{
 		{1, "消息管理权限"}, {2, "用户管理权限"}, {3, "帐号服务权限"}, {4, "网页服务权限"},
@@ -102,6 +103,7 @@ type app struct {
 	options  map[string]string // authorizer options (location_report …)
 
 	visitedAt time.Time // the visitor last opened the app (content checks, security_api.go)
+	links     linkState // URL Schemes, URL Links, Short Links (links_api.go)
 }
 
 func (a *app) hasPerm(id int) bool { return slices.Contains(a.perms, id) }

@@ -12,6 +12,7 @@ type liveVersion struct {
 	userDesc    string
 	commitTime  time.Time
 	auditID     int64
+	pages       []string // the released version's pages: links and codes may open only these
 }
 
 // grayPlan statuses: 0 init, 1 running, 2 paused, 3 done, 4 deleted.
@@ -49,7 +50,7 @@ func (s *Sandbox) apiRelease(c *call) any {
 	}
 	a.code.appVersion++
 	a.code.live = &liveVersion{appVersion: a.code.appVersion, userVersion: au.version.userVersion,
-		userDesc: au.version.userDesc, commitTime: au.version.committed, auditID: au.id}
+		userDesc: au.version.userDesc, commitTime: au.version.committed, auditID: au.id, pages: au.version.pages}
 	if g := a.code.gray; g != nil && g.status == 1 {
 		g.status = 3
 	}
