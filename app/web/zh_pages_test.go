@@ -19,7 +19,7 @@ var (
 	reTag        = regexp.MustCompile(`(?s)<[^>]*>`)
 	// Allowed Latin text: e-mail addresses, URLs, AppIDs, versions,
 	// hashes, and the names WeChat and our product give things.
-	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b|\bformat: [a-z-]+|\bx-[a-z]+(\.[A-Za-z]+)?|\bmf_(live|test)_[\w-]+|\b(tokens|apps|config|releases|campaigns|events):(read|write|manage)\b|\bBearer\b|\bAuthorization\b`)
+	reAllowed    = regexp.MustCompile(`\bMINIFLEET_[A-Z_]+\b|\bcomponent_[a-z_]+\b|(/[\w$.-]+){2,}|\b[A-Z][a-z]+/[A-Za-z_]+\b|\bUTC\b|\bgh_[0-9a-z]+\b|[\w.+-]+@[\w.-]+|https?://\S+|\bwx[0-9a-z]{6,}\b|\bv?\d+(\.\d+)+\b|sha256:\w+|#[0-9A-Fa-f]{6}\b|\b[0-9a-f]{16,}\b|\bformat: [a-z-]+|\bx-[a-z]+(-[a-z]+)*(\.[A-Za-z]+)?(: true)?|\bmf_(live|test)_[\w-]+|\b(tokens|apps|config|releases|campaigns|events):(read|write|manage)\b|\bBearer\b|\bAuthorization\b`)
 	reWord       = regexp.MustCompile(`[A-Za-z][A-Za-z_]+`)
 	allowedWords = map[string]bool{
 		"WeChat": true, "Minifleet": true, "AppID": true, "AppSecret": true, "CSV": true, "JSON": true, "ext_json": true,
