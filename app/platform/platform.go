@@ -11,7 +11,8 @@
 //	          ├─ Onboarding  authorization attempts, binding, nightly reconcile
 //	          ├─ Releases    commit → scan → approval → audit → release (resume loop)
 //	          ├─ Library     WeChat's template library and config schemas
-//	          └─ Campaigns   one template shipped to many apps in waves (engine)
+//	          ├─ Campaigns   one template shipped to many apps in waves (engine)
+//	          └─ Webhooks    signed event delivery from the outbox (delivery loop)
 package platform
 
 import (
@@ -25,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minifleet/minifleet/app/metrics"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
@@ -47,6 +49,11 @@ type Config struct {
 	Holder string
 	// ScanPoll is the wait between privacy-scan polls; 0 means 15 s.
 	ScanPoll time.Duration
+	// WebhooksAllowPrivate lets webhook endpoints be http and on loopback or
+	// private addresses (sandbox mode, or MINIFLEET_WEBHOOKS_ALLOW_PRIVATE).
+	WebhooksAllowPrivate bool
+	// Metrics, when set, is updated as things happen (nil: not measured).
+	Metrics *metrics.Metrics
 }
 
 // Platform is the service graph over one store and one WeChat client.
@@ -62,6 +69,9 @@ type Platform struct {
 	Releases   *Releases
 	Library    *Library
 	Campaigns  *Campaigns
+	// Webhooks delivers events from the outbox to endpoints (webhooks.go).
+	Webhooks *Webhooks
+	Metrics  *metrics.Metrics
 
 	componentAppID string
 	now            func() time.Time
@@ -108,6 +118,9 @@ func New(cfg Config) (*Platform, error) {
 	}
 	p.Library = newLibrary(p)
 	p.Campaigns = newCampaigns(p)
+	p.Metrics = cfg.Metrics
+	p.Webhooks = newWebhooks(p, cfg.WebhooksAllowPrivate, cfg.Metrics)
+	cfg.Store.OnEvent = p.Webhooks.Kick
 	p.registerJobs()
 	p.Intake.handlers = p.pushHandlers()
 	p.Intake.publishCheck = p.publishCheckAction()
@@ -144,6 +157,7 @@ func (p *Platform) Run(ctx context.Context) {
 		p.Onboarding.Run,
 		p.Releases.Run,
 		func(ctx context.Context) { p.Campaigns.Run(ctx); p.Campaigns.Wait(context.Background()) },
+		p.Webhooks.Run,
 	}
 	var wg sync.WaitGroup
 	for _, run := range loops {
