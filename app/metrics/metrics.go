@@ -42,7 +42,7 @@ type Snapshot struct {
 	ReleasesByState  map[string]int
 	CampaignsByState map[string]int
 	// CampaignApps counts the apps of active campaigns by phase.
-	CampaignApps     map[string]int
+	CampaignApps      map[string]int
 	DeliveriesByState map[string]int
 }
 
