@@ -41,6 +41,11 @@ var (
 	// PermSiteFilesWrite uploads and removes the files served at the web
 	// root (domain verification): admins only.
 	PermSiteFilesWrite = Perm{Obj: "site_files", Act: "write"}
+
+	// PermWebhooksManage sees and changes event delivery endpoints and
+	// their delivery logs: tenant owners (their tenant's), staff admins
+	// (the platform's).
+	PermWebhooksManage = Perm{Obj: "webhooks", Act: "manage"}
 )
 
 // Named lists every named permission.
@@ -57,4 +62,5 @@ var Named = []Perm{
 	PermWeChatRead, PermWeChatWrite,
 	PermTemplatesRead, PermTemplatesWrite,
 	PermSiteFilesWrite,
+	PermWebhooksManage,
 }

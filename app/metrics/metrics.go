@@ -42,8 +42,9 @@ type Snapshot struct {
 	ReleasesByState  map[string]int
 	CampaignsByState map[string]int
 	// CampaignApps counts the apps of active campaigns by phase.
-	CampaignApps      map[string]int
-	DeliveriesByState map[string]int
+	CampaignApps map[string]int
+	// DeliveriesPending counts the outbox's pending deliveries.
+	DeliveriesPending int
 }
 
 // Source reads the scrape-time snapshot.
@@ -92,12 +93,14 @@ func (m *Metrics) Push(kind, outcome string) {
 	c, ok := m.pushCounters[k]
 	m.mu.RUnlock()
 	if !ok {
-		if len(kind) > 48 { // kinds come from WeChat: bound what becomes a label
+		// Kinds come from WeChat: past 256 label pairs (or an odd kind)
+		// everything new is counted as "other", so the series stay bounded.
+		m.mu.Lock()
+		if len(kind) > 48 || len(m.pushCounters) >= 256 {
 			kind = "other"
 		}
 		c = m.pushes.WithLabelValues(kind, outcome)
-		m.mu.Lock()
-		if len(m.pushCounters) < 512 {
+		if len(m.pushCounters) < 256 {
 			m.pushCounters[k] = c
 		}
 		m.mu.Unlock()
@@ -147,7 +150,7 @@ var (
 	descReleases   = prometheus.NewDesc("minifleet_releases", "Releases by state.", []string{"state"}, nil)
 	descCampaigns  = prometheus.NewDesc("minifleet_campaigns", "Campaigns by state.", []string{"state"}, nil)
 	descCampApps   = prometheus.NewDesc("minifleet_campaign_apps", "Apps of active campaigns by phase.", []string{"phase"}, nil)
-	descDeliveries = prometheus.NewDesc("minifleet_webhook_outbox", "Webhook deliveries in the outbox by state.", []string{"state"}, nil)
+	descDeliveries = prometheus.NewDesc("minifleet_webhook_outbox_pending", "Webhook deliveries waiting in the outbox (new or retrying).", nil, nil)
 	descScrapeErr  = prometheus.NewDesc("minifleet_store_scrape_error", "1 when the store could not be read at this scrape.", nil, nil)
 )
 
@@ -176,5 +179,5 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	emit(descReleases, s.ReleasesByState)
 	emit(descCampaigns, s.CampaignsByState)
 	emit(descCampApps, s.CampaignApps)
-	emit(descDeliveries, s.DeliveriesByState)
+	ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.GaugeValue, float64(s.DeliveriesPending))
 }

@@ -93,10 +93,17 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 		return rec, apply, nil
 	})
 	if refused != nil {
+		in.p.Metrics.Push(orOther(rec.Kind), "refused")
 		return *refused
 	}
 	if err != nil {
+		in.p.Metrics.Push(orOther(rec.Kind), "failed")
 		return Result{Verdict: Failed, Kind: rec.Kind, AppID: rec.AppID, Err: err}
+	}
+	if dup {
+		in.p.Metrics.Push(rec.Kind, "duplicate")
+	} else {
+		in.p.Metrics.Push(rec.Kind, saved.Outcome)
 	}
 	res := Result{Verdict: Accepted, Kind: rec.Kind, AppID: rec.AppID, PushID: saved.ID, Outcome: saved.Outcome}
 	if act.reply != nil {
@@ -360,4 +367,13 @@ func withPushEvent(apply store.PushApply, rec store.NewPush) store.PushApply {
 			"appid": rec.AppID, "kind": rec.Kind, "create_time": rec.CreateTime, "xml": rec.FullXML,
 		})
 	}
+}
+
+// orOther is a push's kind for metrics when it may be unknown (refused
+// before parsing).
+func orOther(kind string) string {
+	if kind == "" {
+		return "unknown"
+	}
+	return kind
 }

@@ -105,12 +105,16 @@ func New(cfg Config) (*Platform, error) {
 		now:            cfg.Now,
 		log:            cfg.Log,
 		holder:         cfg.Holder,
+		Metrics:        cfg.Metrics,
 	}
 	p.Vault = newVault(p)
 	p.Jobs = newJobs(cfg.Store, cfg.Now, cfg.Holder, cfg.Log)
 	p.Intake = newIntake(p, crypter)
 	cfg.Client.Tokens = p.Vault
 	cfg.Client.Now = cfg.Now
+	if cfg.Metrics != nil {
+		cfg.Client.Observe = cfg.Metrics.WeChatCall
+	}
 	p.Onboarding = newOnboarding(p, cfg.BaseURL)
 	p.Releases = newReleases(p)
 	if cfg.ScanPoll > 0 {
@@ -118,7 +122,6 @@ func New(cfg Config) (*Platform, error) {
 	}
 	p.Library = newLibrary(p)
 	p.Campaigns = newCampaigns(p)
-	p.Metrics = cfg.Metrics
 	p.Webhooks = newWebhooks(p, cfg.WebhooksAllowPrivate, cfg.Metrics)
 	cfg.Store.OnEvent = p.Webhooks.Kick
 	p.registerJobs()

@@ -336,6 +336,10 @@ func (s *Store) ReplayDelivery(ctx context.Context, a model.Actor, tenantID, end
 			append([]any{endpointID}, args...)...).Scan(&url); err != nil {
 			return notFound(err, "webhook endpoint")
 		}
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM webhook_deliveries WHERE id = ? AND endpoint_id = ?`, id, endpointID).Scan(&state); err != nil {
+			return notFound(err, "webhook delivery")
+		}
 		now := s.now()
 		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, type, tenant_id, appid, payload, created_at, next_at, replay_of)
 			SELECT endpoint_id, event_id, type, tenant_id, appid, payload, ?, ?, id FROM webhook_deliveries
@@ -493,25 +497,6 @@ func (s *Store) DeliveryAttempts(ctx context.Context, deliveryID int64) ([]Attem
 	return out, rows.Err()
 }
 
-// DeliveryCounts counts deliveries by state (for metrics), every endpoint.
-func (s *Store) DeliveryCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.read(ctx, `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
-}
-
 // releaseEventsTx writes the events of a release transition: audit results,
 // the release going live, and a campaign's progress when the release is one
 // of a campaign's and its phase changed.
@@ -605,4 +590,57 @@ func (s *Store) campaignMovedTx(ctx context.Context, tx *sql.Tx, c model.Campaig
 		typ = model.EvtCampaignFinished
 	}
 	return s.campaignEventTx(ctx, tx, typ, c.ID, c.TenantID, map[string]any{"from": string(from)})
+}
+
+// MetricsSnapshot is what /metrics reads at scrape time, from indexes:
+// releases by state, campaigns by state, the apps of active campaigns by
+// phase, and the outbox's pending deliveries.
+type MetricsSnapshot struct {
+	ReleasesByState, CampaignsByState, CampaignApps map[string]int
+	DeliveriesPending                               int
+}
+
+// Metrics reads the snapshot.
+func (s *Store) Metrics(ctx context.Context) (MetricsSnapshot, error) {
+	out := MetricsSnapshot{ReleasesByState: map[string]int{}, CampaignsByState: map[string]int{}, CampaignApps: map[string]int{}}
+	count := func(q string, into map[string]int) error {
+		rows, err := s.read(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			into[k] = n
+		}
+		return rows.Err()
+	}
+	if err := count(`SELECT state, COUNT(*) FROM releases GROUP BY state`, out.ReleasesByState); err != nil {
+		return out, err
+	}
+	if err := count(`SELECT state, COUNT(*) FROM campaigns GROUP BY state`, out.CampaignsByState); err != nil {
+		return out, err
+	}
+	rows, err := s.read(ctx, `SELECT ca.state, COALESCE(r.state, ''), COUNT(*) FROM campaign_apps ca
+		JOIN campaigns c ON c.id = ca.campaign_id AND c.state IN ('running', 'paused', 'halted', 'waiting_quota')
+		LEFT JOIN releases r ON r.campaign_id = ca.campaign_id AND r.appid = ca.appid GROUP BY 1, 2`)
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var ca, rel string
+		var n int
+		if err := rows.Scan(&ca, &rel, &n); err != nil {
+			rows.Close()
+			return out, err
+		}
+		out.CampaignApps[string(model.PhaseOf(model.CampaignAppState(ca), model.ReleaseState(rel)))] += n
+	}
+	rows.Close()
+	err = s.readRow(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`).Scan(&out.DeliveriesPending)
+	return out, err
 }

@@ -55,6 +55,9 @@ var publicRoutes = map[string]bool{
 	// Domain verification files WeChat fetches (staff upload them).
 	"GET " + paths.SiteFilePattern: true,
 
+	// Prometheus: a bearer token of its own (MINIFLEET_METRICS_TOKEN).
+	"GET " + paths.Metrics: true,
+
 	// WeChat's pushes: signed and encrypted, verified by the platform.
 	"POST " + paths.WeChatComponentEvents:  true,
 	"POST " + paths.WeChatAppEventsPattern: true,
@@ -70,6 +73,9 @@ func (s *Server) Routes() []Route { return append(s.rootRoutes(), s.pageRoutes()
 func (s *Server) rootRoutes() []Route {
 	return append([]Route{
 		{"GET", paths.SiteFilePattern, Public, authz.Perm{}, s.siteFile},
+		// Prometheus scrapes with the metrics bearer token (no session);
+		// 404 when no token is configured.
+		{"GET", paths.Metrics, Public, authz.Perm{}, s.metrics},
 	}, s.pushRoutes()...)
 }
 
@@ -116,6 +122,14 @@ func (s *Server) pageRoutes() []Route {
 		{"POST", paths.ContactPattern, Tenant, authz.PermTenantWrite, s.tenantContactSave},
 		{"GET", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovals},
 		{"POST", paths.ApprovalsPattern, Tenant, authz.PermTenantWrite, s.tenantApprovalsSave},
+		{"GET", paths.TenantWebhooksPattern, Tenant, authz.PermWebhooksManage, s.webhooksList},
+		{"POST", paths.TenantWebhooksPattern, Tenant, authz.PermWebhooksManage, s.webhookCreate},
+		{"GET", paths.TenantWebhookPattern, Tenant, authz.PermWebhooksManage, s.webhookPage},
+		{"POST", paths.TenantWebhookPattern, Tenant, authz.PermWebhooksManage, s.webhookSave},
+		{"POST", paths.TenantWebhookDeletePattern, Tenant, authz.PermWebhooksManage, s.webhookDelete},
+		{"POST", paths.TenantWebhookResumePattern, Tenant, authz.PermWebhooksManage, s.webhookResume},
+		{"POST", paths.TenantWebhookRotatePattern, Tenant, authz.PermWebhooksManage, s.webhookRotate},
+		{"POST", paths.TenantWebhookReplayPattern, Tenant, authz.PermWebhooksManage, s.webhookReplay},
 
 		{"GET", paths.TenantAppsPattern, Tenant, authz.PermAppsRead, s.tenantApps},
 		{"GET", paths.TenantAppsEventsPattern, Tenant, authz.PermAppsRead, s.tenantAppsEvents},
@@ -202,6 +216,14 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.StaffApprovalPattern, Platform, authz.PermReleaseApprove, s.staffApproval},
 		{"GET", paths.StaffApprovalQRPattern, Platform, authz.PermReleaseApprove, s.staffApprovalQR},
 		{"POST", paths.StaffApprovalSubmitPattern, Platform, authz.PermReleaseApprove, s.staffApprovalSubmit},
+		{"GET", paths.StaffWebhooks, Platform, authz.PermWebhooksManage, s.webhooksList},
+		{"POST", paths.StaffWebhooks, Platform, authz.PermWebhooksManage, s.webhookCreate},
+		{"GET", paths.StaffWebhookPattern, Platform, authz.PermWebhooksManage, s.webhookPage},
+		{"POST", paths.StaffWebhookPattern, Platform, authz.PermWebhooksManage, s.webhookSave},
+		{"POST", paths.StaffWebhookDeletePattern, Platform, authz.PermWebhooksManage, s.webhookDelete},
+		{"POST", paths.StaffWebhookResumePattern, Platform, authz.PermWebhooksManage, s.webhookResume},
+		{"POST", paths.StaffWebhookRotatePattern, Platform, authz.PermWebhooksManage, s.webhookRotate},
+		{"POST", paths.StaffWebhookReplayPattern, Platform, authz.PermWebhooksManage, s.webhookReplay},
 		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
 		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
 	}
