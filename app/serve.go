@@ -170,7 +170,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 		Log: log.With("component", "platform"),
 		// Sandbox mode: receivers on this machine (http, loopback) are the point.
 		WebhooksAllowPrivate: a.cfg.WebhooksAllowPrivate || !a.cfg.Live(),
-		Metrics:              newMetrics(st),
+		Metrics:              platform.NewMetrics(st),
 	}
 	if a.sandbox != nil {
 		// The emulator's scan takes sandboxReview.Scan: poll at a pace that notices it.
@@ -209,16 +209,6 @@ func (a *app) webDeps() web.Deps {
 		d.Sandbox, d.SandboxAssets = a.sandbox.sb, a.sandbox.assets
 	}
 	return d
-}
-
-// newMetrics builds the Prometheus collectors; the releases, campaigns and
-// outbox gauges are read from the store at scrape time.
-func newMetrics(st *store.Store) *metrics.Metrics {
-	return metrics.New(func(ctx context.Context) (metrics.Snapshot, error) {
-		m, err := st.Metrics(ctx)
-		return metrics.Snapshot{ReleasesByState: m.ReleasesByState, CampaignsByState: m.CampaignsByState,
-			CampaignApps: m.CampaignApps, DeliveriesPending: m.DeliveriesPending}, err
-	})
 }
 
 // metricsServer serves only /metrics, without a token: for

@@ -188,3 +188,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// NewMetrics builds the Prometheus collectors (app/metrics) with the
+// releases, campaigns and outbox gauges read from st at scrape time.
+func NewMetrics(st *store.Store) *metrics.Metrics {
+	return metrics.New(func(ctx context.Context) (metrics.Snapshot, error) {
+		m, err := st.Metrics(ctx)
+		return metrics.Snapshot{ReleasesByState: m.ReleasesByState, CampaignsByState: m.CampaignsByState,
+			CampaignApps: m.CampaignApps, DeliveriesPending: m.DeliveriesPending}, err
+	})
+}

@@ -80,6 +80,7 @@ func (h *harness) fixture() *fixture {
 // its placeholder pairs (onboarding's apps and attempts, releases …).
 var featureFixtures = []func(h *harness, w *world) []string{
 	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture,
+	webhooksFixture,
 }
 
 // allScenarios is every feature's rows: the route coverage test reads them
@@ -90,6 +91,7 @@ func allScenarios() []scenario {
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
 		edgeScenarios(), hubScenarios(), approvalsScenarios(), campaignApprovalScenarios(),
+		webhooksScenarios(),
 	} {
 		all = append(all, rows...)
 	}
