@@ -159,7 +159,6 @@ func testConfig(t *testing.T) config.Config {
 // testMetricsToken unlocks /metrics in every harness.
 const testMetricsToken = "metrics-token-for-tests-0123"
 
-
 func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t) }
 
 // newHarnessWith is newHarness with opts applied to the web layer's Deps

@@ -133,7 +133,7 @@ func webhooksScenarios() []scenario {
 		{name: "webhooks list anonymous", method: "GET", url: tl, who: "anon", status: 303, loc: "/login?next="},
 		{name: "webhooks list as another tenant's owner", method: "GET", url: tl, who: "ownerB", status: 404, notWant: []string{hookURLA}},
 		{name: "create endpoint as tenant owner shows the secret once", method: "POST", url: tl, form: valid, who: "ownerA", status: 200,
-			want: []string{`data-testid="webhook-secret"`, "whsec_", "t:webhooks.secret_once"},
+			want:  []string{`data-testid="webhook-secret"`, "whsec_", "t:webhooks.secret_once"},
 			check: both(countEndpoints("A", 2), secretShown, logged(store.ActWebhookCreate, "http://127.0.0.1:9/hooks/new"), endpointURL("", "http://127.0.0.1:9/hooks/new"))},
 		{name: "create endpoint without events keeps what was typed", method: "POST", url: tl, who: "ownerA", status: 422,
 			form: form("url", "http://127.0.0.1:9/hooks/typed", "description", "备注保留"),
@@ -146,7 +146,7 @@ func webhooksScenarios() []scenario {
 			form: form("url", "http://127.0.0.1:9/x", "description", "a\x1bb", "events", "release.done"), want: []string{"t:form.unsafe_text"}},
 		// one endpoint: the delivery log with replay
 		{name: "endpoint page as tenant owner", method: "GET", url: tl + "/{whA}", who: "ownerA", status: 200,
-			want: []string{hookURLA, `data-testid="delivery-{dA}"`, `data-testid="delivery-replay-{dA}"`, `data-testid="delivery-{dpendA}"`, "t:webhooks.delivery.delivered", "200"},
+			want:    []string{hookURLA, `data-testid="delivery-{dA}"`, `data-testid="delivery-replay-{dA}"`, `data-testid="delivery-{dpendA}"`, "t:webhooks.delivery.delivered", "200"},
 			notWant: []string{`data-testid="delivery-replay-{dpendA}"`, hookURLB}},
 		{name: "endpoint page of another tenant's endpoint", method: "GET", url: tl + "/{whB}", who: "ownerA", status: 404, notWant: []string{hookURLB}},
 		{name: "endpoint page of the platform's endpoint from a tenant", method: "GET", url: tl + "/{whP}", who: "ownerA", status: 404, notWant: []string{hookURLP}},
