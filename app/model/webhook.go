@@ -1,7 +1,6 @@
 package model
 
 import (
-	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -196,12 +195,3 @@ var nonPublic = func() []netip.Prefix {
 	}
 	return out
 }()
-
-// IsLoopbackHost reports whether host is a loopback name or address.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

@@ -77,10 +77,12 @@ func (s *Store) eventsCommitted() {
 // (0: platform endpoints only): for events whose data costs a query.
 func (s *Store) subscribedTx(ctx context.Context, tx *sql.Tx, typ string, tenantID int64) (bool, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE deleted_at IS NULL AND instr(events, ?) > 0
-		AND (tenant_id IS NULL OR tenant_id = ?)`, ","+typ+",", tenantID).Scan(&n)
+	err := tx.StmtContext(ctx, s.hot.subscribed).QueryRowContext(ctx, ","+typ+",", tenantID).Scan(&n)
 	return n > 0, err
 }
+
+const subscribedSQL = `SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE deleted_at IS NULL AND instr(events, ?) > 0
+	AND (tenant_id IS NULL OR tenant_id = ?))`
 
 // Emit writes one event in a transaction of its own (tests, and changes the
 // store does not make itself).
@@ -392,15 +394,6 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, perGroup, limi
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// NextDeliveryAt is when the earliest pending delivery of an active endpoint
-// is due (zero: none).
-func (s *Store) NextDeliveryAt(ctx context.Context) (time.Time, error) {
-	var at sql.NullInt64
-	err := s.W.QueryRowContext(ctx, `SELECT MIN(d.next_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-		AND e.state = 'active' AND e.deleted_at IS NULL WHERE d.state = 'pending'`).Scan(&at)
-	return nullUnix(at), err
 }
 
 // AttemptResult is one delivery attempt's outcome, recorded by SaveAttempts.
