@@ -20,7 +20,7 @@ func p(obj, act string) authz.Perm { return authz.Perm{Obj: obj, Act: act} }
 var tenantGrants = map[model.TenantRole][]authz.Perm{
 	model.RoleOwner: {p("tenant", "read"), p("tenant", "write"), p("members", "read"), p("members", "write"), p("activity", "read"),
 		p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"), p("release", "approve"),
-		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve")},
+		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve"), p("webhooks", "manage")},
 	model.RoleDeveloper: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("apps", "authorize"), p("config", "write"), p("release", "prepare"),
 		p("campaigns", "read"), p("campaigns", "write")},
 	model.RoleApprover: {p("tenant", "read"), p("members", "read"), p("apps", "read"), p("release", "approve"), p("campaigns", "read"), p("campaigns", "approve")},
@@ -30,7 +30,7 @@ var tenantGrants = map[model.TenantRole][]authz.Perm{
 var staffGrants = map[model.StaffRole][]authz.Perm{
 	model.StaffAdmin: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("staff", "read"), p("staff", "write"),
 		p("wechat", "read"), p("wechat", "write"), p("apps", "read"), p("apps", "assign"), p("templates", "read"), p("templates", "write"), p("release", "approve"),
-		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve"), p("site_files", "write")},
+		p("campaigns", "read"), p("campaigns", "write"), p("campaigns", "approve"), p("site_files", "write"), p("webhooks", "manage")},
 	model.StaffOperator: {p("tenants", "read"), p("tenants", "write"), p("activity", "read"), p("wechat", "read"), p("wechat", "write"),
 		p("apps", "read"), p("templates", "read"), p("templates", "write"), p("campaigns", "read"), p("campaigns", "write")},
 	model.StaffApprover: {p("tenants", "read"), p("activity", "read"), p("wechat", "read"), p("apps", "read"), p("templates", "read"), p("release", "approve"),
