@@ -236,6 +236,9 @@ func (w *Webhooks) DeliverDue(ctx context.Context) (int, error) {
 	var mu sync.Mutex
 	var results []store.AttemptResult
 	sem := make(chan struct{}, max(w.Workers, 1))
+	// A pass ends well inside the lease (slow receivers: 15 s an attempt),
+	// so no other process takes over while deliveries are in flight.
+	passEnd := time.Now().Add(w.LeaseTTL / 3) // + one attempt (15 s at most) < LeaseTTL
 	var wg sync.WaitGroup
 	for _, k := range order {
 		ds := groups[k]
@@ -244,7 +247,7 @@ func (w *Webhooks) DeliverDue(ctx context.Context) (int, error) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			for _, d := range ds {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || time.Now().After(passEnd) {
 					return
 				}
 				r := w.attempt(ctx, d, secrets[d.EndpointID])
