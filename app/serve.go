@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/minifleet/minifleet/app/authz"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
+	"github.com/minifleet/minifleet/app/metrics"
 	"github.com/minifleet/minifleet/app/platform"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/web"
@@ -94,6 +96,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	loops := make(chan struct{})
 	go func() { defer close(loops); a.platform.Run(lctx) }()
 	defer func() { stopLoops(); <-loops }()
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("MINIFLEET_METRICS_ADDR: %w", err)
+		}
+		msrv := metricsServer(a.platform.Metrics)
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "live", cfg.Live())
 	if !cfg.Live() {
 		// The demo banner comes after the start-up log lines (the first
@@ -155,7 +167,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 	c := wechat.New(w.ComponentAppID, w.ComponentSecret, nil)
 	c.APIBase, c.MPBase, c.OpenBase = w.APIBase, w.MPBase, w.OpenBase
 	pc := platform.Config{Store: st, Client: c, Token: w.Token, AESKey: w.AESKey, BaseURL: a.cfg.BaseURL,
-		Log: log.With("component", "platform")}
+		Log: log.With("component", "platform"),
+		// Sandbox mode: receivers on this machine (http, loopback) are the point.
+		WebhooksAllowPrivate: a.cfg.WebhooksAllowPrivate || !a.cfg.Live(),
+		Metrics:              platform.NewMetrics(st),
+	}
 	if a.sandbox != nil {
 		// The emulator's scan takes sandboxReview.Scan: poll at a pace that notices it.
 		pc.ScanPoll = max(sandboxReview.Scan/3, 100*time.Millisecond)
@@ -194,4 +210,12 @@ func (a *app) webDeps() web.Deps {
 		d.Sandbox, d.SandboxAssets = a.sandbox.sb, a.sandbox.assets
 	}
 	return d
+}
+
+// metricsServer serves only /metrics, without a token: for
+// MINIFLEET_METRICS_ADDR, a private listener (docs/metrics.md).
+func metricsServer(m *metrics.Metrics) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 }

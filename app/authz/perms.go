@@ -50,6 +50,10 @@ var (
 	// PermAPIKeysWrite creates, lists and revokes API keys: tenant owners
 	// (tenant keys), staff admins (platform keys).
 	PermAPIKeysWrite = Perm{Obj: "api_keys", Act: "write"}
+	// PermWebhooksManage sees and changes event delivery endpoints and
+	// their delivery logs: tenant owners (their tenant's), staff admins
+	// (the platform's).
+	PermWebhooksManage = Perm{Obj: "webhooks", Act: "manage"}
 )
 
 // Named lists every named permission.
@@ -68,4 +72,5 @@ var Named = []Perm{
 	PermTemplatesRead, PermTemplatesWrite,
 	PermSiteFilesWrite,
 	PermAPIKeysWrite,
+	PermWebhooksManage,
 }

@@ -55,6 +55,13 @@ type Config struct {
 
 	WeChat WeChat
 
+	// MetricsToken unlocks /metrics on the main address (bearer); empty: not served there.
+	MetricsToken string
+	// MetricsAddr, when set, is a separate listener serving only /metrics.
+	MetricsAddr string
+	// WebhooksAllowPrivate lets endpoints be http and on private addresses.
+	WebhooksAllowPrivate bool
+
 	// SecretKeyGenerated is true when the key was created or read from DataDir.
 	SecretKeyGenerated bool
 }
@@ -95,6 +102,9 @@ var Vars = []Var{
 	{"MINIFLEET_WECHAT_API_BASE", "https://api.weixin.qq.com", "WeChat API host", false},
 	{"MINIFLEET_WECHAT_MP_BASE", "https://mp.weixin.qq.com", "WeChat authorization pages host", false},
 	{"MINIFLEET_WECHAT_OPEN_BASE", "https://open.weixin.qq.com", "WeChat open host", false},
+	{"MINIFLEET_METRICS_TOKEN", "", "bearer token for GET /metrics on the main address; empty: /metrics is not served there", true},
+	{"MINIFLEET_METRICS_ADDR", "", "separate listen address serving only /metrics (no token); keep it private", false},
+	{"MINIFLEET_WEBHOOKS_ALLOW_PRIVATE", "off", "on: webhook endpoints may be http and loopback/private addresses (always on in sandbox mode)", false},
 }
 
 // Load parses the environment through getenv and validates the result.
@@ -128,6 +138,22 @@ func Load(getenv func(string) string) (Config, error) {
 			MPBase:          strings.TrimRight(get("MINIFLEET_WECHAT_MP_BASE"), "/"),
 			OpenBase:        strings.TrimRight(get("MINIFLEET_WECHAT_OPEN_BASE"), "/"),
 		},
+	}
+	c.MetricsToken, c.MetricsAddr = get("MINIFLEET_METRICS_TOKEN"), get("MINIFLEET_METRICS_ADDR")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("MINIFLEET_METRICS_TOKEN: use at least 16 characters"))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("MINIFLEET_METRICS_ADDR: %q is not host:port", c.MetricsAddr))
+		}
+	}
+	switch strings.ToLower(get("MINIFLEET_WEBHOOKS_ALLOW_PRIVATE")) {
+	case "on", "true", "1":
+		c.WebhooksAllowPrivate = true
+	case "off", "false", "0", "":
+	default:
+		errs = append(errs, fmt.Errorf("MINIFLEET_WEBHOOKS_ALLOW_PRIVATE: %q is not on or off", get("MINIFLEET_WEBHOOKS_ALLOW_PRIVATE")))
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("MINIFLEET_ADDR: %q is not host:port", c.Addr))
@@ -291,6 +317,7 @@ func (c Config) String() string {
 	if c.Live() {
 		mode = "live"
 	}
+	_ = red(c.MetricsToken) // never printed
 	return fmt.Sprintf("addr=%s base_url=%s data_dir=%s mode=%s log_level=%s time_zone=%s trusted_proxies=%s proxy_header=%s secret_key=%s wechat.component_appid=%s wechat.component_secret=%s wechat.token=%s wechat.aes_key=%s wechat.api_base=%s",
 		c.Addr, c.BaseURL, c.DataDir, mode, c.LogLevel, c.TimeZone, strings.Join(c.TrustedProxies, ","), c.ProxyHeader, key,
 		c.WeChat.ComponentAppID, red(c.WeChat.ComponentSecret), red(c.WeChat.Token), red(c.WeChat.AESKey), c.WeChat.APIBase)

@@ -87,13 +87,23 @@ func (in *Intake) Receive(ctx context.Context, body []byte, query url.Values, ro
 		default:
 			apply = func(*store.PushTx) (string, error) { return store.PushRecorded, nil }
 		}
+		if rec.Route == store.RouteApp && apply != nil {
+			apply = withPushEvent(apply, rec)
+		}
 		return rec, apply, nil
 	})
 	if refused != nil {
+		in.p.Metrics.Push(orOther(rec.Kind), "refused")
 		return *refused
 	}
 	if err != nil {
+		in.p.Metrics.Push(orOther(rec.Kind), "failed")
 		return Result{Verdict: Failed, Kind: rec.Kind, AppID: rec.AppID, Err: err}
+	}
+	if dup {
+		in.p.Metrics.Push(rec.Kind, "duplicate")
+	} else {
+		in.p.Metrics.Push(rec.Kind, saved.Outcome)
 	}
 	res := Result{Verdict: Accepted, Kind: rec.Kind, AppID: rec.AppID, PushID: saved.ID, Outcome: saved.Outcome}
 	if act.reply != nil {
@@ -342,4 +352,28 @@ func nextSecretTag(xml string, i int, prefix string) (int, string) {
 		i = at + 1
 	}
 	return -1, ""
+}
+
+// withPushEvent writes the wechat.push event (the decrypted push, for the
+// endpoints that asked for raw pushes) in the push's own transaction, after
+// its state change. A duplicate never gets here (apply does not run).
+func withPushEvent(apply store.PushApply, rec store.NewPush) store.PushApply {
+	return func(tx *store.PushTx) (string, error) {
+		out, err := apply(tx)
+		if err != nil {
+			return out, err
+		}
+		return out, tx.EmitPush(map[string]any{
+			"appid": rec.AppID, "kind": rec.Kind, "create_time": rec.CreateTime, "xml": rec.FullXML,
+		})
+	}
+}
+
+// orOther is a push's kind for metrics when it may be unknown (refused
+// before parsing).
+func orOther(kind string) string {
+	if kind == "" {
+		return "unknown"
+	}
+	return kind
 }

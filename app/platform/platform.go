@@ -13,6 +13,7 @@
 //	          ├─ Library     WeChat's template library and config schemas
 //	          ├─ Campaigns   one template shipped to many apps in waves (engine)
 //	          └─ Keys        API keys of the provider's backends (last-used writer)
+//	          └─ Webhooks    signed event delivery from the outbox (delivery loop)
 package platform
 
 import (
@@ -26,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minifleet/minifleet/app/metrics"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat"
 	"github.com/minifleet/minifleet/app/wechat/msgcrypt"
@@ -51,6 +53,11 @@ type Config struct {
 	// KeyPrefix starts new API key secrets; "" means LiveKeyPrefix
 	// (sandbox mode passes TestKeyPrefix).
 	KeyPrefix string
+	// WebhooksAllowPrivate lets webhook endpoints be http and on loopback or
+	// private addresses (sandbox mode, or MINIFLEET_WEBHOOKS_ALLOW_PRIVATE).
+	WebhooksAllowPrivate bool
+	// Metrics, when set, is updated as things happen (nil: not measured).
+	Metrics *metrics.Metrics
 }
 
 // Platform is the service graph over one store and one WeChat client.
@@ -68,6 +75,9 @@ type Platform struct {
 	Campaigns  *Campaigns
 	// Keys are the API keys of the provider's own backends (issue #15).
 	Keys *Keys
+	// Webhooks delivers events from the outbox to endpoints (webhooks.go).
+	Webhooks *Webhooks
+	Metrics  *metrics.Metrics
 
 	componentAppID string
 	now            func() time.Time
@@ -101,12 +111,16 @@ func New(cfg Config) (*Platform, error) {
 		now:            cfg.Now,
 		log:            cfg.Log,
 		holder:         cfg.Holder,
+		Metrics:        cfg.Metrics,
 	}
 	p.Vault = newVault(p)
 	p.Jobs = newJobs(cfg.Store, cfg.Now, cfg.Holder, cfg.Log)
 	p.Intake = newIntake(p, crypter)
 	cfg.Client.Tokens = p.Vault
 	cfg.Client.Now = cfg.Now
+	if cfg.Metrics != nil {
+		cfg.Client.Observe = cfg.Metrics.WeChatCall
+	}
 	p.Onboarding = newOnboarding(p, cfg.BaseURL)
 	p.Releases = newReleases(p)
 	p.Releases.BaseURL = cfg.BaseURL
@@ -116,6 +130,8 @@ func New(cfg Config) (*Platform, error) {
 	p.Library = newLibrary(p)
 	p.Campaigns = newCampaigns(p)
 	p.Keys = newKeys(p, cfg.KeyPrefix)
+	p.Webhooks = newWebhooks(p, cfg.WebhooksAllowPrivate, cfg.Metrics)
+	cfg.Store.OnEvent = p.Webhooks.Kick
 	p.registerJobs()
 	p.Intake.handlers = p.pushHandlers()
 	p.Intake.publishCheck = p.publishCheckAction()
@@ -153,6 +169,7 @@ func (p *Platform) Run(ctx context.Context) {
 		p.Releases.Run,
 		p.Keys.Run,
 		func(ctx context.Context) { p.Campaigns.Run(ctx); p.Campaigns.Wait(context.Background()) },
+		p.Webhooks.Run,
 	}
 	var wg sync.WaitGroup
 	for _, run := range loops {
@@ -179,4 +196,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// NewMetrics builds the Prometheus collectors (app/metrics) with the
+// releases, campaigns and outbox gauges read from st at scrape time.
+func NewMetrics(st *store.Store) *metrics.Metrics {
+	return metrics.New(func(ctx context.Context) (metrics.Snapshot, error) {
+		m, err := st.Metrics(ctx)
+		return metrics.Snapshot{ReleasesByState: m.ReleasesByState, CampaignsByState: m.CampaignsByState,
+			CampaignApps: m.CampaignApps, DeliveriesPending: m.DeliveriesPending}, err
+	})
 }

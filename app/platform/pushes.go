@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/store"
 	"github.com/minifleet/minifleet/app/wechat"
 )
@@ -80,6 +81,12 @@ func (p *Platform) queueAuth(kind string) PushHandler {
 			DedupeKey: "push:" + tx.Push.DedupeKey,
 			Payload:   AuthJob{PushID: tx.Push.ID, AppID: appID, CreateTime: createTime},
 		})
+		if err == nil && push.Kind() == wechat.KindUpdateAuthorized {
+			// The merchant changed the permissions granted: the event goes to
+			// the tenant the app is bound to (and platform endpoints).
+			err = tx.Emit(store.Event{Type: model.EvtAppUpdated, AppID: appID,
+				Data: map[string]any{"appid": appID, "create_time": createTime}})
+		}
 		return store.PushQueued, err
 	}
 }

@@ -44,6 +44,14 @@ type relRig struct {
 
 func newRelRig(t *testing.T, draftID int64) *relRig {
 	t.Helper()
+	return newRelRigWith(t, draftID, nil)
+}
+
+// newRelRigWith is newRelRig with bind, when set, binding the app to the
+// tenant instead of the staff assignment (webhooks_test.go authorizes it
+// through the sandbox's authorization flow).
+func newRelRigWith(t *testing.T, draftID int64, bind func(rr *relRig) string) *relRig {
+	t.Helper()
 	r := newRig(t, rigOpts{deliver: true, start: true, ticketInterval: 24 * time.Hour})
 	rr := &relRig{rig: r}
 	rr.rel, rr.lib = r.p.Releases, r.p.Library
@@ -61,10 +69,14 @@ func newRelRig(t *testing.T, draftID int64) *relRig {
 		}
 		*p = model.Actor{UserID: b.ID, Label: b.Email}
 	}
-	rr.appID = r.sb.AddApps(1)[0]
-	r.seedAuthorizer(r.st, rr.appID)
-	if err := r.st.AssignApp(ctx, rr.dev, rr.appID, rr.tenantID); err != nil {
-		t.Fatal(err)
+	if bind != nil {
+		rr.appID = bind(rr)
+	} else {
+		rr.appID = r.sb.AddApps(1)[0]
+		r.seedAuthorizer(r.st, rr.appID)
+		if err := r.st.AssignApp(ctx, rr.dev, rr.appID, rr.tenantID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := rr.lib.AddDraft(ctx, rr.dev, draftID); err != nil {
 		t.Fatal(err)

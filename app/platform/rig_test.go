@@ -136,7 +136,8 @@ func (r *rig) open() (*store.Store, *platform.Platform) {
 	c.APIBase, c.MPBase, c.OpenBase, c.HTTP = r.sbURL, r.sbURL, r.sbURL, r.sbHTTP
 	p, err := platform.New(platform.Config{
 		Store: st, Client: c, Token: testToken, AESKey: testAESKey, Now: r.clock.Now,
-		Log: slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:                  slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		WebhooksAllowPrivate: true, // test receivers listen on loopback
 	})
 	if err != nil {
 		r.t.Fatal(err)

@@ -243,6 +243,7 @@ func (v *Vault) fetchComponent(ctx context.Context) (string, error) {
 	}
 	tok, err := v.wc.ComponentToken(ctx, c.Ticket)
 	if err != nil {
+		v.p.Metrics.TokenRefresh("component", "failed")
 		if ferr := v.st.ComponentTokenFailed(ctx, v.p.componentAppID, err.Error(), v.now().Add(v.jitter(retryAfter(c.Failures+1)))); ferr != nil {
 			v.log.Error("record component token failure", "err", ferr)
 		}
@@ -252,6 +253,7 @@ func (v *Vault) fetchComponent(ctx context.Context) (string, error) {
 		return "", err
 	}
 	v.cacheComponent(store.ComponentCreds{Token: tok.AccessToken, TokenExpiresAt: tok.ExpiresAt})
+	v.p.Metrics.TokenRefresh("component", "ok")
 	v.log.Info("component token refreshed", "expires_at", tok.ExpiresAt)
 	return tok.AccessToken, nil
 }
@@ -496,6 +498,7 @@ func (v *Vault) fetchAuthorizer(ctx context.Context, appID string) (string, erro
 		return "", v.needsReauth(ctx, appID, "component is not authorized by this account (61003)")
 	}
 	if err != nil {
+		v.p.Metrics.TokenRefresh("authorizer", "failed")
 		if ferr := v.st.AuthorizerRefreshFailed(ctx, appID, err.Error(), v.now().Add(v.jitter(retryAfter(s.a.Failures+1))), false); ferr != nil {
 			v.log.Error("record authorizer refresh failure", "appid", appID, "err", ferr)
 		}
@@ -509,6 +512,7 @@ func (v *Vault) fetchAuthorizer(ctx context.Context, appID string) (string, erro
 		return "", err
 	}
 	v.cacheAuthorizer(appID, tok.AccessToken, tok.ExpiresAt, s.a.TenantID)
+	v.p.Metrics.TokenRefresh("authorizer", "ok")
 	return tok.AccessToken, nil
 }
 
@@ -534,6 +538,7 @@ func (v *Vault) recoverRefreshToken(ctx context.Context, appID, dead string) (st
 }
 
 func (v *Vault) needsReauth(ctx context.Context, appID, why string) error {
+	v.p.Metrics.TokenRefresh("authorizer", "needs_reauth")
 	now := v.now()
 	if err := v.st.AuthorizerRefreshFailed(ctx, appID, why, now, true); err != nil {
 		return err

@@ -85,14 +85,6 @@ func int64sAny(v []int64) []any {
 	return out
 }
 
-// scopeCond selects the keys of a tenant (tid > 0) or the platform's (0).
-func scopeCond(tid int64) (string, []any) {
-	if tid == 0 {
-		return `tenant_id IS NULL`, nil
-	}
-	return `tenant_id = ?`, []any{tid}
-}
-
 func (s *Store) apiKey(ctx context.Context, tid, id int64) (model.APIKey, error) {
 	cond, args := scopeCond(tid)
 	k, err := scanAPIKey(s.W.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ? AND `+cond, append([]any{id}, args...)...))

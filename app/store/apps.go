@@ -469,6 +469,9 @@ func (s *Store) BindApp(ctx context.Context, actor model.Actor, appID string, te
 		switch {
 		case owner.Valid && owner.Int64 == tenantID:
 			r.Bound, r.AlreadyBound = true, true
+			if err := s.emitTx(ctx, tx, appAuthorizedEvent(tenantID, appID, true)); err != nil {
+				return err
+			}
 			return s.logTx(ctx, tx, actor, tenantID, ActAppReauthorized, appID, "")
 		case owner.Valid:
 			r.OwnerTenantID = owner.Int64
@@ -489,6 +492,9 @@ func (s *Store) BindApp(ctx context.Context, actor model.Actor, appID string, te
 			return err
 		}
 		r.Bound = true
+		if err := s.emitTx(ctx, tx, appAuthorizedEvent(tenantID, appID, false)); err != nil {
+			return err
+		}
 		return s.logTx(ctx, tx, actor, tenantID, ActAppBound, appID, "")
 	})
 	return r, err
@@ -508,6 +514,9 @@ func (s *Store) AssignApp(ctx context.Context, actor model.Actor, appID string, 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return model.Errorf(model.CodeConflict, "apps.assign_not_unbound")
+		}
+		if err := s.emitTx(ctx, tx, appAuthorizedEvent(tenantID, appID, false)); err != nil {
+			return err
 		}
 		return s.logTx(ctx, tx, actor, tenantID, ActAppAssigned, appID, "")
 	})

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"time"
+
+	"github.com/minifleet/minifleet/app/model"
 )
 
 // Authorizer statuses.
@@ -226,16 +228,32 @@ func (s *Store) ExpireAuthorizerTokenIf(ctx context.Context, appID, failed strin
 // UnauthorizeAuthorizer marks the app unauthorized and destroys its tokens;
 // the row and its history stay. It does nothing (false) when a newer
 // authorization event than eventAt has been recorded.
+// The app.unauthorized event is written in the same transaction.
 func (s *Store) UnauthorizeAuthorizer(ctx context.Context, appID string, eventAt int64) (bool, error) {
-	now := s.now()
-	res, err := s.W.ExecContext(ctx, `UPDATE authorizers SET status = 'unauthorized', access_token = '', access_expires_at = 0,
-		refresh_token = '', token_state = 'fresh', next_refresh_at = 0, failures = 0, last_error = '', unauthorized_at = ?, updated_at = ?
-		WHERE appid = ? AND auth_event_at <= ?`, now, now, appID, eventAt)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	var done bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET status = 'unauthorized', access_token = '', access_expires_at = 0,
+			refresh_token = '', token_state = 'fresh', next_refresh_at = 0, failures = 0, last_error = '', unauthorized_at = ?, updated_at = ?
+			WHERE appid = ? AND auth_event_at <= ?`, now, now, appID, eventAt)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n != 1 {
+			return err
+		}
+		done = true
+		return s.emitTx(ctx, tx, Event{Type: model.EvtAppUnauthorized, AppID: appID,
+			Data: map[string]any{"appid": appID, "event_time": eventAt}})
+	})
+	return done, err
+}
+
+// appAuthorizedEvent is the app.authorized event of an app bound to a tenant.
+func appAuthorizedEvent(tenantID int64, appID string, again bool) Event {
+	return Event{Type: model.EvtAppAuthorized, TenantID: tenantID, AppID: appID,
+		Data: map[string]any{"appid": appID, "tenant_id": tenantID, "reauthorized": again}}
 }
 
 // DueAuthorizers lists authorized apps whose token refresh is due at now,

@@ -187,7 +187,10 @@ func (s *Store) DecideCampaign(ctx context.Context, tenantID, id int64, a model.
 			return err
 		}
 		out, err = scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.campaignMovedTx(ctx, tx, out, c.State)
 	})
 	return out, err
 }
@@ -227,6 +230,9 @@ func (s *Store) MoveCampaign(ctx context.Context, id int64, m CampaignMove) (mod
 		}
 		out, err = scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
 		if err != nil {
+			return err
+		}
+		if err := s.campaignMovedTx(ctx, tx, out, m.From); err != nil {
 			return err
 		}
 		return s.logTx(ctx, tx, model.Actor{Label: "system"}, out.TenantID, m.Action, campaignObject(id), m.Detail)

@@ -237,6 +237,7 @@ func (b *pushBatcher) run(batch []*pushReq) {
 		if err == nil {
 			err = tx.Commit()
 			s.ckpt.poke()
+			s.eventsCommitted()
 		} else {
 			tx.Rollback()
 		}

@@ -200,6 +200,9 @@ func (s *Store) transitionReleaseTx(ctx context.Context, tx *sql.Tx, tenantID, r
 			}
 			return err
 		}
+		if err := s.releaseEventsTx(ctx, tx, tenantID, n, t); err != nil {
+			return err
+		}
 		if c.Kind == model.CauseUser {
 			detail := fmt.Sprintf("#%d %s: %s → %s", releaseID, ev, t.From, t.To)
 			if err := s.logTx(ctx, tx, model.Actor{UserID: c.ActorID, Label: c.Actor}, tenantID, ActReleaseStep, n.AppID, detail); err != nil {

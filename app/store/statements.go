@@ -25,6 +25,8 @@ type hotStmts struct {
 	selectRelease, updateRelease, insertReleaseEvent, ensureArtifacts *sql.Stmt
 	// the activity row of every change (activity.go)
 	insertActivity *sql.Stmt
+	// the webhook outbox row of every event, and whether anyone listens (webhooks.go)
+	emitEvent, subscribed *sql.Stmt
 }
 
 // hotSQL pairs a field of hotStmts with its SQL.
@@ -48,6 +50,8 @@ func (h *hotStmts) all() []hotSQL {
 		{&h.insertReleaseEvent, insertReleaseEventSQL},
 		{&h.ensureArtifacts, ensureArtifactsSQL},
 		{&h.insertActivity, insertActivitySQL},
+		{&h.emitEvent, emitEventSQL},
+		{&h.subscribed, subscribedSQL},
 	}
 }
 

@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -63,6 +64,11 @@ type Store struct {
 	hot    hotStmts    // hot-path statements prepared on the writer
 	reads  readStmts   // reads' statements prepared on the reader pool
 	ckpt   *checkpointer
+
+	// OnEvent, when set (by platform.New), is called after a commit that
+	// wrote webhook events: it wakes the delivery loop.
+	OnEvent func()
+	emitted atomic.Bool
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
@@ -214,6 +220,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	err = tx.Commit()
 	s.ckpt.poke()
+	s.eventsCommitted()
 	return err
 }
 

@@ -131,7 +131,10 @@ func newPlatform(t testing.TB, st *store.Store, sb *sandbox.Sandbox, srv *httpte
 	c := wechat.New(wxAppID, wxSecret, nil)
 	c.APIBase, c.MPBase, c.OpenBase, c.HTTP = srv.URL, srv.URL, srv.URL, srv.Client()
 	p, err := platform.New(platform.Config{Store: st, Client: c, Token: wxToken, AESKey: wxAESKey, BaseURL: baseURL, Now: st.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log:                  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		WebhooksAllowPrivate: true, // scenario receivers listen on loopback
+		Metrics:              platform.NewMetrics(st),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +152,12 @@ func testConfig(t *testing.T) config.Config {
 	if err != nil {
 		t.Fatalf("config.Load with defaults: %v", err)
 	}
+	cfg.MetricsToken = testMetricsToken
 	return cfg
 }
+
+// testMetricsToken unlocks /metrics in every harness.
+const testMetricsToken = "metrics-token-for-tests-0123"
 
 func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t) }
 
@@ -439,6 +446,8 @@ func (h *harness) dbState() string {
 		`SELECT COALESCE(group_concat(password_hash || locale || time_zone), '') FROM (SELECT * FROM users ORDER BY id)`,
 		`SELECT COALESCE(group_concat(name || ':' || content), '') FROM (SELECT * FROM site_files ORDER BY name)`,
 		`SELECT COUNT(*) FROM config_images`, `SELECT COUNT(*) FROM content_checks`, `SELECT COUNT(*) FROM app_check_openids`,
+		`SELECT COALESCE(group_concat(id || ':' || url || ':' || events || ':' || state || ':' || secret_sealed || ':' || COALESCE(deleted_at, '')), '') FROM (SELECT * FROM webhook_endpoints ORDER BY id)`,
+		`SELECT COUNT(*) || ':' || COALESCE(SUM(state = 'pending'), 0) FROM webhook_deliveries`,
 	} {
 		var s string
 		if err := h.st.R.QueryRow(q).Scan(&s); err != nil {

@@ -93,6 +93,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 		attrs = append(attrs, slog.String("err", err.Error()))
 	}
 	s.Log.LogAttrs(c.UserContext(), level, "request", attrs...)
+	s.Platform.Metrics.HTTP(loggedRoute(c), c.Method(), status, time.Since(start))
 	return err
 }
 

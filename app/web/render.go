@@ -90,6 +90,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		if s.Authz.Can(u.ID, d, authz.PermAPIKeysWrite) {
 			add("nav.tenant", "nav.api_keys", paths.TenantAPIKeys(t.ID), "nav-api-keys")
 		}
+		if s.Authz.Can(u.ID, d, authz.PermWebhooksManage) {
+			add("nav.tenant", "nav.webhooks", paths.Webhooks(t.ID), "nav-webhooks")
+		}
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermStaffRead) {
 		add("nav.staff", "nav.golive", paths.StaffGoLive, "nav-staff-golive")
@@ -113,6 +116,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		add("nav.staff", "nav.wechat", paths.StaffWeChat, "nav-staff-wechat")
 		add("nav.staff", "nav.domains", paths.StaffDomains, "nav-staff-domains")
 		add("nav.staff", "nav.site_files", paths.StaffSiteFiles, "nav-staff-site-files")
+	}
+	if s.Authz.Can(u.ID, authz.Platform, authz.PermWebhooksManage) {
+		add("nav.staff", "nav.staff_webhooks", paths.StaffWebhooks, "nav-staff-webhooks")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermActivityRead) {
 		add("nav.staff", "nav.staff_activity", paths.StaffActivity, "nav-staff-activity")

@@ -31,6 +31,9 @@ var flashKeys = map[string]bool{
 	"release.media.added": true, "release.media.removed": true, "privacy.saved": true,
 	// campaigns
 	"campaign.created": true, "campaign.decided": true,
+	// event delivery
+	"webhooks.saved": true, "webhooks.deleted": true, "webhooks.resumed": true, "webhooks.not_paused": true,
+	"webhooks.replayed": true, "webhooks.replay_pending": true,
 	// staff
 	"tenant.status_saved": true, "domains.saved": true, "site_files.saved": true, "site_files.deleted": true,
 	"staff_apps.assigned": true, "staff_apps.resolved": true, "staff_apps.reconciled": true,

@@ -59,6 +59,8 @@ var publicRoutes = map[string]bool{
 	// Images merchants uploaded into config forms: the Mini Program and
 	// WeChat's content check load them (by tenant and content hash).
 	"GET " + paths.MediaImagePattern: true,
+	// Prometheus: a bearer token of its own (MINIFLEET_METRICS_TOKEN).
+	"GET " + paths.Metrics: true,
 
 	// WeChat's pushes: signed and encrypted, verified by the platform.
 	"POST " + paths.WeChatComponentEvents:  true,
@@ -96,6 +98,9 @@ func (s *Server) rootRoutes() []Route {
 	return append([]Route{
 		{"GET", paths.SiteFilePattern, Public, authz.Perm{}, s.siteFile},
 		{"GET", paths.MediaImagePattern, Public, authz.Perm{}, s.mediaImage},
+		// Prometheus scrapes with the metrics bearer token (no session);
+		// 404 when no token is configured.
+		{"GET", paths.Metrics, Public, authz.Perm{}, s.metrics},
 	}, s.pushRoutes()...)
 }
 
@@ -145,6 +150,14 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.TenantAPIKeysPattern, Tenant, authz.PermAPIKeysWrite, s.apiKeysPage},
 		{"POST", paths.TenantAPIKeysPattern, Tenant, authz.PermAPIKeysWrite, s.apiKeyCreate},
 		{"POST", paths.TenantAPIKeyRevokePattern, Tenant, authz.PermAPIKeysWrite, s.apiKeyRevoke},
+		{"GET", paths.TenantWebhooksPattern, Tenant, authz.PermWebhooksManage, s.webhooksList},
+		{"POST", paths.TenantWebhooksPattern, Tenant, authz.PermWebhooksManage, s.webhookCreate},
+		{"GET", paths.TenantWebhookPattern, Tenant, authz.PermWebhooksManage, s.webhookPage},
+		{"POST", paths.TenantWebhookPattern, Tenant, authz.PermWebhooksManage, s.webhookSave},
+		{"POST", paths.TenantWebhookDeletePattern, Tenant, authz.PermWebhooksManage, s.webhookDelete},
+		{"POST", paths.TenantWebhookResumePattern, Tenant, authz.PermWebhooksManage, s.webhookResume},
+		{"POST", paths.TenantWebhookRotatePattern, Tenant, authz.PermWebhooksManage, s.webhookRotate},
+		{"POST", paths.TenantWebhookReplayPattern, Tenant, authz.PermWebhooksManage, s.webhookReplay},
 
 		{"GET", paths.TenantAppsPattern, Tenant, authz.PermAppsRead, s.tenantApps},
 		{"GET", paths.TenantAppsEventsPattern, Tenant, authz.PermAppsRead, s.tenantAppsEvents},
@@ -253,6 +266,14 @@ func (s *Server) pageRoutes() []Route {
 		{"GET", paths.StaffAPIKeys, Platform, authz.PermAPIKeysWrite, s.apiKeysPage},
 		{"POST", paths.StaffAPIKeys, Platform, authz.PermAPIKeysWrite, s.apiKeyCreate},
 		{"POST", paths.StaffAPIKeyRevokePattern, Platform, authz.PermAPIKeysWrite, s.apiKeyRevoke},
+		{"GET", paths.StaffWebhooks, Platform, authz.PermWebhooksManage, s.webhooksList},
+		{"POST", paths.StaffWebhooks, Platform, authz.PermWebhooksManage, s.webhookCreate},
+		{"GET", paths.StaffWebhookPattern, Platform, authz.PermWebhooksManage, s.webhookPage},
+		{"POST", paths.StaffWebhookPattern, Platform, authz.PermWebhooksManage, s.webhookSave},
+		{"POST", paths.StaffWebhookDeletePattern, Platform, authz.PermWebhooksManage, s.webhookDelete},
+		{"POST", paths.StaffWebhookResumePattern, Platform, authz.PermWebhooksManage, s.webhookResume},
+		{"POST", paths.StaffWebhookRotatePattern, Platform, authz.PermWebhooksManage, s.webhookRotate},
+		{"POST", paths.StaffWebhookReplayPattern, Platform, authz.PermWebhooksManage, s.webhookReplay},
 		{"GET", paths.StaffActivity, Platform, authz.PermActivityRead, s.staffActivity},
 		{"GET", paths.StaffActivityCSV, Platform, authz.PermActivityRead, s.staffActivityCSV},
 	}

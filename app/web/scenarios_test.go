@@ -84,7 +84,7 @@ func (h *harness) fixture() *fixture {
 // its placeholder pairs (onboarding's apps and attempts, releases …).
 var featureFixtures = []func(h *harness, w *world) []string{
 	onboardingFixture, realAppsFixture, releaseFixture, campaignFixture, itemsFixture, siteFilesFixture, hubFixture, approvalsFixture,
-	submitFormFixture, privacyFixture, apiFixture, contentFixture,
+	submitFormFixture, privacyFixture, apiFixture, contentFixture, webhooksFixture,
 }
 
 // allScenarios is every feature's rows: the route coverage test reads them
@@ -95,7 +95,7 @@ func allScenarios() []scenario {
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
 		edgeScenarios(), hubScenarios(), approvalsScenarios(), campaignApprovalScenarios(), submitFormScenarios(), privacyScenarios(),
-		apiKeyScenarios(), apiScenarios(), contentScenarios(), linksScenarios(),
+		apiKeyScenarios(), apiScenarios(), contentScenarios(), linksScenarios(), webhooksScenarios(),
 	} {
 		all = append(all, rows...)
 	}

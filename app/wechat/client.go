@@ -46,6 +46,28 @@ type Client struct {
 	ComponentAppID  string
 	ComponentSecret string
 	Tokens          TokenSource
+
+	// Observe, when set, hears every HTTP exchange with WeChat: the API
+	// path, the errcode (0 ok, -2 no answer or not JSON-decodable) and how
+	// long it took (metrics).
+	Observe func(path string, errcode int, d time.Duration)
+}
+
+// observe reports one exchange to Observe.
+func (c *Client) observe(path string, start time.Time, err error) {
+	if c.Observe == nil {
+		return
+	}
+	code := 0
+	var we *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &we):
+		code = we.Code
+	default:
+		code = -2
+	}
+	c.Observe(path, code, time.Since(start))
 }
 
 // New returns a Client for the real WeChat hosts with a 30-second HTTP
@@ -135,11 +157,13 @@ type response struct {
 // call sends r and decodes a JSON success into out (which may be nil).
 func (c *Client) call(ctx context.Context, r request, out any) error {
 	return c.withToken(ctx, r, func(token string) error {
+		start := time.Now()
 		resp, err := c.send(ctx, r, token)
-		if err != nil {
-			return err
+		if err == nil {
+			err = decodeJSON(r.path, resp.body, out)
 		}
-		return decodeJSON(r.path, resp.body, out)
+		c.observe(r.path, start, err)
+		return err
 	})
 }
 
