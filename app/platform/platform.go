@@ -62,6 +62,8 @@ type Platform struct {
 	Releases   *Releases
 	Library    *Library
 	Campaigns  *Campaigns
+	// Live records the Hub's events for LiteFS replicas and replays them there.
+	Live *LiveRelay
 
 	componentAppID string
 	now            func() time.Time
@@ -108,6 +110,7 @@ func New(cfg Config) (*Platform, error) {
 	}
 	p.Library = newLibrary(p)
 	p.Campaigns = newCampaigns(p)
+	p.Live = newLiveRelay(p)
 	p.registerJobs()
 	p.Intake.handlers = p.pushHandlers()
 	p.Intake.publishCheck = p.publishCheckAction()
@@ -144,6 +147,7 @@ func (p *Platform) Run(ctx context.Context) {
 		p.Onboarding.Run,
 		p.Releases.Run,
 		func(ctx context.Context) { p.Campaigns.Run(ctx); p.Campaigns.Wait(context.Background()) },
+		p.Live.Run,
 	}
 	var wg sync.WaitGroup
 	for _, run := range loops {

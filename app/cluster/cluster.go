@@ -1,0 +1,271 @@
+// Package cluster reads what LiteFS says about this node (standard library
+// only): whether it is the primary (LiteFS's ".primary" file in the mount is
+// absent on the primary and holds the primary's hostname on a replica), and
+// how far replication has come (the "<db>-pos" file: "TXID/checksum" in
+// hex). It runs work only while this node is the primary and wakes
+// followers when the position moves. A Node with no mount dir is one
+// machine: always the primary, position never moves.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PollEvery is how often the watcher looks at the two files. Reading
+// them is a FUSE stat and a 34-byte read, served by LiteFS from memory.
+var PollEvery = 50 * time.Millisecond
+
+// Node watches one LiteFS mount.
+type Node struct {
+	dir, db string
+
+	mu      sync.Mutex
+	primary string // "" while this node is the primary
+	pos     uint64 // the last position the watcher saw (and announced)
+	changed chan struct{}
+	hooks   []func(pos uint64)
+	started bool
+}
+
+// New watches dir (LiteFS's fuse.dir; "" for a single node) and its
+// database file db (the name inside dir).
+func New(dir, db string) *Node {
+	n := &Node{dir: dir, db: db, changed: make(chan struct{})}
+	n.primary, _ = n.readPrimary()
+	n.pos, _ = n.readPos()
+	return n
+}
+
+// Clustered reports whether the node runs under LiteFS at all.
+func (n *Node) Clustered() bool { return n != nil && n.dir != "" }
+
+func (n *Node) readPrimary() (string, error) {
+	if !n.Clustered() {
+		return "", nil
+	}
+	b, err := os.ReadFile(filepath.Join(n.dir, ".primary"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	h := strings.TrimSpace(string(b))
+	if h == "" {
+		h = "?" // a replica whose primary has not said its name
+	}
+	return h, nil
+}
+
+// ReadPos reads the replication position (the TXID) of the database.
+func (n *Node) readPos() (uint64, error) {
+	if !n.Clustered() {
+		return 0, nil
+	}
+	b, err := os.ReadFile(filepath.Join(n.dir, n.db+"-pos"))
+	if err != nil {
+		return 0, err
+	}
+	return ParsePos(string(b))
+}
+
+// ParsePos reads LiteFS's "-pos" text ("000000000000002a/8d3f…\n") into
+// its TXID.
+func ParsePos(s string) (uint64, error) {
+	txid, _, _ := strings.Cut(strings.TrimSpace(s), "/")
+	return strconv.ParseUint(txid, 16, 64)
+}
+
+// FormatTXID is the TXID as LiteFS writes it (16 hex digits).
+func FormatTXID(txid uint64) string { return strconv.FormatUint(txid, 16) }
+
+// IsPrimary reports whether this node may write.
+func (n *Node) IsPrimary() bool {
+	if !n.Clustered() {
+		return true
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.primary == ""
+}
+
+// Primary is the primary's hostname as LiteFS names it ("" on the primary).
+func (n *Node) Primary() string {
+	if !n.Clustered() {
+		return ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.primary
+}
+
+// Pos is the replication position the watcher last saw.
+func (n *Node) Pos() uint64 {
+	if !n.Clustered() {
+		return 0
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pos
+}
+
+// CurrentPos reads the position now (the primary's TXID after its write).
+func (n *Node) CurrentPos() uint64 {
+	p, err := n.readPos()
+	if err != nil {
+		return 0
+	}
+	return p
+}
+
+// OnAdvance registers fn, called by the watcher (in its goroutine, in
+// order) each time the position moves, before waiters of that position are
+// released: what fn refreshes is fresh for them.
+func (n *Node) OnAdvance(fn func(pos uint64)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.hooks = append(n.hooks, fn)
+}
+
+// Watch polls the mount until ctx ends. It is a no-op on a single node.
+func (n *Node) Watch(ctx context.Context) {
+	if !n.Clustered() {
+		return
+	}
+	n.mu.Lock()
+	if n.started {
+		n.mu.Unlock()
+		return
+	}
+	n.started = true
+	n.mu.Unlock()
+	t := time.NewTicker(PollEvery)
+	defer t.Stop()
+	for {
+		n.poll()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) poll() {
+	prim, perr := n.readPrimary()
+	pos, err := n.readPos()
+	n.mu.Lock()
+	moved := perr == nil && prim != n.primary
+	if perr == nil {
+		n.primary = prim
+	}
+	advanced := err == nil && pos != n.pos
+	hooks := n.hooks
+	n.mu.Unlock()
+	if advanced {
+		for _, h := range hooks {
+			h(pos)
+		}
+		n.mu.Lock()
+		n.pos = pos
+		n.mu.Unlock()
+	}
+	if moved || advanced {
+		n.mu.Lock()
+		close(n.changed)
+		n.changed = make(chan struct{})
+		n.mu.Unlock()
+	}
+}
+
+// Changed returns a channel closed at the next change of role or position.
+func (n *Node) Changed() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.changed
+}
+
+// WaitFor waits until the position reaches txid (and the OnAdvance hooks
+// ran for it), at most max; it reports whether it got there.
+func (n *Node) WaitFor(ctx context.Context, txid uint64, max time.Duration) bool {
+	if !n.Clustered() {
+		return true
+	}
+	t := time.NewTimer(max)
+	defer t.Stop()
+	for {
+		ch := n.Changed()
+		if n.Pos() >= txid {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return n.Pos() >= txid
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// WhilePrimary runs run while this node is the primary: it starts run
+// when the node becomes primary and cancels run's context (waiting for it
+// to return) when it stops being primary, as often as that happens, until
+// ctx ends. Watch must be running for a clustered node.
+func (n *Node) WhilePrimary(ctx context.Context, run func(context.Context)) {
+	if !n.Clustered() {
+		run(ctx)
+		return
+	}
+	for {
+		for !n.IsPrimary() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.Changed():
+			}
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); run(rctx) }()
+		for n.IsPrimary() && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-n.Changed():
+			case <-done:
+			}
+			if isDone(done) {
+				break
+			}
+		}
+		cancel()
+		<-done
+		if ctx.Err() != nil {
+			return
+		}
+		if n.IsPrimary() {
+			// run returned by itself while primary: do not spin.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
