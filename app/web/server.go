@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/cluster"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/platform"
@@ -40,6 +41,9 @@ type Deps struct {
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration
+	// Cluster is this node under LiteFS (nil or unclustered: one node,
+	// always the primary).
+	Cluster *cluster.Node
 	// SandboxAssets is the base URL the sandbox rig gave the emulator for
 	// its images (sandbox mode only, with Sandbox): head images under it
 	// are fetched from Sandbox in process, not over the network.
@@ -64,6 +68,7 @@ type Server struct {
 	// another.
 	avatarFetch *avatarFetcher
 	shots       *avatarCache // fetched audit screenshots (release.go)
+	forward     *forwarder   // a replica's writes to the primary (cluster.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -91,7 +96,7 @@ func New(d Deps) (*fiber.App, *Server) {
 	p := d.Platform
 	s := &Server{Deps: d, Onboarding: p.Onboarding, Releases: p.Releases, Library: p.Library, Campaigns: p.Campaigns, Hub: p.Hub,
 		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries),
-		avatarFetch: defaultAvatars}
+		avatarFetch: defaultAvatars, forward: newForwarder()}
 
 	// The client's address (c.IP()): the peer, unless the peer is one of
 	// the trusted proxies, whose header names the client (clientip.go).
