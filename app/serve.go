@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,25 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return store.Open(ctx, cfg.DBPath(), cfg.SecretKey)
 }
 
+// replicaReady reports whether the replicated database holds every
+// migration this binary carries (the primary applies them).
+func replicaReady(ctx context.Context, path string) bool {
+	if _, err := os.Stat(path); err != nil {
+		return false
+	}
+	d, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)")
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	var level int64
+	if d.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&level) != nil {
+		return false
+	}
+	top, err := binaryMigrationLevel()
+	return err == nil && level >= top
+}
+
 // openNodeStore opens the database as this node may: on a LiteFS replica
 // it waits for the primary's database to arrive and neither creates nor
 // migrates it.
@@ -46,7 +66,7 @@ func openNodeStore(ctx context.Context, cfg config.Config, node *cluster.Node, l
 	replica := !node.IsPrimary()
 	if replica {
 		for i := 0; ; i++ {
-			if _, err := os.Stat(cfg.DBPath()); err == nil {
+			if replicaReady(ctx, cfg.DBPath()) {
 				break
 			}
 			if i%50 == 0 {

@@ -27,7 +27,7 @@ type Node struct {
 	dir, db string
 
 	mu      sync.Mutex
-	primary string // "" while this node is the primary
+	primary string // "" while this node is the primary, NoPrimary when none is known
 	pos     uint64 // the last position the watcher saw (and announced)
 	changed chan struct{}
 	hooks   []func(pos uint64)
@@ -38,7 +38,10 @@ type Node struct {
 // database file db (the name inside dir).
 func New(dir, db string) *Node {
 	n := &Node{dir: dir, db: db, changed: make(chan struct{})}
-	n.primary, _ = n.readPrimary()
+	var err error
+	if n.primary, err = n.readPrimary(); err != nil {
+		n.primary = NoPrimary // unreadable: not known to be the primary
+	}
 	n.pos, _ = n.readPos()
 	return n
 }
@@ -46,23 +49,37 @@ func New(dir, db string) *Node {
 // Clustered reports whether the node runs under LiteFS at all.
 func (n *Node) Clustered() bool { return n != nil && n.dir != "" }
 
+// readPrimary reads the node's role. LiteFS's ".primary" file holds the
+// primary's hostname on a replica that knows its primary; it is absent both
+// on the primary and on a replica that lost it. The ".lag" file tells
+// those apart: it reads 0 only on the primary (LiteFS's PrimaryTimestamp).
+// It returns "" on the primary, noPrimary when no primary is known.
 func (n *Node) readPrimary() (string, error) {
 	if !n.Clustered() {
 		return "", nil
 	}
 	b, err := os.ReadFile(filepath.Join(n.dir, ".primary"))
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+	if err == nil {
+		if h := strings.TrimSpace(string(b)); h != "" {
+			return h, nil
+		}
+		return NoPrimary, nil
 	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	lag, err := os.ReadFile(filepath.Join(n.dir, ".lag"))
 	if err != nil {
 		return "", err
 	}
-	h := strings.TrimSpace(string(b))
-	if h == "" {
-		h = "?" // a replica whose primary has not said its name
+	if v, err := strconv.ParseInt(strings.TrimSpace(string(lag)), 10, 64); err == nil && v == 0 {
+		return "", nil
 	}
-	return h, nil
+	return NoPrimary, nil
 }
+
+// NoPrimary is Primary's answer on a replica that knows no primary.
+const NoPrimary = "?"
 
 // ReadPos reads the replication position (the TXID) of the database.
 func (n *Node) readPos() (uint64, error) {

@@ -148,7 +148,7 @@ func (s *Server) clusterMiddleware(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	primary := node.Primary()
-	if c.Get(headerForwarded) == "" && primary != "" && primary != "?" {
+	if c.Get(headerForwarded) == "" && primary != "" && primary != cluster.NoPrimary {
 		if s.Config.Cluster.FlyApp != "" {
 			// Fly's proxy replays the whole request on the primary's machine.
 			c.Set("fly-replay", "instance="+primary)
