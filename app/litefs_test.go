@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -249,6 +250,20 @@ func TestLiteFSTwoNodes(t *testing.T) {
 		})
 		return n
 	}
+	// WeChat pushes its ticket to the replica: the replica hands it to the
+	// primary and answers WeChat with the primary's answer.
+	sb, err = sandbox.New(sandbox.Options{
+		ComponentAppID: creds.ComponentAppID, ComponentSecret: creds.ComponentSecret,
+		Token: creds.Token, EncodingAESKey: creds.AESKey,
+		ComponentEventsURL: fmt.Sprintf("http://127.0.0.1:%d/wechat/component/events", appReplicaPort),
+		AppEventsURL:       fmt.Sprintf("http://127.0.0.1:%d/wechat/apps/$APPID$/events", appReplicaPort),
+		PublicBase:         wx.URL + "/p",
+		PushTimeout:        5 * time.Second,
+		PushAttempts:       1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	primary := newNode("primary", true, fsPrimaryHTTP, appPrimaryPort, "/p")
 	replica := newNode("replica", false, fsReplicaHTTP, appReplicaPort, "/r")
 	if _, err := os.Stat(filepath.Join(replica.mount, ".primary")); err != nil {
@@ -259,20 +274,6 @@ func TestLiteFSTwoNodes(t *testing.T) {
 	}
 	t.Logf("two nodes up in %s", time.Since(started).Round(time.Millisecond))
 
-	// WeChat pushes its ticket to the replica: the replica hands it to the
-	// primary and answers WeChat with the primary's answer.
-	sb, err = sandbox.New(sandbox.Options{
-		ComponentAppID: creds.ComponentAppID, ComponentSecret: creds.ComponentSecret,
-		Token: creds.Token, EncodingAESKey: creds.AESKey,
-		ComponentEventsURL: replica.appURL + "/wechat/component/events",
-		AppEventsURL:       replica.appURL + "/wechat/apps/$APPID$/events",
-		PublicBase:         wx.URL + "/p",
-		PushTimeout:        5 * time.Second,
-		PushAttempts:       1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sctx, stopSandbox := context.WithCancel(context.Background())
 	defer stopSandbox()
 	if err := sb.Start(sctx); err != nil {
@@ -348,6 +349,56 @@ func TestLiteFSTwoNodes(t *testing.T) {
 	if n := countRows(t, primary.mount, `SELECT COUNT(*) FROM tenants WHERE name = ?`, tenant); n != 1 {
 		t.Fatalf("tenants named %q on the primary: %d", tenant, n)
 	}
+
+	// A live stream on the replica moves with the primary: start an
+	// authorization attempt and watch its page's stream on the replica while
+	// the attempt is cancelled (both writes go through the replica to the primary).
+	tid := strings.TrimPrefix(loc, "/t/")
+	resp, body = post(replica.appURL+"/t/"+tid+"/authorize", url.Values{"_csrf": {m[1]}})
+	attempt := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(attempt, "/authorize/") {
+		t.Fatalf("starting an authorization through the replica: %d %q\n%.300s", resp.StatusCode, attempt, body)
+	}
+	events := make(chan string, 16)
+	sreq, _ := http.NewRequest("GET", replica.appURL+attempt+"/events", nil)
+	sctxStream, stopStream := context.WithCancel(context.Background())
+	defer stopStream()
+	sresp, err := browser.Do(sreq.WithContext(sctxStream))
+	if err != nil || sresp.StatusCode != 200 {
+		t.Fatalf("the attempt's stream on the replica: %v %v", err, sresp)
+	}
+	go func() {
+		defer sresp.Body.Close()
+		sc := bufio.NewScanner(sresp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				events <- name
+			}
+		}
+		close(events)
+	}()
+	nextEvent := func(within time.Duration) (string, bool) {
+		select {
+		case e, ok := <-events:
+			return e, ok
+		case <-time.After(within):
+			return "", false
+		}
+	}
+	if e, ok := nextEvent(5 * time.Second); !ok || e != "attempt" {
+		t.Fatalf("the stream's first event: %q %v", e, ok)
+	}
+	resp, body = post(replica.appURL+attempt+"/cancel", url.Values{"_csrf": {m[1]}})
+	cancelled := time.Now()
+	if resp.StatusCode >= 400 {
+		t.Fatalf("cancelling the attempt through the replica: %d\n%.300s", resp.StatusCode, body)
+	}
+	if e, ok := nextEvent(10 * time.Second); !ok || e != "attempt" {
+		t.Fatalf("the replica's stream did not move after the primary cancelled the attempt: %q %v", e, ok)
+	}
+	t.Logf("the primary's change reached the replica's live stream in %s", time.Since(cancelled).Round(time.Millisecond))
+	stopStream()
 
 	// The primary stops: the replica keeps serving reads and refuses writes.
 	primary.app.stop()
