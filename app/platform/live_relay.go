@@ -45,10 +45,6 @@ func (r *LiveRelay) record(e Event) {
 // Run writes the published events until ctx ends (a primary-only loop),
 // and prunes old ones.
 func (r *LiveRelay) Run(ctx context.Context) {
-	// Events queued while this node was not the primary are old news.
-	for len(r.ch) > 0 {
-		<-r.ch
-	}
 	tick := time.NewTicker(liveBatch)
 	defer tick.Stop()
 	prune := time.NewTicker(time.Minute)
