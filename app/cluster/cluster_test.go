@@ -32,7 +32,9 @@ func (m fakeMount) noPrimary() {
 	m.write(".lag", "+0000004000\n")
 }
 
-func (m fakeMount) pos(txid uint64) { m.write("app.db-pos", FormatTXIDPadded(txid)+"/8d3f9a0b1c2d3e4f\n") }
+func (m fakeMount) pos(txid uint64) {
+	m.write("app.db-pos", FormatTXIDPadded(txid)+"/8d3f9a0b1c2d3e4f\n")
+}
 
 func (m fakeMount) write(name, s string) {
 	m.t.Helper()
