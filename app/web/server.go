@@ -132,6 +132,9 @@ func (s *Server) pruneSessions(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
+			if !s.Cluster.IsPrimary() {
+				continue // a LiteFS replica cannot write; the primary prunes
+			}
 			if _, err := (store.Sessions{S: s.Store}).DeleteExpired(context.Background()); err != nil {
 				s.Log.Warn("pruning expired sessions", "err", err)
 			}
