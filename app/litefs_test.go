@@ -18,12 +18,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/minifleet/minifleet/app/cluster"
 	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 
 // litefsBinary finds the litefs command (PATH, then GOPATH/bin where
 // `make litefs` installs it).
-func litefsBinary(t *testing.T) string {
+func litefsBinary(t testing.TB) string {
 	if p, err := exec.LookPath("litefs"); err == nil {
 		return p
 	}
@@ -63,7 +65,7 @@ func litefsBinary(t *testing.T) string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +90,7 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func startProc(t *testing.T, name string, env []string, bin string, args ...string) *proc {
+func startProc(t testing.TB, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(bin, args...), out: &syncBuf{}, done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
@@ -117,7 +119,7 @@ func (p *proc) stop() {
 	}
 }
 
-func (p *proc) dumpIfFailed(t *testing.T) {
+func (p *proc) dumpIfFailed(t testing.TB) {
 	if t.Failed() {
 		out := p.out.String()
 		if len(out) > 6000 {
@@ -132,7 +134,7 @@ func mounted(dir string) bool {
 	return err == nil && bytes.Contains(b, []byte(" "+dir+" "))
 }
 
-func waitFor(t *testing.T, what string, max time.Duration, ok func() bool) {
+func waitFor(t testing.TB, what string, max time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(max)
 	for !ok() {
@@ -153,7 +155,17 @@ type litefsNode struct {
 // TestLiteFSTwoNodes runs two LiteFS mounts with a static lease and two
 // Minifleet processes on loopback, WeChat being a sandbox served by the
 // test whose API the primary reaches under /p and the replica under /r.
-func TestLiteFSTwoNodes(t *testing.T) {
+// twoNodes is two LiteFS mounts (static lease) and a Minifleet process on
+// each, with a sandbox for WeChat served by the test under /p (the
+// primary's API base) and /r (the replica's), not started.
+type twoNodes struct {
+	primary, replica *litefsNode
+	sb               *sandbox.Sandbox
+	countOf          func(who, path string) int
+	calls            func(who string) []string
+}
+
+func startTwoNodes(t testing.TB) *twoNodes {
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Skip("FUSE is absent (/dev/fuse): the two-node LiteFS test needs it")
 	}
@@ -186,7 +198,7 @@ func TestLiteFSTwoNodes(t *testing.T) {
 		})))
 	}
 	wx := httptest.NewServer(mux)
-	defer wx.Close()
+	t.Cleanup(wx.Close)
 	countOf := func(who, path string) int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -273,6 +285,17 @@ func TestLiteFSTwoNodes(t *testing.T) {
 		t.Fatal("the primary's mount has a .primary file")
 	}
 	t.Logf("two nodes up in %s", time.Since(started).Round(time.Millisecond))
+	return &twoNodes{primary: primary, replica: replica, sb: sb, countOf: countOf, calls: func(who string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), calls[who]...)
+	}}
+}
+
+func TestLiteFSTwoNodes(t *testing.T) {
+	started := time.Now()
+	nodes := startTwoNodes(t)
+	primary, replica, sb, countOf := nodes.primary, nodes.replica, nodes.sb, nodes.countOf
 
 	sctx, stopSandbox := context.WithCancel(context.Background())
 	defer stopSandbox()
@@ -440,14 +463,13 @@ func TestLiteFSTwoNodes(t *testing.T) {
 	}
 	// The replica never called WeChat.
 	if n := countOf("r", ""); n != 0 {
-		mu.Lock()
-		t.Fatalf("the replica called WeChat %d times: %v", n, calls["r"])
+		t.Fatalf("the replica called WeChat %d times: %v", n, nodes.calls("r"))
 	}
 	t.Logf("two-node test: %s", time.Since(started).Round(time.Millisecond))
 }
 
 // countRows runs a count on a node's database through its LiteFS mount, read-only.
-func countRows(t *testing.T, mount, q string, args ...any) int {
+func countRows(t testing.TB, mount, q string, args ...any) int {
 	t.Helper()
 	d, err := sql.Open("sqlite", "file:"+filepath.Join(mount, "minifleet.db")+"?mode=ro")
 	if err != nil {
@@ -459,4 +481,73 @@ func countRows(t *testing.T, mount, q string, args ...any) int {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// BenchmarkLiteFSWrite measures a signed-in user's write (the language
+// preference, POST /lang) followed by the next page (GET /account), on the
+// primary and through the replica (forwarded, then the replica waits for
+// the write's TXID); lag-ms is how long after the primary answered the
+// replica's LiteFS position reached the write. Figures in docs/benchmarks.md.
+func BenchmarkLiteFSWrite(b *testing.B) {
+	nodes := startTwoNodes(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := nodes.sb.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrfRe := regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	do := func(method, u string, form url.Values) (*http.Response, string) {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, u, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := browser.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, string(raw)
+	}
+	_, page := do("GET", nodes.primary.appURL+"/signup", nil)
+	tok := csrfRe.FindStringSubmatch(page)[1]
+	if resp, body := do("POST", nodes.primary.appURL+"/signup", url.Values{"_csrf": {tok}, "tenant": {"基准商户"}, "name": {"基准"},
+		"email": {"bench@two-node.test"}, "password": {"a-long-password-1"}}); resp.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign-up: %d %.300s", resp.StatusCode, body)
+	}
+	langs := []string{"en", "zh-CN"}
+	for _, node := range []struct {
+		name string
+		n    *litefsNode
+	}{{"primary", nodes.primary}, {"replica", nodes.replica}} {
+		b.Run(node.name, func(b *testing.B) {
+			var lag time.Duration
+			for i := 0; b.Loop(); i++ {
+				resp, _ := do("POST", node.n.appURL+"/lang", url.Values{"_csrf": {tok}, "lang": {langs[i%2]}, "next": {"/account"}})
+				answered := time.Now()
+				if resp.StatusCode != http.StatusSeeOther {
+					b.Fatalf("POST /lang: %d", resp.StatusCode)
+				}
+				txid, _ := strconv.ParseUint(resp.Header.Get("Minifleet-Txid"), 16, 64)
+				for {
+					raw, _ := os.ReadFile(filepath.Join(nodes.replica.mount, "minifleet.db-pos"))
+					if pos, err := cluster.ParsePos(string(raw)); err == nil && pos >= txid {
+						break
+					}
+					time.Sleep(200 * time.Microsecond)
+				}
+				lag += time.Since(answered)
+				if resp, _ := do("GET", node.n.appURL+"/account", nil); resp.StatusCode != 200 {
+					b.Fatalf("GET /account: %d", resp.StatusCode)
+				}
+			}
+			b.ReportMetric(float64(lag.Microseconds())/1000/float64(b.N), "lag-ms")
+		})
+	}
 }

@@ -26,6 +26,7 @@ var PollEvery = 50 * time.Millisecond
 type Node struct {
 	dir, db string
 
+	pollMu  sync.Mutex // one poll at a time: the watcher's or a waiter's
 	mu      sync.Mutex
 	primary string // "" while this node is the primary, NoPrimary when none is known
 	pos     uint64 // the last position the watcher saw (and announced)
@@ -176,6 +177,8 @@ func (n *Node) Watch(ctx context.Context) {
 }
 
 func (n *Node) poll() {
+	n.pollMu.Lock()
+	defer n.pollMu.Unlock()
 	prim, perr := n.readPrimary()
 	pos, err := n.readPos()
 	n.mu.Lock()
@@ -210,21 +213,31 @@ func (n *Node) Changed() <-chan struct{} {
 }
 
 // WaitFor waits until the position reaches txid (and the OnAdvance hooks
-// ran for it), at most max; it reports whether it got there.
+// ran for it), at most max; it reports whether it got there. While it
+// waits it reads the position itself every 2 ms rather than waiting for
+// the watcher's next poll, and runs the poll (hooks included) once the
+// position is there.
 func (n *Node) WaitFor(ctx context.Context, txid uint64, max time.Duration) bool {
 	if !n.Clustered() {
 		return true
 	}
-	t := time.NewTimer(max)
-	defer t.Stop()
+	deadline := time.NewTimer(max)
+	defer deadline.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		ch := n.Changed()
 		if n.Pos() >= txid {
 			return true
 		}
+		if n.CurrentPos() >= txid {
+			n.poll()
+			continue
+		}
 		select {
 		case <-ch:
-		case <-t.C:
+		case <-tick.C:
+		case <-deadline.C:
 			return n.Pos() >= txid
 		case <-ctx.Done():
 			return false
