@@ -140,7 +140,11 @@ func (s *Server) clusterMiddleware(c *fiber.Ctx) error {
 		return err
 	}
 	if !write {
-		if v := c.Cookies(txidCookie); v != "" {
+		v := c.Cookies(txidCookie)
+		if h := c.Get(headerTXID); h != "" {
+			v = h // an API client sends back the header it got
+		}
+		if v != "" {
 			if txid, err := strconv.ParseUint(v, 16, 64); err == nil && txid > node.Pos() {
 				node.WaitFor(c.UserContext(), txid, txidWait)
 			}

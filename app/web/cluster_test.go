@@ -145,3 +145,21 @@ func TestPrimaryNamesItsPosition(t *testing.T) {
 		t.Fatal("a read named a position")
 	}
 }
+
+// TestReplicaOnFlyReplays: on Fly a replica answers a write with
+// fly-replay naming the primary's machine, and serves reads itself.
+func TestReplicaOnFlyReplays(t *testing.T) {
+	h := newHarnessWith(t, func(d *Deps) {
+		d.Cluster = cluster.New(liteFSMount(t, false, "0000000000000005"), "minifleet.db")
+		d.Config.Cluster.FlyApp = "minifleet"
+	})
+	resp, _ := h.app.Test(httptest.NewRequest("POST", "/wechat/component/events", strings.NewReader("<xml/>")), -1)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.Header.Get("fly-replay") != "instance=127.0.0.1" || strings.Contains(string(body), "success") {
+		t.Fatalf("a push on a Fly replica: %d fly-replay=%q %q", resp.StatusCode, resp.Header.Get("fly-replay"), body)
+	}
+	resp, _ = h.app.Test(httptest.NewRequest("GET", "/login", nil), -1)
+	if resp.StatusCode != 200 || resp.Header.Get("fly-replay") != "" {
+		t.Fatalf("a read on a Fly replica: %d %q", resp.StatusCode, resp.Header.Get("fly-replay"))
+	}
+}
