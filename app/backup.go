@@ -100,7 +100,7 @@ func pruneSnapshots(dir string, keep int) error {
 
 // serveLockName is the file a server holds locked (flock) in its data
 // directory for as long as it runs: restore refuses while it is held.
-const serveLockName = "serve.lock"
+const serveLockName = "serve-lock"
 
 // lockServe takes the server's lock; it fails when another process holds it.
 func lockServe(dataDir string) (release func(), err error) {

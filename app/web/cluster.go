@@ -51,7 +51,7 @@ var errReadOnly = fiber.NewError(fiber.StatusServiceUnavailable, "read-only: pri
 
 // localsReadOnly marks a browser write the error pages must refuse (the
 // read-only page needs the session's language, so it is rendered later).
-const localsReadOnly = "minifleet.readonly"
+const localsReadOnly = "minifleet_readonly"
 
 // isWrite reports whether a request changes state: every method but GET,
 // HEAD and OPTIONS, and the GET that WeChat's authorization redirect lands
