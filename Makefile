@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/minifleet
 
-.PHONY: run build assets generate test test-unit chromium screenshot bench check-generated check-libc lint clean
+.PHONY: run build assets generate test test-unit chromium litefs screenshot bench check-generated check-libc lint clean
 
 ## run: build assets and start Minifleet on ./data in sandbox mode
 run: assets
@@ -25,8 +25,8 @@ static/vendor/htmx.min.js: package.json package-lock.json scripts/vendor.mjs
 generate:
 	$(GO) tool templ generate
 
-## test: every test, browser tests included (installs Debian's chromium when missing)
-test: assets chromium
+## test: every test, browser and two-node LiteFS tests included (installs Debian's chromium, LiteFS and fuse3 when missing)
+test: assets chromium litefs
 	$(GO) test -count=1 ./...
 
 ## chromium: the browser for the end-to-end tests, and a CJK font so screenshots show Chinese
@@ -35,6 +35,17 @@ chromium:
 		echo "installing chromium and fonts-wqy-microhei (Debian packages) for the browser tests"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; fi; }
+
+## litefs: LiteFS (pinned) and fuse3's fusermount3 for the two-node test (app/litefs_test.go), when missing
+LITEFS_VERSION := v0.5.14
+litefs:
+	@{ command -v litefs || test -x "$$($(GO) env GOPATH)/bin/litefs"; } >/dev/null 2>&1 || { \
+		echo "installing litefs $(LITEFS_VERSION) (go install) for the two-node test"; \
+		$(GO) install github.com/superfly/litefs/cmd/litefs@$(LITEFS_VERSION); }
+	@command -v fusermount3 >/dev/null 2>&1 || { \
+		echo "installing fuse3 (Debian package) for the two-node test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends fuse3 >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends fuse3 >/dev/null; fi; }
 
 ## screenshot: rewrite docs/screenshot.png from the browser test (screenshots of every step go to .screenshots/)
 screenshot: assets chromium

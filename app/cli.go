@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/store"
@@ -18,13 +19,26 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) != 1 {
 		return errors.New("usage: minifleet backup PATH")
 	}
-	return withStore(ctx, getenv, func(st *store.Store) error {
-		if err := st.Backup(ctx, args[0]); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "backup written to", args[0])
-		return nil
-	})
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	// Never a fresh empty database: backing up the file opening would
+	// create (a wrong or missing MINIFLEET_DATA_DIR) is a backup of nothing.
+	if fi, err := os.Stat(cfg.DBPath()); err != nil || fi.Size() == 0 {
+		return fmt.Errorf("backup: no database at %s (set MINIFLEET_DATA_DIR, or MINIFLEET_LITEFS_DIR, to where the server keeps it)", cfg.DBPath())
+	}
+	// Opened as a replica: nothing created, nothing migrated.
+	st, err := store.OpenWith(ctx, cfg.DBPath(), cfg.SecretKey, store.Options{Replica: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "backup written to", args[0])
+	return nil
 }
 
 // withStore opens the configured database for a one-off command.

@@ -24,6 +24,7 @@ func main() {
 const usage = `usage:
   minifleet [serve]                 run the portal (sandbox mode unless WeChat credentials are set)
   minifleet backup PATH             write a consistent copy of the database to PATH
+  minifleet restore FILE            put a backup back (checks it; refuses while a server runs on the database)
   minifleet user create-admin -email E -name N [-password P]
                                     create a platform admin (prints a generated password when -password is omitted)
   minifleet config                  print the effective configuration, secrets redacted
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, getenv, stdout)
 	case "backup":
 		return backupCmd(ctx, args, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout)
 	case "user":
 		return userCmd(ctx, args, getenv, stdout)
 	case "demo":

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/cluster"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/metrics"
@@ -33,7 +36,52 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 }
 
 func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	return store.Open(ctx, filepath.Join(cfg.DataDir, "minifleet.db"), cfg.SecretKey)
+	return store.Open(ctx, cfg.DBPath(), cfg.SecretKey)
+}
+
+// replicaReady reports whether the replicated database holds every
+// migration this binary carries (the primary applies them).
+func replicaReady(ctx context.Context, path string) bool {
+	if _, err := os.Stat(path); err != nil {
+		return false
+	}
+	d, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)")
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	var level int64
+	if d.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&level) != nil {
+		return false
+	}
+	top, err := binaryMigrationLevel()
+	return err == nil && level >= top
+}
+
+// openNodeStore opens the database as this node may: on a LiteFS replica
+// it waits for the primary's database to arrive and neither creates nor
+// migrates it.
+func openNodeStore(ctx context.Context, cfg config.Config, node *cluster.Node, log *slog.Logger) (*store.Store, error) {
+	if !node.Clustered() {
+		return openStore(ctx, cfg)
+	}
+	replica := !node.IsPrimary()
+	if replica {
+		for i := 0; ; i++ {
+			if replicaReady(ctx, cfg.DBPath()) {
+				break
+			}
+			if i%50 == 0 {
+				log.Info("replica: waiting for the primary's database", "primary", node.Primary(), "path", cfg.DBPath())
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return store.OpenWith(ctx, cfg.DBPath(), cfg.SecretKey, store.Options{LiteFS: true, Replica: replica})
 }
 
 // app is everything serve and the tests build: the store, the platform's
@@ -46,6 +94,7 @@ type app struct {
 	i18n     *i18n.Bundle
 	sandbox  *sandboxRig // nil in live mode
 	platform *platform.Platform
+	node     *cluster.Node // LiteFS: primary or replica (a single node is always primary)
 }
 
 // demoBannerDelay lets the start-up log lines pass before the demo banner.
@@ -58,6 +107,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	log.Info("starting", "config", cfg)
+	// Held while serving: `minifleet restore` refuses to replace the database under us.
+	unlock, err := lockServe(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var ln net.Listener
 	var a *app
 	if cfg.Live() {
@@ -80,7 +135,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		}
 	}
 	defer a.store.Close()
-	if !cfg.Live() {
+	if !cfg.Live() && a.node.IsPrimary() {
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
@@ -94,7 +149,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	// Every background loop stops before the store closes.
 	lctx, stopLoops := context.WithCancel(ctx)
 	loops := make(chan struct{})
-	go func() { defer close(loops); a.platform.Run(lctx) }()
+	go a.node.Watch(lctx)
+	a.followPrimary(lctx)
+	go func() { defer close(loops); a.node.WhilePrimary(lctx, a.primaryWork) }()
 	defer func() { stopLoops(); <-loops }()
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
@@ -136,7 +193,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 // build opens the database and wires every part. listenAddr is where this
 // process serves HTTP, so the sandbox can reach the push routes.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr string) (*app, error) {
-	st, err := openStore(ctx, cfg)
+	node := cluster.New(cfg.Cluster.LiteFSDir, "minifleet.db")
+	st, err := openNodeStore(ctx, cfg, node, log)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +214,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, listenAddr 
 		st.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st, authz: az, i18n: bundle}
+	a := &app{cfg: cfg, log: log, store: st, authz: az, i18n: bundle, node: node}
 	if !cfg.Live() {
 		if a.sandbox, err = newSandboxRig(&a.cfg, log, listenAddr); err != nil {
 			st.Close()
@@ -204,8 +262,48 @@ func refuseSeedData(ctx context.Context, st *store.Store) error {
 		ErrSeedData, n[store.SeedUser], n[store.SeedTenant], n[store.SeedApp], n[store.SeedTemplate], n[store.SeedCampaign])
 }
 
+// primaryWork is everything that runs only on the primary, from when this
+// node becomes primary until it stops being it: the platform's loops
+// (token refresh and the ticket watchdog, jobs, reconcile, release resume,
+// campaigns, the live-event relay) and scheduled backups.
+func (a *app) primaryWork(ctx context.Context) {
+	if a.node.Clustered() {
+		a.log.Info("this node is the primary: background work starts")
+		defer a.log.Info("background work stopped")
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.backupLoop(ctx) }()
+	a.platform.Run(ctx)
+	wg.Wait()
+}
+
+// followPrimary makes a replica show the primary's changes: each time the
+// replication position moves, the role cache reloads (roles are mirrored
+// into the enforcer only where they were written) and the events the
+// primary recorded reach this node's live streams.
+func (a *app) followPrimary(ctx context.Context) {
+	if !a.node.Clustered() {
+		return
+	}
+	if err := a.platform.Live.Skip(ctx); err != nil {
+		a.log.Warn("live events", "err", err)
+	}
+	a.node.OnAdvance(func(uint64) {
+		if a.node.IsPrimary() {
+			return
+		}
+		if err := a.authz.Reload(); err != nil {
+			a.log.Warn("replica: reloading roles", "err", err)
+		}
+		if _, err := a.platform.Live.Replay(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("replica: replaying live events", "err", err)
+		}
+	})
+}
+
 func (a *app) webDeps() web.Deps {
-	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform}
+	d := web.Deps{Config: a.cfg, Store: a.store, Authz: a.authz, I18n: a.i18n, Log: a.log, Platform: a.platform, Cluster: a.node}
 	if a.sandbox != nil {
 		d.Sandbox, d.SandboxAssets = a.sandbox.sb, a.sandbox.assets
 	}

@@ -61,9 +61,36 @@ type Config struct {
 	MetricsAddr string
 	// WebhooksAllowPrivate lets endpoints be http and on private addresses.
 	WebhooksAllowPrivate bool
+	// Cluster is the LiteFS side (docs/architecture.md "Past one machine").
+	Cluster Cluster
+	// Backups are the scheduled snapshots the primary writes.
+	Backups Backups
 
 	// SecretKeyGenerated is true when the key was created or read from DataDir.
 	SecretKeyGenerated bool
+}
+
+// Cluster says where LiteFS mounts the database and how a replica reaches
+// the primary. An empty LiteFSDir is one node: always the primary.
+type Cluster struct {
+	LiteFSDir  string // the LiteFS FUSE mount; the database is LiteFSDir/minifleet.db
+	PrimaryURL string // template of the primary's app URL, {host} = the .primary file's hostname
+	FlyApp     string // FLY_APP_NAME: on Fly, writes are replayed with the fly-replay header
+}
+
+// Backups are scheduled consistent snapshots of the database.
+type Backups struct {
+	Every time.Duration // 0: none
+	Keep  int
+	Dir   string
+}
+
+// DBPath is the SQLite database: on the LiteFS mount when there is one.
+func (c Config) DBPath() string {
+	if c.Cluster.LiteFSDir != "" {
+		return filepath.Join(c.Cluster.LiteFSDir, "minifleet.db")
+	}
+	return filepath.Join(c.DataDir, "minifleet.db")
 }
 
 // WeChat holds the third-party platform's component credentials and hosts.
@@ -101,6 +128,11 @@ var Vars = []Var{
 	{"MINIFLEET_WECHAT_AES_KEY", "", "43-character EncodingAESKey", true},
 	{"MINIFLEET_WECHAT_API_BASE", "https://api.weixin.qq.com", "WeChat API host", false},
 	{"MINIFLEET_WECHAT_MP_BASE", "https://mp.weixin.qq.com", "WeChat authorization pages host", false},
+	{"MINIFLEET_LITEFS_DIR", "", "the LiteFS mount holding the database (minifleet.db); empty: one node, the database in MINIFLEET_DATA_DIR", false},
+	{"MINIFLEET_PRIMARY_URL", "http://{host}:8080", "on a LiteFS replica off Fly: where writes are forwarded; {host} is the primary's hostname from LiteFS's .primary file", false},
+	{"MINIFLEET_BACKUP_EVERY", "0", "how often the primary writes a snapshot of the database (Go duration, e.g. 6h); 0: never", false},
+	{"MINIFLEET_BACKUP_KEEP", "7", "how many scheduled snapshots to keep", false},
+	{"MINIFLEET_BACKUP_DIR", "", "where scheduled snapshots go; empty: MINIFLEET_DATA_DIR/backups", false},
 	{"MINIFLEET_WECHAT_OPEN_BASE", "https://open.weixin.qq.com", "WeChat open host", false},
 	{"MINIFLEET_METRICS_TOKEN", "", "bearer token for GET /metrics on the main address; empty: /metrics is not served there", true},
 	{"MINIFLEET_METRICS_ADDR", "", "separate listen address serving only /metrics (no token); keep it private", false},
@@ -154,6 +186,21 @@ func Load(getenv func(string) string) (Config, error) {
 	case "off", "false", "0", "":
 	default:
 		errs = append(errs, fmt.Errorf("MINIFLEET_WEBHOOKS_ALLOW_PRIVATE: %q is not on or off", get("MINIFLEET_WEBHOOKS_ALLOW_PRIVATE")))
+	}
+	c.Cluster = Cluster{LiteFSDir: get("MINIFLEET_LITEFS_DIR"), PrimaryURL: get("MINIFLEET_PRIMARY_URL"), FlyApp: strings.TrimSpace(getenv("FLY_APP_NAME"))}
+	if u, err := url.Parse(strings.ReplaceAll(c.Cluster.PrimaryURL, "{host}", "h")); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("MINIFLEET_PRIMARY_URL: %q is not an http(s) URL template with {host}", c.Cluster.PrimaryURL))
+	}
+	if d, err := time.ParseDuration(get("MINIFLEET_BACKUP_EVERY")); err != nil || d < 0 || (d > 0 && d < time.Minute) {
+		errs = append(errs, fmt.Errorf("MINIFLEET_BACKUP_EVERY: %q is not a duration of at least 1m (or 0)", get("MINIFLEET_BACKUP_EVERY")))
+	} else {
+		c.Backups.Every = d
+	}
+	if _, err := fmt.Sscan(get("MINIFLEET_BACKUP_KEEP"), &c.Backups.Keep); err != nil || c.Backups.Keep < 1 {
+		errs = append(errs, fmt.Errorf("MINIFLEET_BACKUP_KEEP: %q must be a number, at least 1", get("MINIFLEET_BACKUP_KEEP")))
+	}
+	if c.Backups.Dir = get("MINIFLEET_BACKUP_DIR"); c.Backups.Dir == "" {
+		c.Backups.Dir = filepath.Join(c.DataDir, "backups")
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("MINIFLEET_ADDR: %q is not host:port", c.Addr))

@@ -65,6 +65,13 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{"MINIFLEET_WECHAT_MP_BASE", "/relative"},
 		{"MINIFLEET_SECRET_KEY", "too-short"},
 		{"MINIFLEET_SECRET_KEY", strings.Repeat("z", 64)},
+		{"MINIFLEET_PRIMARY_URL", "ftp://{host}"},
+		{"MINIFLEET_PRIMARY_URL", "{host}:8080"},
+		{"MINIFLEET_BACKUP_EVERY", "daily"},
+		{"MINIFLEET_BACKUP_EVERY", "10s"},
+		{"MINIFLEET_BACKUP_EVERY", "-1h"},
+		{"MINIFLEET_BACKUP_KEEP", "0"},
+		{"MINIFLEET_BACKUP_KEEP", "many"},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			_, err := config.Load(env(map[string]string{tc.name: tc.value}))

@@ -40,6 +40,7 @@ type Hub struct {
 	mu      sync.Mutex
 	subs    map[string]map[*Subscription]struct{}
 	dropped int64
+	relay   func(Event)
 }
 
 // NewHub returns an empty hub.
@@ -82,7 +83,31 @@ func (s *Subscription) Close() {
 
 // Publish delivers e to its tenant's subscribers and to staff, without
 // blocking: a full subscriber queue drops the event for that subscriber.
+// The relay (SetRelay) gets it too, to record it for replicas.
 func (h *Hub) Publish(e Event) {
+	if h == nil {
+		return
+	}
+	h.Deliver(e)
+	h.mu.Lock()
+	relay := h.relay
+	h.mu.Unlock()
+	if relay != nil {
+		relay(e)
+	}
+}
+
+// SetRelay makes every Publish also call fn (LiveRelay.record); fn must
+// not block.
+func (h *Hub) SetRelay(fn func(Event)) {
+	h.mu.Lock()
+	h.relay = fn
+	h.mu.Unlock()
+}
+
+// Deliver is Publish to this process's subscribers only: what a replica
+// does with the events the primary recorded.
+func (h *Hub) Deliver(e Event) {
 	if h == nil {
 		return
 	}

@@ -78,6 +78,8 @@ type Platform struct {
 	// Webhooks delivers events from the outbox to endpoints (webhooks.go).
 	Webhooks *Webhooks
 	Metrics  *metrics.Metrics
+	// Live records the Hub's events for LiteFS replicas and replays them there.
+	Live *LiveRelay
 
 	componentAppID string
 	now            func() time.Time
@@ -132,6 +134,7 @@ func New(cfg Config) (*Platform, error) {
 	p.Keys = newKeys(p, cfg.KeyPrefix)
 	p.Webhooks = newWebhooks(p, cfg.WebhooksAllowPrivate, cfg.Metrics)
 	cfg.Store.OnEvent = p.Webhooks.Kick
+	p.Live = newLiveRelay(p)
 	p.registerJobs()
 	p.Intake.handlers = p.pushHandlers()
 	p.Intake.publishCheck = p.publishCheckAction()
@@ -170,6 +173,7 @@ func (p *Platform) Run(ctx context.Context) {
 		p.Keys.Run,
 		func(ctx context.Context) { p.Campaigns.Run(ctx); p.Campaigns.Wait(context.Background()) },
 		p.Webhooks.Run,
+		p.Live.Run,
 	}
 	var wg sync.WaitGroup
 	for _, run := range loops {

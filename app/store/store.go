@@ -73,17 +73,46 @@ type Store struct {
 
 // Open opens (creating if needed) the database at path and applies migrations.
 func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
-		}
-	}
+	return OpenWith(ctx, path, secretKey, Options{})
+}
+
+// Options change how OpenWith treats the file.
+type Options struct {
+	// LiteFS: the file is on a LiteFS mount, which owns its files' modes
+	// (no chmod) and replicates it.
+	LiteFS bool
+	// Replica: this node may not write (a LiteFS replica). The file must
+	// exist and is neither created nor migrated: the primary did that with
+	// the same binary's migrations.
+	Replica bool
+}
+
+// OpenWith is Open with options (a LiteFS mount, a replica).
+func OpenWith(ctx context.Context, path string, secretKey []byte, o Options) (*Store, error) {
 	box, err := NewBox(secretKey)
 	if err != nil {
 		return nil, err
 	}
-	if err := privateFiles(path); err != nil {
-		return nil, err
+	switch {
+	case o.Replica:
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("replica: %w", err)
+		}
+	case o.LiteFS:
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
+	default:
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+		}
+		if err := privateFiles(path); err != nil {
+			return nil, err
+		}
 	}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate"+
 		"&_pragma=wal_autocheckpoint("+strconv.Itoa(writerAutoCheckpoint)+")") // checkpoint.go
@@ -100,9 +129,11 @@ func Open(ctx context.Context, path string, secretKey []byte) (*Store, error) {
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	s := &Store{W: w, R: r, Path: path, Box: box, Now: time.Now}
 	s.pushes.s = s
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, err
+	if !o.Replica {
+		if err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if err := s.prepareHot(ctx); err != nil {
 		s.Close()

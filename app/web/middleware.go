@@ -29,6 +29,7 @@ func (s *Server) baseMiddleware(app *fiber.App) {
 		s.Log.Error("panic", "err", e, "route", loggedRoute(c), "request_id", c.Locals("requestid"))
 	}}))
 	app.Use(requestid.New())
+	app.Use(s.clusterMiddleware) // a replica hands writes to the primary (cluster.go)
 	if len(s.Config.TrustedProxies) > 0 && s.Config.ProxyHeader == fiber.HeaderXForwardedFor {
 		app.Use(s.forwardedFor())
 	}
@@ -111,6 +112,7 @@ func loggedRoute(c *fiber.Ctx) string {
 // csrfMiddleware checks a token on every state-changing request: the HTMX
 // header first, then the _csrf form field of plain forms.
 func (s *Server) csrfMiddleware() fiber.Handler {
+	tokens := newCSRFTokens(s.Config.SecretKey, 12*time.Hour, s.Now)
 	return csrf.New(csrf.Config{
 		Extractor: func(c *fiber.Ctx) (string, error) {
 			if t := c.Get("X-Csrf-Token"); t != "" {
@@ -121,6 +123,8 @@ func (s *Server) csrfMiddleware() fiber.Handler {
 			}
 			return "", csrf.ErrTokenNotFound
 		},
+		Storage:        tokens, // signed tokens: every node accepts them (csrf_tokens.go)
+		KeyGenerator:   tokens.Generate,
 		CookieName:     "csrf_",
 		CookiePath:     "/",
 		CookieSecure:   s.Config.SecureCookies(),

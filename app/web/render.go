@@ -182,6 +182,8 @@ func messageOf(c *fiber.Ctx, err error, status int) string {
 		return i18n.T(c.UserContext(), "error.too_large")
 	case fiber.StatusMethodNotAllowed:
 		return i18n.T(c.UserContext(), "error.method")
+	case fiber.StatusServiceUnavailable:
+		return i18n.T(c.UserContext(), "error.read_only")
 	}
 	if status < 500 {
 		return i18n.T(c.UserContext(), "error.bad_request")
@@ -197,7 +199,7 @@ func (s *Server) renderErrors(c *fiber.Ctx) error {
 		return nil
 	}
 	status := statusOf(err)
-	if status >= 500 {
+	if status >= 500 && !errors.Is(err, errReadOnly) {
 		s.Log.Error("handler error", "route", loggedRoute(c), "err", err, "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
 	}
 	msg := messageOf(c, err, status)

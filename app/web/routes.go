@@ -302,7 +302,7 @@ func (s *Server) routes(app *fiber.App) {
 			return c.Next()
 		}, adaptor.HTTPHandler(http.StripPrefix(paths.Sandbox, s.Sandbox)))
 	}
-	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, formBodyLimit, s.csrfMiddleware())
+	app.Use(s.sessionMiddleware, s.loadUser, s.locale, s.renderErrors, formBodyLimit, s.readOnlyGate, s.csrfMiddleware())
 	for _, r := range s.pageRoutes() {
 		h := []fiber.Handler{}
 		switch r.Scope {

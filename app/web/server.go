@@ -18,6 +18,7 @@ import (
 
 	"github.com/minifleet/minifleet/app/api"
 	"github.com/minifleet/minifleet/app/authz"
+	"github.com/minifleet/minifleet/app/cluster"
 	"github.com/minifleet/minifleet/app/config"
 	"github.com/minifleet/minifleet/app/i18n"
 	"github.com/minifleet/minifleet/app/platform"
@@ -41,6 +42,9 @@ type Deps struct {
 	// SSEMaxLife ends each live stream after this long (the browser
 	// reconnects by itself); 0 means 30 minutes.
 	SSEMaxLife time.Duration
+	// Cluster is this node under LiteFS (nil or unclustered: one node,
+	// always the primary).
+	Cluster *cluster.Node
 	// SandboxAssets is the base URL the sandbox rig gave the emulator for
 	// its images (sandbox mode only, with Sandbox): head images under it
 	// are fetched from Sandbox in process, not over the network.
@@ -70,6 +74,7 @@ type Server struct {
 	avatarFetch *avatarFetcher
 	shots       *avatarCache // fetched audit screenshots (release.go)
 	api         *api.API     // the JSON API (app/api), mounted before the browser middleware
+	forward     *forwarder   // a replica's writes to the primary (cluster.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -97,7 +102,7 @@ func New(d Deps) (*fiber.App, *Server) {
 	p := d.Platform
 	s := &Server{Deps: d, Onboarding: p.Onboarding, Releases: p.Releases, Library: p.Library, Campaigns: p.Campaigns, Hub: p.Hub,
 		sessions: sm, stop: make(chan struct{}), avatars: newAvatarCache(avatarEntries), shots: newAvatarCache(shotEntries),
-		avatarFetch: defaultAvatars}
+		avatarFetch: defaultAvatars, forward: newForwarder()}
 
 	s.api = api.New(api.Deps{Store: d.Store, Authz: d.Authz, Platform: p, I18n: d.I18n, Log: d.Log.With("component", "api"),
 		Rate: d.APIRate, Burst: d.APIBurst})
@@ -136,6 +141,9 @@ func (s *Server) pruneSessions(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
+			if !s.Cluster.IsPrimary() {
+				continue // a LiteFS replica cannot write; the primary prunes
+			}
 			if _, err := (store.Sessions{S: s.Store}).DeleteExpired(context.Background()); err != nil {
 				s.Log.Warn("pruning expired sessions", "err", err)
 			}
