@@ -27,7 +27,7 @@ generate:
 
 ## test: every test, browser and two-node LiteFS tests included (installs Debian's chromium, LiteFS and fuse3 when missing)
 test: assets chromium litefs
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 25m ./...
 
 ## chromium: the browser for the end-to-end tests, and a CJK font so screenshots show Chinese
 chromium:

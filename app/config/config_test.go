@@ -35,7 +35,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != config.DefaultAddr || c.DataDir != config.DefaultDataDir || c.TimeZone != config.DefaultTZ || c.MaxBodySize != 1<<20 {
+	if c.Addr != config.DefaultAddr || c.DataDir != config.DefaultDataDir || c.TimeZone != config.DefaultTZ || c.MaxBodySize != 12<<20 {
 		t.Errorf("defaults = %+v", c)
 	}
 	if c.Live() || c.Sandbox != config.SandboxAuto || c.SecureCookies() || c.LogLevel != slog.LevelInfo {

@@ -54,6 +54,8 @@ func submitFormFixture(h *harness, w *world) []string {
 	viewer := h.user("viewer@s.test", "S viewer", model.StaffNone)
 	h.join(tS.ID, uS.ID, viewer.ID, model.RoleViewer)
 	w.users["viewerS"] = viewer
+	approver := h.user("approver@s.test", "S approver", model.StaffNone)
+	h.join(tS.ID, uS.ID, approver.ID, model.RoleApprover)
 	addApp(h, appS, "Sierra Shop 辛小程序", []int{18}, tS.ID)
 	addApp(h, appS2, "Sierra Shop 辛二号", []int{18}, tS.ID)
 	shot := smallPNG(30, 50)
@@ -76,7 +78,7 @@ func submitFormFixture(h *harness, w *world) []string {
 			case model.EvCommit, model.EvRecheck:
 				c = model.Cause{Kind: model.CauseUser, ActorID: uS.ID, Actor: uS.Email, At: h.clock.Now()}
 			case model.EvApprove:
-				c = model.Cause{Kind: model.CauseUser, ActorID: w.users["staffapprover"].ID, Actor: "staffapprover", SeenHash: r.PayloadHash, At: h.clock.Now()}
+				c = model.Cause{Kind: model.CauseUser, ActorID: approver.ID, Actor: approver.Email, SeenHash: r.PayloadHash, At: h.clock.Now()}
 			case model.EvSubmitOK:
 				c.AuditID = 5150
 			case model.EvAuditFail:
