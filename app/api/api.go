@@ -106,6 +106,12 @@ func (a *API) Routes() []Route {
 		{"POST", paths.APICampaignPausePattern, model.ScopeCampaignsWrite, authz.PermCampaignsWrite, a.campaignAction(model.CampActPause), false},
 		{"POST", paths.APICampaignResumePattern, model.ScopeCampaignsWrite, authz.PermCampaignsWrite, a.campaignAction(model.CampActResume), false},
 		{"POST", paths.APICampaignCancelPattern, model.ScopeCampaignsWrite, authz.PermCampaignsWrite, a.campaignAction(model.CampActCancel), false},
+		{"GET", paths.APIWebhooks, model.ScopeEventsManage, authz.PermWebhooksManage, a.listWebhooks, false},
+		{"POST", paths.APIWebhooks, model.ScopeEventsManage, authz.PermWebhooksManage, a.createWebhook, false},
+		{"GET", paths.APIWebhookPattern, model.ScopeEventsManage, authz.PermWebhooksManage, a.getWebhook, false},
+		{"DELETE", paths.APIWebhookPattern, model.ScopeEventsManage, authz.PermWebhooksManage, a.deleteWebhook, false},
+		{"GET", paths.APIWebhookDeliveries, model.ScopeEventsManage, authz.PermWebhooksManage, a.listDeliveries, false},
+		{"POST", paths.APIWebhookReplayPattern, model.ScopeEventsManage, authz.PermWebhooksManage, a.replayDelivery, false},
 	}
 }
 
@@ -119,7 +125,7 @@ var ScopePerms = map[model.APIScope]authz.Perm{
 	model.ScopeConfigWrite:    authz.PermConfigWrite,
 	model.ScopeReleasesWrite:  authz.PermReleasePrepare,
 	model.ScopeCampaignsWrite: authz.PermCampaignsWrite,
-	model.ScopeEventsManage:   authz.PermAPIKeysWrite,
+	model.ScopeEventsManage:   authz.PermWebhooksManage,
 }
 
 // Mount registers the routes on app (before the browser middleware), and

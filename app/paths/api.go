@@ -18,6 +18,10 @@ const (
 	APICampaignPausePattern   = "/api/v1/campaigns/:cid/pause"
 	APICampaignResumePattern  = "/api/v1/campaigns/:cid/resume"
 	APICampaignCancelPattern  = "/api/v1/campaigns/:cid/cancel"
+	APIWebhooks               = "/api/v1/webhooks"
+	APIWebhookPattern         = "/api/v1/webhooks/:wid"
+	APIWebhookDeliveries      = "/api/v1/webhooks/:wid/deliveries"
+	APIWebhookReplayPattern   = "/api/v1/webhooks/:wid/deliveries/:did/replay"
 	TenantAPIKeysPattern      = "/t/:tid/settings/api-keys"
 	TenantAPIKeyRevokePattern = "/t/:tid/settings/api-keys/:kid/revoke"
 	StaffAPIKeys              = "/staff/api-keys"
@@ -32,6 +36,9 @@ func APIAppToken(appid string) string { return fill(APIAppTokenPattern, appid) }
 
 // APIRelease is one release of the API.
 func APIRelease(appid string, rid int64) string { return fill(APIAppReleasePattern, appid, id(rid)) }
+
+// APIWebhook is one event delivery endpoint of the API.
+func APIWebhook(wid int64) string { return fill(APIWebhookPattern, id(wid)) }
 
 // APICampaign is one campaign of the API.
 func APICampaign(cid int64) string { return fill(APICampaignPattern, id(cid)) }

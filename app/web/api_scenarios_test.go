@@ -88,6 +88,7 @@ func apiFixture(h *harness, w *world) []string {
 	kB, sB := mk("ownerB", w.B.ID, nil, model.APIScopes...)
 	kP, sP := mk("staffadmin", 0, nil, model.ScopeTokensRead, model.ScopeAppsRead, model.ScopeCampaignsWrite)
 	_, sPB := mk("staffadmin", 0, []int64{w.B.ID}, model.ScopeTokensRead, model.ScopeAppsRead, model.ScopeCampaignsWrite)
+	_, sPev := mk("staffadmin", 0, nil, model.ScopeEventsManage)
 	kRev, sRev := mk("ownerA", w.A.ID, nil, model.APIScopes...)
 	if _, err := keys.Revoke(ctx, who("ownerA"), w.A.ID, kRev.ID); err != nil {
 		h.t.Fatal(err)
@@ -105,7 +106,7 @@ func apiFixture(h *harness, w *world) []string {
 		h.t.Fatal(err)
 	}
 	return []string{"{apiAppA}", appA, "{apiAppB}", appB, "{keyA}", sA, "{keyAread}", sAread, "{keyAtok}", sAtok, "{keyB}", sB,
-		"{keyP}", sP, "{keyPB}", sPB, "{keyRev}", sRev, "{keyExp}", sExp, "{keyViewer}", sViewer,
+		"{keyP}", sP, "{keyPB}", sPB, "{keyPev}", sPev, "{keyRev}", sRev, "{keyExp}", sExp, "{keyViewer}", sViewer,
 		"{kidA}", itoa(kA.ID), "{kidB}", itoa(kB.ID), "{kidP}", itoa(kP.ID)}
 }
 
@@ -401,3 +402,61 @@ func apiGet(t *testing.T, h *harness, target, key string, out any) int {
 	}
 	return r.Status
 }
+
+// Event delivery endpoints through the API (events:manage), on the
+// webhooks fixture's endpoints (A's, B's and the platform's).
+func apiWebhookScenarios() []scenario {
+	endpoints := func(tid func(w *world) int64, want int) func(t *testing.T, h *harness, w *world) {
+		return func(t *testing.T, h *harness, w *world) {
+			t.Helper()
+			es, err := h.p.Webhooks.Endpoints(context.Background(), tid(w))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) != want {
+				t.Errorf("%d endpoints, want %d", len(es), want)
+			}
+		}
+	}
+	ofA := func(w *world) int64 { return w.A.ID }
+	return []scenario{
+		{name: "api webhooks of A", method: "GET", url: "/api/v1/webhooks", key: "{keyA}", who: "anon", status: 200, want: []string{hookURLA}, notWant: []string{hookURLB, hookURLP}},
+		{name: "api webhooks of the platform", method: "GET", url: "/api/v1/webhooks", key: "{keyPev}", who: "anon", status: 200, want: []string{hookURLP}, notWant: []string{hookURLA, hookURLB}},
+		{name: "api webhooks without events:manage", method: "GET", url: "/api/v1/webhooks", key: "{keyAread}", who: "anon", status: 403, notWant: []string{hookURLA}},
+		{name: "api webhooks with a chosen-tenants key", method: "GET", url: "/api/v1/webhooks", key: "{keyPB}", who: "anon", status: 403},
+		{name: "api webhooks with a revoked key", method: "GET", url: "/api/v1/webhooks", key: "{keyRev}", who: "anon", status: 401, want: unauthorized401},
+		{name: "api webhook create", method: "POST", url: "/api/v1/webhooks", key: "{keyA}", who: "anon", status: 201,
+			body: `{"url":"http://127.0.0.1:9/hooks/new","events":["release.done"]}`, want: []string{`"secret":"`, `"url":"http://127.0.0.1:9/hooks/new"`},
+			check: endpoints(ofA, 2)},
+		{name: "api webhook create with an unknown event", method: "POST", url: "/api/v1/webhooks", key: "{keyA}", who: "anon", status: 422,
+			body: `{"url":"http://127.0.0.1:9/hooks/new","events":["app.exploded"]}`, check: endpoints(ofA, 1)},
+		{name: "api webhook create with a bad body", method: "POST", url: "/api/v1/webhooks", key: "{keyA}", who: "anon", status: 400,
+			body: `{"url":1}`, check: endpoints(ofA, 1)},
+		{name: "api webhook create without events:manage", method: "POST", url: "/api/v1/webhooks", key: "{keyAread}", who: "anon", status: 403,
+			body: `{"url":"http://127.0.0.1:9/hooks/new","events":["release.done"]}`, check: endpoints(ofA, 1)},
+		{name: "api webhook of A", method: "GET", url: "/api/v1/webhooks/{whA}", key: "{keyA}", who: "anon", status: 200, want: []string{hookURLA}, notWant: []string{`"secret"`}},
+		{name: "api webhook of A with B's key", method: "GET", url: "/api/v1/webhooks/{whA}", key: "{keyB}", who: "anon", status: 404, notWant: []string{hookURLA}},
+		{name: "api webhook of the platform with A's key", method: "GET", url: "/api/v1/webhooks/{whP}", key: "{keyA}", who: "anon", status: 404, notWant: []string{hookURLP}},
+		{name: "api webhook delete", method: "DELETE", url: "/api/v1/webhooks/{whA}", key: "{keyA}", who: "anon", status: 204, check: endpoints(ofA, 0)},
+		{name: "api webhook delete of A with B's key", method: "DELETE", url: "/api/v1/webhooks/{whA}", key: "{keyB}", who: "anon", status: 404, check: endpoints(ofA, 1)},
+		{name: "api webhook deliveries", method: "GET", url: "/api/v1/webhooks/{whA}/deliveries", key: "{keyA}", who: "anon", status: 200,
+			want: []string{`"type":"release.done"`, `"id":{dA}`, `"id":{dpendA}`}},
+		{name: "api webhook deliveries of A with B's key", method: "GET", url: "/api/v1/webhooks/{whA}/deliveries", key: "{keyB}", who: "anon", status: 404, notWant: []string{"release.done"}},
+		{name: "api webhook deliveries with a bad limit", method: "GET", url: "/api/v1/webhooks/{whA}/deliveries?limit=500", key: "{keyA}", who: "anon", status: 400},
+		{name: "api webhook replay", method: "POST", url: "/api/v1/webhooks/{whA}/deliveries/{dA}/replay", key: "{keyA}", who: "anon", status: 202, want: []string{`"delivery_id":`},
+			check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM webhook_deliveries WHERE replay_of > 0`); n != 1 {
+					t.Errorf("%d replays", n)
+				}
+			}},
+		{name: "api webhook replay of A with B's key", method: "POST", url: "/api/v1/webhooks/{whA}/deliveries/{dA}/replay", key: "{keyB}", who: "anon", status: 404,
+			check: func(t *testing.T, h *harness, w *world) {
+				if n := h.count(`SELECT COUNT(*) FROM webhook_deliveries WHERE replay_of > 0`); n != 0 {
+					t.Errorf("%d replays", n)
+				}
+			}},
+		{name: "api webhook replay of another endpoint's delivery", method: "POST", url: "/api/v1/webhooks/{whA}/deliveries/{dB}/replay", key: "{keyA}", who: "anon", status: 404},
+	}
+}
+
+func TestAPIWebhookScenarios(t *testing.T) { runScenarios(t, apiWebhookScenarios()) }

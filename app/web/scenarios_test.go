@@ -95,7 +95,7 @@ func allScenarios() []scenario {
 		scenarios(), avatarScenarios(), onboardingScenarios(), realAppsScenarios(), releaseScenarios(),
 		campaignScenarios(), settingsScenarios(), itemsScenarios(), wechatScenarios(), siteFilesScenarios(), goLiveScenarios(),
 		edgeScenarios(), hubScenarios(), approvalsScenarios(), campaignApprovalScenarios(), submitFormScenarios(), privacyScenarios(),
-		apiKeyScenarios(), apiScenarios(), contentScenarios(), linksScenarios(), webhooksScenarios(),
+		apiKeyScenarios(), apiScenarios(), apiWebhookScenarios(), contentScenarios(), linksScenarios(), webhooksScenarios(),
 	} {
 		all = append(all, rows...)
 	}
