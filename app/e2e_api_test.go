@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -14,8 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/minifleet/minifleet/app/model"
-	"github.com/minifleet/minifleet/app/store"
-	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
 // TestE2EAPIFromCI (issue #15): a tenant owner signs in, clicks to 设置 →
@@ -35,30 +32,8 @@ func TestE2EAPIFromCI(t *testing.T) {
 	a, ctx, budget := startReleaseRig(t, 150*time.Second)
 	owner, tn, appr, ownerActor := releaseCast(t, a, "owner@api.example", "店主", "接口面馆", "appr@api.example", "Approver")
 	apprActor := model.Actor{UserID: appr.ID, Label: appr.Email}
-	att, err := a.platform.Onboarding.Start(ctx, ownerActor, tn.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	appID, code, err := a.sandbox.sb.AuthorizeApp(att.PreAuthCode, sandbox.AppSpec{Nickname: "接口面馆小程序"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.platform.Onboarding.Callback(ctx, ownerActor, tn.ID, att.ID, att.CallbackState, code); err != nil {
-		t.Fatal(err)
-	}
-	if err := seedDemoTemplate(ctx, a.app); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.platform.Releases.SaveContact(ctx, ownerActor, tn.ID, store.TenantContact{Name: "王", Email: "owner@api.example"}); err != nil {
-		t.Fatal(err)
-	}
-	tpls, err := a.store.ListTemplates(ctx, false)
-	if err != nil || len(tpls) == 0 {
-		t.Fatalf("templates: %v %v", tpls, err)
-	}
-	if _, err := a.platform.Releases.SaveConfig(ctx, ownerActor, tn.ID, appID, tpls[0].TemplateID, url.Values{"shopName": {"接口面馆"}, "theme": {"light"}}, ""); err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	ma := authorizedApp(t, a, ctx, tn, ownerActor, apprActor, "owner@api.example", "接口面馆小程序", "接口面馆")
+	appID := ma.appID
 
 	// The owner makes a key by clicking from the landing page.
 	br := startBrowser(t, budget, a.base, 1280, 900, "zh-CN")
@@ -125,7 +100,7 @@ func TestE2EAPIFromCI(t *testing.T) {
 		ID    int64  `json:"id"`
 		State string `json:"state"`
 	}
-	body := `{"template_id":` + itoa64(tpls[0].TemplateID) + `,"user_version":"2.0.0","user_desc":"CI build 512"}`
+	body := `{"template_id":` + itoa64(ma.templateID) + `,"user_version":"2.0.0","user_desc":"CI build 512"}`
 	if st := call("POST", "/api/v1/apps/"+appID+"/releases", body, &rel); st != 201 || rel.ID == 0 {
 		t.Fatalf("release create: %d %+v", st, rel)
 	}

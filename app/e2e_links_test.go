@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/minifleet/minifleet/app/model"
 	"github.com/minifleet/minifleet/app/store"
-	"github.com/minifleet/minifleet/app/wechat/sandbox"
 )
 
 // TestE2ELinks: once 1.0.0 is live (through the real pipeline), a merchant
@@ -30,65 +28,9 @@ func TestE2ELinks(t *testing.T) {
 	a, ctx, budget := startReleaseRig(t, 150*time.Second)
 	owner, tn, appr, ownerActor := releaseCast(t, a, "owner@links.example", "店主 Owner", "链接面馆", "appr@links.example", "Approver")
 	apprActor := model.Actor{UserID: appr.ID, Label: appr.Email}
-	att, err := a.platform.Onboarding.Start(ctx, ownerActor, tn.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	appID, code, err := a.sandbox.sb.AuthorizeApp(att.PreAuthCode, sandbox.AppSpec{Nickname: "链接面馆小程序"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.platform.Onboarding.Callback(ctx, ownerActor, tn.ID, att.ID, att.CallbackState, code); err != nil {
-		t.Fatal(err)
-	}
-	if err := seedDemoTemplate(ctx, a.app); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.platform.Releases.SaveContact(ctx, ownerActor, tn.ID, store.TenantContact{Name: "王", Email: "owner@links.example"}); err != nil {
-		t.Fatal(err)
-	}
-	tpls, err := a.store.ListTemplates(ctx, false)
-	if err != nil || len(tpls) == 0 {
-		t.Fatalf("templates: %v %v", tpls, err)
-	}
-	if _, err := a.platform.Releases.SaveConfig(ctx, ownerActor, tn.ID, appID, tpls[0].TemplateID, url.Values{"shopName": {"链接面馆"}, "theme": {"light"}}, ""); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	waitState := func(id int64, want model.ReleaseState) model.Release {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			r, err := a.store.Release(ctx, tn.ID, id)
-			if err == nil && r.State == want {
-				return r
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("release %d never reached %s: %s %v", id, want, r.State, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	// 1.0.0 goes live through the real pipeline (commit, QR, scan, preflight, audit, release).
-	r, err := a.platform.Releases.PrepareRelease(ctx, tn.ID, appID, tpls[0].TemplateID, "1.0.0", "首个版本", ownerActor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.platform.Releases.Commit(ctx, tn.ID, r.ID, ownerActor, r.Seq); err != nil {
-		t.Fatal(err)
-	}
-	r = waitState(r.ID, model.RelAwaitingApproval)
-	if _, err := a.platform.Releases.Approve(ctx, tn.ID, r.ID, apprActor, r.PayloadHash); err != nil {
-		t.Fatal(err)
-	}
-	waitState(r.ID, model.RelAuditing)
-	if err := a.sandbox.sb.DecideAudit(appID, sandbox.AuditDecision{Outcome: sandbox.AuditApprove}); err != nil {
-		t.Fatal(err)
-	}
-	waitState(r.ID, model.RelApproved)
-	if _, err := a.platform.Releases.Release(ctx, tn.ID, r.ID, apprActor); err != nil {
-		t.Fatal(err)
-	}
-	waitState(r.ID, model.RelReleased)
+	ma := authorizedApp(t, a, ctx, tn, ownerActor, apprActor, "owner@links.example", "链接面馆小程序", "链接面馆")
+	appID := ma.appID
+	ma.goLive(t)
 
 	br := startBrowser(t, budget, a.base, 375, 812, "zh-CN")
 	m := &tab{t: t, ctx: br.ctx, base: a.base, name: "merchant"}
