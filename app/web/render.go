@@ -93,6 +93,9 @@ func (s *Server) nav(c *fiber.Ctx, p views.Page) []views.NavItem {
 		if s.Authz.Can(u.ID, d, authz.PermWebhooksManage) {
 			add("nav.tenant", "nav.webhooks", paths.Webhooks(t.ID), "nav-webhooks")
 		}
+	} else if len(p.Memberships) > 0 {
+		// A page of no tenant (the account): the way back to where "/" lands.
+		add("nav.tenant", "nav.overview", paths.Tenant(p.Memberships[0].TenantID), "nav-overview")
 	}
 	if s.Authz.Can(u.ID, authz.Platform, authz.PermStaffRead) {
 		add("nav.staff", "nav.golive", paths.StaffGoLive, "nav-staff-golive")

@@ -182,7 +182,7 @@ func scenarios() []scenario {
 		scenario{name: "switch tenant", method: "GET", url: "/switch?tenant={A}", who: "ownerA", status: 303, loc: "/t/{A}"},
 		scenario{name: "switch tenant bad id", method: "GET", url: "/switch?tenant=x", who: "ownerA", status: 303, loc: "/"},
 		scenario{name: "switch anonymous", method: "GET", url: "/switch?tenant={A}", who: "anon", status: 303, loc: "/login?next="},
-		scenario{name: "account page", method: "GET", url: "/account", who: "viewerA", status: 200, want: []string{`data-testid="prefs-form"`, `data-testid="password-form"`, "A viewer"}},
+		scenario{name: "account page", method: "GET", url: "/account", who: "viewerA", status: 200, want: []string{`data-testid="prefs-form"`, `data-testid="password-form"`, "A viewer", `href="/t/{A}" data-testid="nav-overview"`}},
 		scenario{name: "account anonymous", method: "GET", url: "/account", who: "anon", status: 303, loc: "/login?next=%2Faccount"},
 		scenario{name: "change password", method: "POST", url: "/account/password", form: form("current", testPassword, "password", "a brand new password"), who: "viewerA", status: 303, loc: "/account?flash=account.password_changed"},
 		scenario{name: "change password anonymous", method: "POST", url: "/account/password", form: form("current", testPassword, "password", "a brand new password"), who: "anon", status: 303, loc: "/login?next=%2F"},
