@@ -348,16 +348,15 @@ func (s *Server) campaignEvents(c *fiber.Ctx) error {
 		return err == nil && camp.State.Active()
 	}
 	// On connect, only if the campaign moved (approved, halted, done …)
-	// since the page was rendered; progress within a state comes again
-	// with the engine's next pass.
-	behind := false
-	if camp, err := s.Store.Campaign(c.UserContext(), 0, id); err == nil {
-		behind = movedSince(c, camp.Seq)
-	}
+	// since the page was rendered, read after subscribing (see
+	// appReleaseEvents); progress within a state comes again with the
+	// engine's next pass.
+	seen, hasSeen := pageSeq(c)
 	return s.stream(c, cs.topic(), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
 		switch {
 		case e == nil:
-			if !behind {
+			camp, err := s.Store.Campaign(ctx, 0, id)
+			if err != nil || !hasSeen || camp.Seq == seen {
 				return "", nil, false
 			}
 		case e.Name == platform.EventCampaign && e.Campaign == id:

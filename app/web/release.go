@@ -135,12 +135,11 @@ func (s *Server) releaseView(ctx context.Context, c *fiber.Ctx, a model.App, rel
 	return v, err
 }
 
-// movedSince reports whether a stream's page, rendered at the seq in its
-// URL, is behind the release now (no seq: it cannot tell, so no).
-func movedSince(c *fiber.Ctx, now int64) bool {
-	seen, ok := parseInt64(c.Query("seq"))
-	return ok && seen != now
-}
+// pageSeq is the seq the page was rendered at (its stream URL's ?seq=).
+// A stream compares it on connect with the object as read after the
+// stream subscribed to the hub, so a change between the render and the
+// subscription is sent at once instead of lost.
+func pageSeq(c *fiber.Ctx) (seen int64, ok bool) { return parseInt64(c.Query("seq")) }
 
 func (s *Server) fillRelease(ctx context.Context, tenantID int64, v views.ReleaseView, releaseID int64) (views.ReleaseView, error) {
 	d, err := s.Releases.Detail(ctx, tenantID, releaseID)
@@ -267,15 +266,15 @@ func (s *Server) appReleaseEvents(c *fiber.Ctx) error {
 	p := s.page(c, "release.title", "")
 	tid, appID, id := rel.TenantID, a.AppID, rel.ID
 	// On connect (e == nil) only if the release moved since the page was
-	// rendered: a push between the render and the connect is not lost, and
-	// an unchanged page is not swapped for nothing.
-	behind := movedSince(c, rel.Seq)
+	// rendered (read after subscribing: a push between the render and the
+	// connect is not lost), so an unchanged page is not swapped for nothing.
+	seen, hasSeen := pageSeq(c)
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e == nil && !behind || e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
+		if e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
 			return "", nil, false
 		}
 		v, err := s.fillRelease(ctx, tid, base, id)
-		if err != nil {
+		if err != nil || e == nil && (!hasSeen || v.Release.Seq == seen) {
 			return "", nil, false
 		}
 		p.Now = s.Now()

@@ -193,13 +193,13 @@ func (s *Server) afterStep(c *fiber.Ctx, a model.App, rel model.Release, err err
 func (s *Server) reviewStream(c *fiber.Ctx, base views.ReleaseView, shown string) error {
 	p := s.page(c, "release.review_title", "")
 	tid, appID, id := base.Release.TenantID, base.App.AppID, base.Release.ID
-	behind := movedSince(c, base.Release.Seq) // see releasePage's stream
+	seen, hasSeen := pageSeq(c) // see appReleaseEvents
 	return s.stream(c, platform.TenantTopic(tid), func(ctx context.Context, e *platform.Event) (string, templ.Component, bool) {
-		if e == nil && !behind || e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
+		if e != nil && (e.AppID != appID || e.Name != platform.EventRelease) {
 			return "", nil, false
 		}
 		rv, err := s.fillRelease(ctx, tid, base, id)
-		if err != nil {
+		if err != nil || e == nil && (!hasSeen || rv.Release.Seq == seen) {
 			return "", nil, false
 		}
 		v, err := s.fillReview(ctx, rv, shown)
