@@ -149,6 +149,22 @@ func (e *Campaigns) taskCommit(ctx context.Context, c model.Campaign, a store.Ca
 // preflight; waits and transient failures go to the job runner.
 func (e *Campaigns) commit(ctx context.Context, c model.Campaign, rel model.Release) error {
 	ac := actorsOf(c)
+	// Content that turned risky since the campaign was planned is refused
+	// as a person's commit is: the app leaves the campaign with the reason
+	// and its draft is cancelled; content still being checked waits for
+	// the next pass.
+	if err := e.Rel.contentGate(ctx, rel); err != nil {
+		switch model.ErrorKey(err) {
+		case "content.err.risky":
+			if _, cerr := e.Rel.Cancel(ctx, rel.TenantID, rel.ID, ac.creator, rel.Seq); cerr != nil {
+				return cerr
+			}
+			return e.Store.SetCampaignApp(ctx, c.ID, rel.AppID, model.CASkipped, model.SkipContentRisky, 0, time.Time{}, -1, "skipped: content risky")
+		case "content.err.pending":
+			return nil
+		}
+		return err
+	}
 	cause := userCause(ac.creator, rel.Seq)
 	cause.Detail = ac.detail()
 	_, err := e.Rel.commitInline(ctx, rel, cause)

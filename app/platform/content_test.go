@@ -328,3 +328,60 @@ func BenchmarkProcessImage(b *testing.B) {
 		})
 	}
 }
+
+// A campaign planned while the app's content passed leaves the app out,
+// with the reason, when the merchant saves risky content before the
+// campaign reaches it: nothing is uploaded to WeChat and no draft is left
+// open.
+func TestCampaignSkipsContentTurnedRisky(t *testing.T) {
+	rr, tpl := contentRig(t)
+	ctx := rr.ctx
+	if err := rr.rel.SetCheckOpenID(ctx, rr.dev, rr.tenantID, rr.appID, rr.sb.Visit(rr.appID)); err != nil {
+		t.Fatal(err)
+	}
+	ref, img, err := rr.rel.UploadImage(ctx, rr.dev, rr.tenantID, rr.appID, gradientPNG(t, 120, 90, 7), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.rel.SaveConfig(ctx, rr.dev, rr.tenantID, rr.appID, tpl, url.Values{"shopName": {"老王面馆"}, "logo": {ref}, "slogan": {"好吃不贵"}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	rr.waitCheck(t, img.Hash, store.CheckPass)
+	camp, _, err := rr.p.Campaigns.Create(ctx, platform.CampaignInput{TenantID: rr.tenantID, Name: "秋季", TemplateID: tpl, UserVersion: "2.0.0", UserDesc: "campaign",
+		CampaignSettings: model.CampaignSettings{Concurrency: 1, CanarySize: 1, WaveMax: 1, HaltRate: 0.5, ReleaseMode: model.ReleaseEach}}, rr.dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if camp, err = rr.p.Campaigns.Decide(ctx, rr.tenantID, camp.ID, model.CampActApprove, rr.boss, camp.Seq, camp.SetHash); err != nil {
+		t.Fatal(err)
+	}
+	// Before the engine reaches the app, a risky logo is saved.
+	rr.sb.SetNextMediaRisky(rr.appID, 20002)
+	ref2, img2, err := rr.rel.UploadImage(ctx, rr.dev, rr.tenantID, rr.appID, gradientPNG(t, 120, 90, 8), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.rel.SaveConfig(ctx, rr.dev, rr.tenantID, rr.appID, tpl, url.Values{"shopName": {"老王面馆"}, "logo": {ref2}, "slogan": {"好吃不贵"}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	rr.waitCheck(t, img2.Hash, store.CheckRisky)
+	for range 4 {
+		if err := rr.p.Campaigns.TickOnce(ctx); err != nil {
+			t.Logf("tick: %v", err)
+		}
+		rr.p.Campaigns.Wait(ctx)
+	}
+	apps, err := rr.st.CampaignApps(ctx, camp.ID)
+	if err != nil || len(apps) != 1 {
+		t.Fatalf("campaign apps %+v %v", apps, err)
+	}
+	if a := apps[0]; a.State != model.CASkipped || a.Reason != model.SkipContentRisky {
+		t.Errorf("app in the campaign: %s (%s), want skipped for risky content", a.State, a.Reason)
+	}
+	if n := rr.sb.AppSuccessCount("commit", rr.appID); n != 0 {
+		t.Errorf("wxa/commit answered %d times for the risky app", n)
+	}
+	if _, err := rr.st.OpenRelease(ctx, rr.tenantID, rr.appID); !model.IsNotFound(err) {
+		t.Errorf("an open release is left: %v", err)
+	}
+}
