@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -362,26 +361,3 @@ func (t *ttlCache) put(k int64, v bool) {
 	t.m[k] = ttlEntry{v: v, at: t.now()}
 	t.mu.Unlock()
 }
-
-// safeLines is app/web's rule for text people type: no control or bidi
-// characters but line breaks (LF, CRLF), valid UTF-8.
-func safeLines(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '\n':
-		case r == '\r':
-			if i+1 >= len(s) || s[i+1] != '\n' {
-				return false
-			}
-		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			return false
-		}
-	}
-	return true
-}
-
-// safeLine is safeLines without line breaks.
-func safeLine(s string) bool { return safeLines(s) && !strings.ContainsAny(s, "\r\n") }

@@ -220,7 +220,7 @@ func (a *API) saveConfig(c *fiber.Ctx) error {
 	if in.TemplateID <= 0 {
 		errs.Add("template_id", "release.err.template_required")
 	}
-	if !safeLines(in.Note) || len([]rune(in.Note)) > 200 {
+	if !model.SafeLines(in.Note) || len([]rune(in.Note)) > 200 {
 		errs.Add("note", "form.unsafe_text")
 	}
 	form := url.Values{}

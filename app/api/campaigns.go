@@ -155,11 +155,11 @@ func (a *API) createCampaign(c *fiber.Ctx) error {
 	errs := model.FieldErrors{}
 	filter := func(f string) string { return "filter." + f } // JSON paths of the body's fields, not translation keys
 	for f, v := range map[string]string{"name": in.Name, "user_version": in.UserVersion, filter("tag"): in.Filter.Tag, filter("version"): in.Filter.Version} {
-		if !safeLine(v) {
+		if !model.SafeLine(v) {
 			errs.Add(f, "form.unsafe_text")
 		}
 	}
-	if !safeLines(in.UserDesc) {
+	if !model.SafeLines(in.UserDesc) {
 		errs.Add("user_desc", "form.unsafe_text")
 	}
 	if in.HaltRate < 1 || in.HaltRate > 100 {

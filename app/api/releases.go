@@ -126,12 +126,12 @@ func (a *API) createRelease(c *fiber.Ctx) error {
 	switch {
 	case in.UserVersion == "":
 		errs.Add("user_version", "form.required")
-	case !safeLine(in.UserVersion):
+	case !model.SafeLine(in.UserVersion):
 		errs.Add("user_version", "form.unsafe_text")
 	case utf8.RuneCountInString(in.UserVersion) > model.MaxUserVersionLen:
 		errs.Add("user_version", "form.too_long")
 	}
-	if !safeLines(in.UserDesc) {
+	if !model.SafeLines(in.UserDesc) {
 		errs.Add("user_desc", "form.unsafe_text")
 	}
 	if err := errs.Err(); err != nil {

@@ -41,44 +41,17 @@ func formText(c *fiber.Ctx, name string) string { return strings.TrimSpace(c.For
 // tooLong reports whether s has more than max characters.
 func tooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
 
-// What people type into names, titles, notes and descriptions ends up in
-// pages, in live updates (SSE), in CSV reports and in what is sent to
-// WeChat. Control characters there break those encodings (a bare CR ends
-// an SSE line), and Unicode bidi embeddings, overrides and isolates make
-// text read differently from what it is. Every form refuses them with one
-// field error, form.unsafe_text, keeping what was typed on the re-rendered
-// form: checkText for one-line fields, checkLines for textareas (which
-// may break lines: LF, or CRLF as browsers send them; a bare CR is
-// refused).
-
-// unsafeRune reports a C0 control, DEL, a C1 control, or a bidi control
-// (U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates).
-func unsafeRune(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
-
-// safeLine reports whether s is UTF-8 holding no unsafe rune at all.
-func safeLine(s string) bool { return utf8.ValidString(s) && !strings.ContainsFunc(s, unsafeRune) }
-
-// safeLines reports whether s holds no unsafe rune but its line breaks
-// (LF, or CR immediately followed by LF).
-func safeLines(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '\n':
-		case r == '\r':
-			if i+1 >= len(s) || s[i+1] != '\n' {
-				return false
-			}
-		case unsafeRune(r):
-			return false
-		}
-	}
-	return true
-}
+// Text people type is checked by model.SafeLine / model.SafeLines (the
+// JSON API applies the same rule). Every form refuses control and bidi
+// characters with one field error, form.unsafe_text, keeping what was
+// typed on the re-rendered form: checkText for one-line fields, checkLines
+// for textareas (which may break lines: LF, or CRLF as browsers send them;
+// a bare CR is refused).
+var (
+	safeLine   = model.SafeLine
+	safeLines  = model.SafeLines
+	unsafeRune = model.UnsafeRune
+)
 
 // checkText adds field's form.unsafe_text error when the one-line text s
 // holds a control or bidi character.
