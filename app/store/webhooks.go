@@ -211,11 +211,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, a model.Actor, tenantID, id 
 // RotateEndpointSecret replaces the signing secret.
 func (s *Store) RotateEndpointSecret(ctx context.Context, a model.Actor, tenantID, id int64, secret string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		cond, args := scopeCond(tenantID)
-		var url string
-		if err := tx.QueryRowContext(ctx, `SELECT url FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL AND `+cond,
-			append([]any{id}, args...)...).Scan(&url); err != nil {
-			return notFound(err, "webhook endpoint")
+		url, err := liveEndpointURL(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET secret_sealed = ?, updated_at = ? WHERE id = ?`,
 			s.Box.Seal(secret, secretAD(id)), s.now(), id); err != nil {
@@ -229,11 +227,9 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, a model.Actor, tenantI
 // (the log stays).
 func (s *Store) DeleteEndpoint(ctx context.Context, a model.Actor, tenantID, id int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		cond, args := scopeCond(tenantID)
-		var url string
-		if err := tx.QueryRowContext(ctx, `SELECT url FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL AND `+cond,
-			append([]any{id}, args...)...).Scan(&url); err != nil {
-			return notFound(err, "webhook endpoint")
+		url, err := liveEndpointURL(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET deleted_at = ?, updated_at = ?, secret_sealed = '' WHERE id = ?`, now, now, id); err != nil {
@@ -250,11 +246,9 @@ func (s *Store) DeleteEndpoint(ctx context.Context, a model.Actor, tenantID, id 
 // deliveries are tried at once.
 func (s *Store) ResumeEndpoint(ctx context.Context, a model.Actor, tenantID, id int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		cond, args := scopeCond(tenantID)
-		var url string
-		if err := tx.QueryRowContext(ctx, `SELECT url FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL AND `+cond,
-			append([]any{id}, args...)...).Scan(&url); err != nil {
-			return notFound(err, "webhook endpoint")
+		url, err := liveEndpointURL(ctx, tx, tenantID, id)
+		if err != nil {
+			return err
 		}
 		now := s.now()
 		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET state = 'active', failing_since = NULL, paused_at = NULL, notice = '', updated_at = ?
@@ -628,4 +622,14 @@ func (s *Store) Metrics(ctx context.Context) (MetricsSnapshot, error) {
 	rows.Close()
 	err = s.readRow(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`).Scan(&out.DeliveriesPending)
 	return out, err
+}
+
+// liveEndpointURL is the URL of an endpoint the owner (tenantID, 0: the
+// platform) has and has not deleted; not found otherwise.
+func liveEndpointURL(ctx context.Context, tx *sql.Tx, tenantID, id int64) (string, error) {
+	cond, args := scopeCond(tenantID)
+	var url string
+	err := tx.QueryRowContext(ctx, `SELECT url FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL AND `+cond,
+		append([]any{id}, args...)...).Scan(&url)
+	return url, notFound(err, "webhook endpoint")
 }
